@@ -1,0 +1,72 @@
+"""numinv: a telephone number inventory.
+
+Which directory numbers exist, where in an organisation's hierarchy they may
+be used, who uses them, and which are held back (reserved, cooling).
+"""
+
+from numinv.audit import AuditChange, AuditConflict, AuditReport
+from numinv.core.kinds import ConsumerKind, Cooling
+from numinv.core.numbers import cucm_form
+from numinv.core.records import (
+    Consumer,
+    Event,
+    NumberRecord,
+    Observation,
+    ServiceType,
+    Status,
+    Usage,
+    Use,
+)
+from numinv.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    DuplicateNumber,
+    InvalidHierarchy,
+    InvalidInput,
+    InvalidNumber,
+    InvalidTransition,
+    NotFound,
+    NumInvError,
+)
+from numinv.inventory import Inventory, RangeResult
+from numinv.settings import Settings
+from numinv.storage.memory import InMemoryRepository
+from numinv.storage.protocol import Query, Repository, Transaction
+from numinv.utilization import NodeUtilization, Utilization
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuditChange",
+    "AuditConflict",
+    "AuditReport",
+    "ConcurrentUpdate",
+    "Conflict",
+    "Consumer",
+    "ConsumerKind",
+    "Cooling",
+    "DuplicateNumber",
+    "Event",
+    "InMemoryRepository",
+    "InvalidHierarchy",
+    "InvalidInput",
+    "InvalidNumber",
+    "InvalidTransition",
+    "Inventory",
+    "NodeUtilization",
+    "NotFound",
+    "NumInvError",
+    "NumberRecord",
+    "Observation",
+    "Query",
+    "RangeResult",
+    "Repository",
+    "ServiceType",
+    "Settings",
+    "Status",
+    "Transaction",
+    "Usage",
+    "Use",
+    "Utilization",
+    "cucm_form",
+]

@@ -1,0 +1,207 @@
+"""The frozen records of the inventory and the values they hold (SPEC 4 and 5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import attrs
+
+from numinv.core.hierarchy import parse_path
+from numinv.errors import InvalidInput
+
+__all__ = [
+    "EXTRA_FIELDS",
+    "FREE_TEXT_FIELDS",
+    "Consumer",
+    "Event",
+    "NumberRecord",
+    "Observation",
+    "ServiceType",
+    "Status",
+    "Usage",
+    "Use",
+]
+
+
+class Status(StrEnum):
+    AVAILABLE = "Available"
+    USED = "Used"
+    USED_UTILITY = "Used-Utility"
+    COOLING = "Cooling"
+    RESERVED = "Reserved"
+
+
+class Usage(StrEnum):
+    DEVICE = "Device"
+    USER = "User"
+    HUNT_PILOT = "Hunt_Pilot"
+    PICKUP_GROUP_PILOT = "Pickup_Group_Pilot"
+    CALL_HANDLER_PILOT = "Call_Handler_Pilot"
+    VOICEMAIL_PILOT = "Voicemail_Pilot"
+    MEET_ME = "Meet_Me"
+    CTI_ROUTE_POINT = "CTI_RoutePoint"
+    CALL_PARK = "Call_Park"
+    DIRECTED_CALL_PARK = "Directed_Call_Park"
+    VOSS_PHONE = "VOSS_Phone"
+
+
+class ServiceType(StrEnum):
+    CISCO_MS_HYBRID = "Cisco-MS-Hybrid"
+    CISCO_ONLY = "Cisco-Only"
+    CISCO_NO_SERVICES = "Cisco-No-Services"
+    MS_ONLY_ENTVOICE = "MS-Only-Entvoice"
+    MS_ONLY_HYBRID = "MS-Only-Hybrid"
+    MS_ONLY_NO_ENTVOICE = "MS-Only-No-Entvoice"
+    NO_HYBRID_SERVICE = "No-Hybrid-Service"
+
+
+EXTRA_FIELDS = tuple(f"extra{index}" for index in range(1, 10))
+FREE_TEXT_FIELDS = ("tag", "description", "reservation_notes", *EXTRA_FIELDS)
+
+
+def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must be text, not {value!r}", value=value
+        )
+
+
+def _name(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    _text(instance, attribute, value)
+    if not str(value).strip():
+        raise InvalidInput(
+            f"{type(instance).__name__}.{attribute.name} must not be blank, not {value!r}",
+            value=value,
+        )
+
+
+def _path(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    parse_path(value)
+
+
+@attrs.frozen
+class Consumer:
+    """Who uses a number: a phone line, a hunt pilot, a Teams user, ...
+
+    Identified by (kind, id); lives at a hierarchy node. `vendor` is read
+    only for kinds whose vendor comes from the consumer (VOSS phones).
+    """
+
+    kind: str = attrs.field(validator=_name)
+    id: str = attrs.field(validator=_name)
+    hierarchy: str = attrs.field(validator=_path)
+    vendor: str = attrs.field(default="", validator=_text)
+
+
+@attrs.frozen
+class Observation:
+    """A fact from a sync: this consumer really uses this number."""
+
+    number: str = attrs.field(validator=_text)
+    consumer: Consumer = attrs.field()
+
+    @consumer.validator
+    def _consumer(self, attribute: attrs.Attribute[Consumer], value: object) -> None:
+        if not isinstance(value, Consumer):
+            raise InvalidInput(f"Observation.consumer must be a Consumer, not {value!r}")
+
+
+@attrs.frozen
+class Use:
+    """One consumer's use of a number, as the Usage tab lists it.
+
+    `status`, `usage` and `vendor` are what the consumer's kind triggered
+    when the use was added; `vendor` is blank for Cisco.
+    """
+
+    kind: str
+    consumer_id: str
+    usage: Usage
+    vendor: str = ""
+    status: Status = Status.USED
+    hierarchy: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.consumer_id)
+
+
+@attrs.frozen
+class NumberRecord:
+    """One directory number at one hierarchy node.
+
+    Managed fields change only through the lifecycle; free-text fields are
+    the administrator's. `admin_vendor` is the vendor set on loading or
+    updating, shown as `vendor` while the number is not in use;
+    `service_type` is the hybrid service type applied (SPEC 8);
+    `cooling_use` and `tag_before_cooling` remember what a cooling that may
+    be undone by a returning consumer has to restore.
+    """
+
+    number: str
+    hierarchy: str
+    status: Status = Status.AVAILABLE
+    usage: tuple[Usage, ...] = ()
+    uses: tuple[Use, ...] = ()
+    vendor: str = ""
+    internal_number_type: str = ""
+    release_date: datetime | None = None
+    reserved_for: str | None = None
+    e164: tuple[str, ...] = ()
+    primary_e164: str | None = None
+    tag: str = ""
+    description: str = ""
+    reservation_notes: str = ""
+    extra1: str = ""
+    extra2: str = ""
+    extra3: str = ""
+    extra4: str = ""
+    extra5: str = ""
+    extra6: str = ""
+    extra7: str = ""
+    extra8: str = ""
+    extra9: str = ""
+    admin_vendor: str = ""
+    service_type: ServiceType | None = None
+    cooling_use: Use | None = None
+    tag_before_cooling: str | None = None
+    version: int = 1
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.number, self.hierarchy)
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.uses)
+
+    @property
+    def e164_display(self) -> str:
+        """The E.164 column: primary (or first), ` (P)` if primary, ` [+N]` for N others."""
+        if not self.e164:
+            return ""
+        shown = self.primary_e164 or self.e164[0]
+        text = f"{shown} (P)" if self.primary_e164 else shown
+        others = len(self.e164) - 1
+        return f"{text} [+{others}]" if others else text
+
+
+@attrs.frozen
+class Event:
+    """One stored change, delivered to subscribers after it is committed.
+
+    `before` is None for an added number, `after` None for a deleted one.
+    """
+
+    operation: str
+    before: NumberRecord | None
+    after: NumberRecord | None
+    at: datetime
+
+    @property
+    def record(self) -> NumberRecord:
+        """The record as it is now (or was, when deleted)."""
+        result = self.after or self.before
+        assert result is not None
+        return result

@@ -1,0 +1,77 @@
+"""Vendors shown and internal number types (SPEC 8)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+from numinv.core.records import Use
+from numinv.errors import InvalidInput
+
+__all__ = ["INTERNAL_NUMBER_TYPES", "check_internal_number_type", "shown_vendor", "usage_of"]
+
+CISCO = "Cisco"
+
+# Per vendor, the internal number types it knows, with the API spellings accepted.
+INTERNAL_NUMBER_TYPES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "Microsoft": MappingProxyType(
+            {
+                "Direct Routing": "Direct Routing",
+                "DirectRouting": "Direct Routing",
+                "Calling Plan": "Calling Plan",
+                "CallingPlan": "Calling Plan",
+                "Operator Connect": "Operator Connect",
+                "OperatorConnect": "Operator Connect",
+            }
+        ),
+        "Webex Calling": MappingProxyType(
+            {"Phone Number": "Phone Number", "Extension": "Extension"}
+        ),
+    }
+)
+
+
+def _distinct(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def shown_vendor(uses: Iterable[Use]) -> str:
+    """The vendor of a number in use: its uses' vendors, Cisco blank unless mixed."""
+    vendors = _distinct(use.vendor or CISCO for use in uses)
+    return "" if vendors in ((), (CISCO,)) else ", ".join(vendors)
+
+
+def usage_of(uses: Iterable[Use]) -> tuple[str, ...]:
+    """Usage values of the uses, de-duplicated in order of first addition."""
+    return _distinct(use.usage for use in uses)
+
+
+def check_internal_number_type(value: object, *vendors: str) -> str:
+    """Return the stored spelling of an internal number type valid for the vendors.
+
+    Blank is always valid; otherwise the type must belong to one of the
+    vendors named (a vendor text such as `Cisco, Microsoft` names several).
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(f"internal_number_type must be text, not {value!r}", value=value)
+    if not value:
+        return ""
+    named = {name for text in vendors for name in text.split(", ") if name}
+    for vendor in named:
+        spelling = INTERNAL_NUMBER_TYPES.get(vendor, {}).get(value)
+        if spelling:
+            return spelling
+    allowed = sorted(
+        {
+            spelling
+            for vendor in named
+            for spelling in INTERNAL_NUMBER_TYPES.get(vendor, {}).values()
+        }
+    )
+    shown = ", ".join(sorted(named)) or "Cisco (blank)"
+    raise InvalidInput(
+        f"internal number type {value!r} is not valid for vendor {shown}; "
+        f"allowed: {', '.join(map(repr, allowed)) or 'blank only'}",
+        value=value,
+    )

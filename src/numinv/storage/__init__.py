@@ -1,0 +1,1 @@
+"""Storage behind the `Repository` protocol: in memory and SQLite."""
