@@ -55,6 +55,7 @@ from numinv.errors import (
     Conflict,
     DuplicateNumber,
     InvalidInput,
+    InvalidNumber,
     InvalidTransition,
     NotFound,
 )
@@ -316,10 +317,7 @@ class Inventory:
             existing = unit.tx.within(numbers)
             here = {r.number for r in existing if r.hierarchy == node} if skip_existing else set()
             clash = [
-                r
-                for r in existing
-                if r.number not in here
-                and (self._settings.prevent_duplicates or related(r.hierarchy, node))
+                r for r in existing if r.number not in here and self._clashes(r.hierarchy, node)
             ]
             if clash:
                 raise DuplicateNumber(
@@ -418,6 +416,62 @@ class Inventory:
         self, at: str, first: str, last: str | None = None, *, count: int | None = None
     ) -> int:
         return self._each(at, self._range(first, last, count), Release(), self._begin())
+
+    def import_records(self, records: Iterable[NumberRecord]) -> int:
+        """Store whole records (an export read back), all or none of them.
+
+        Each record keeps its state as exported. Uniqueness holds as for
+        `add_range`, across the import and what is stored already.
+
+        Raises:
+            DuplicateNumber: a number would exist twice in a line of descent.
+            Conflict: an E.164 number would point to two numbers in a line of descent.
+        """
+        batch = [_importable(record) for record in records]
+        rules = self._begin()
+        with self._unit("import", rules) as unit:
+            clash: list[tuple[str, str]] = []
+            e164_clash: list[tuple[str, str, str]] = []
+            placed: dict[str, list[str]] = {}
+            pointed: dict[str, list[str]] = {}
+            for record in batch:
+                nodes = placed.setdefault(record.number, [])
+                if not nodes:
+                    nodes += [other.hierarchy for other in unit.tx.holding(record.number)]
+                if any(self._clashes(node, record.hierarchy) for node in nodes):
+                    clash.append(record.key)
+                nodes.append(record.hierarchy)
+                for e164 in record.e164:
+                    holders = pointed.setdefault(e164, [])
+                    if not holders:
+                        holders += [other.hierarchy for other in unit.tx.with_e164(e164)]
+                    if any(self._clashes(node, record.hierarchy) for node in holders):
+                        e164_clash.append((e164, *record.key))
+                    holders.append(record.hierarchy)
+            if clash:
+                raise DuplicateNumber(
+                    f"{len(clash)} imported numbers already exist in their line of descent: "
+                    f"{_listing([f'{number} at {node}' for number, node in clash])}",
+                    conflicts=clash,
+                    number=clash[0][0],
+                    hierarchy=clash[0][1],
+                    operation="import",
+                )
+            if e164_clash:
+                e164, number, node = e164_clash[0]
+                raise Conflict(
+                    f"{len(e164_clash)} imported E.164 associations clash in a line of "
+                    f"descent, first {e164} on {number} at {node}",
+                    number=number,
+                    hierarchy=node,
+                    operation="import",
+                    value=e164,
+                )
+            unit.insert(batch)
+        return unit.count
+
+    def _clashes(self, node: str, other: str) -> bool:
+        return self._settings.prevent_duplicates or related(node, other)
 
     # -- look-ups -----------------------------------------------------------
 
@@ -619,9 +673,7 @@ class Inventory:
         with self._unit(AssociateE164.operation, rules) as unit:
             record = self._locate(unit.tx, number, node)
             for other in unit.tx.with_e164(e164):
-                if other.key != record.key and (
-                    self._settings.prevent_duplicates or related(other.hierarchy, record.hierarchy)
-                ):
+                if other.key != record.key and self._clashes(other.hierarchy, record.hierarchy):
                     raise Conflict(
                         f"{e164} already points to {other.number} at {other.hierarchy}",
                         number=other.number,
@@ -684,6 +736,27 @@ class Inventory:
         if days is not None and until is not None:
             raise InvalidInput("give days or until, not both", value=until)
         return Cool(check_days(days, "days"), _until(until))
+
+
+def _importable(record: object) -> NumberRecord:
+    if not isinstance(record, NumberRecord):
+        raise InvalidInput(f"expected a NumberRecord, not {record!r}", value=record)
+    if parse_number(record.number) != record.number:
+        raise InvalidNumber(
+            f"{record.number!r} is not in canonical form (use '+', not '\\+')",
+            value=record.number,
+        )
+    parse_path(record.hierarchy)
+    if (record.status in (Status.USED, Status.USED_UTILITY)) != bool(record.uses):
+        raise InvalidInput(
+            f"{record.number} at {record.hierarchy}: status {record.status} "
+            f"does not match its {len(record.uses)} uses",
+            number=record.number,
+            hierarchy=record.hierarchy,
+        )
+    for e164 in record.e164:
+        parse_e164(e164)
+    return record
 
 
 def _missing_runs(numbers: NumberRange, present: set[str]) -> Iterator[NumberRange]:

@@ -176,18 +176,24 @@ class _State:
 
     def put_range(self, numbers: NumberRange, template: NumberRecord) -> None:
         fresh = _Fresh(template)
+        hierarchy = template.hierarchy
+        keys = self.index(hierarchy, template.status)
+        indexed = False
+
+        def undo() -> None:
+            # Logged first, so it must also undo a loop that stopped part way.
+            for number in numbers:
+                if self.entry(number, hierarchy) is fresh:
+                    self.unlink(number, hierarchy)
+                    if indexed:
+                        keys.remove(number)
+
+        self.log(undo)
         link = self.link
         for number in numbers:
             link(number, fresh)
-        self.index(template.hierarchy, template.status).update(numbers)
-
-        def undo() -> None:
-            keys = self.index(template.hierarchy, template.status)
-            for number in numbers:
-                self.unlink(number, template.hierarchy)
-                keys.remove(number)
-
-        self.log(undo)
+        keys.update(numbers)
+        indexed = True
 
 
 class _Reads:

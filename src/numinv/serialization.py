@@ -1,0 +1,208 @@
+"""Records to and from plain dicts, JSON and CSV, through a private cattrs converter.
+
+The dict form is stable across versions: datetimes are ISO 8601 text, enums
+their values, tuples lists; keys a later version adds are ignored by this
+one, and keys this version does not find take their defaults.
+
+CSV columns are named as the fields. List fields are joined with `;` and
+the uses are a JSON array. Free text that a spreadsheet would run as a
+formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) is
+exported behind a `'`, which import takes off again; the number column is
+never touched, so `+` and leading zeros survive.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any, TextIO
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn
+
+from numinv.core.records import FREE_TEXT_FIELDS, NumberRecord, ServiceType, Status, Usage
+from numinv.errors import InvalidInput
+
+__all__ = [
+    "CSV_COLUMNS",
+    "from_dict",
+    "from_json",
+    "read_csv",
+    "read_json",
+    "to_dict",
+    "to_json",
+    "write_csv",
+    "write_json",
+]
+
+_converter = cattrs.Converter()
+for _enum in (Status, Usage, ServiceType):
+    _converter.register_unstructure_hook(_enum, str)
+_converter.register_unstructure_hook(datetime, lambda value: value.isoformat())
+_converter.register_structure_hook(datetime, lambda value, _: _datetime(value))
+_converter.register_structure_hook(
+    NumberRecord,
+    make_dict_structure_fn(NumberRecord, _converter, _cattrs_forbid_extra_keys=False),
+)
+
+CSV_COLUMNS: tuple[str, ...] = tuple(field.name for field in attrs.fields(NumberRecord))
+_LISTS = {"usage", "e164"}
+_JSON = {"uses", "cooling_use"}
+_OPTIONAL = {"release_date", "reserved_for", "primary_e164", "service_type", "tag_before_cooling"}
+_NEUTRALISED = frozenset({*FREE_TEXT_FIELDS, "vendor", "admin_vendor", "tag_before_cooling"})
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _datetime(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None:
+                return parsed
+    raise InvalidInput(f"{value!r} is not an ISO 8601 date and time with a UTC offset")
+
+
+def to_dict(record: NumberRecord) -> dict[str, Any]:
+    """A record as plain data: str, int, None, lists and dicts only."""
+    data: dict[str, Any] = _converter.unstructure(record)
+    data["e164_display"] = record.e164_display
+    return data
+
+
+def from_dict(data: object) -> NumberRecord:
+    """The record a dict from `to_dict` (of this or another version) describes."""
+    if not isinstance(data, dict):
+        raise InvalidInput(f"a record must be a mapping, not {data!r}", value=data)
+    known = {field.name for field in attrs.fields(NumberRecord)}
+    try:
+        return _converter.structure({k: v for k, v in data.items() if k in known}, NumberRecord)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as error:
+        raise InvalidInput(f"not a number record: {_first_cause(error)}", value=data) from error
+
+
+def _first_cause(error: BaseException) -> str:
+    if isinstance(error, cattrs.BaseValidationError) and error.exceptions:
+        return _first_cause(error.exceptions[0])
+    if isinstance(error, KeyError):
+        return f"the field {error} is missing"
+    return str(error) or type(error).__name__
+
+
+def to_json(record: NumberRecord) -> str:
+    return json.dumps(to_dict(record), ensure_ascii=False, sort_keys=True)
+
+
+def from_json(text: str | bytes) -> NumberRecord:
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError) as error:
+        raise InvalidInput(f"not JSON: {error}", value=text) from error
+    return from_dict(data)
+
+
+def write_json(records: Iterable[NumberRecord], stream: TextIO) -> int:
+    """Write records as a JSON array, one record a line; return how many."""
+    count = 0
+    stream.write("[")
+    for count, record in enumerate(records, start=1):
+        stream.write(",\n" if count > 1 else "\n")
+        stream.write(to_json(record))
+    stream.write("\n]\n")
+    return count
+
+
+def read_json(stream: TextIO) -> Iterator[NumberRecord]:
+    try:
+        data = json.load(stream)
+    except ValueError as error:
+        raise InvalidInput(f"not JSON: {error}") from error
+    if not isinstance(data, list):
+        raise InvalidInput("a JSON export is an array of records")
+    return map(from_dict, data)
+
+
+# -- CSV -----------------------------------------------------------------------
+
+
+def _neutralised(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _restored(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
+def _csv_row(record: NumberRecord) -> dict[str, str]:
+    data = to_dict(record)
+    row: dict[str, str] = {}
+    for column in CSV_COLUMNS:
+        value = data[column]
+        if column in _LISTS:
+            row[column] = ";".join(value)
+        elif column in _JSON:
+            row[column] = "" if value in (None, []) else json.dumps(value, sort_keys=True)
+        elif value is None:
+            row[column] = ""
+        elif column in _NEUTRALISED:
+            row[column] = _neutralised(str(value))
+        else:
+            row[column] = str(value)
+    return row
+
+
+def write_csv(records: Iterable[NumberRecord], stream: TextIO) -> int:
+    """Write records as CSV with a header of field names; return how many."""
+    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for record in records:
+        writer.writerow(_csv_row(record))
+        count += 1
+    return count
+
+
+def _from_row(row: dict[str, str | None], line: int) -> NumberRecord:
+    data: dict[str, Any] = {}
+    for column, raw in row.items():
+        if column is None or column not in CSV_COLUMNS or raw is None:
+            continue
+        if column in _LISTS:
+            data[column] = [item for item in raw.split(";") if item]
+        elif column in _JSON:
+            data[column] = ([] if column == "uses" else None) if not raw else _json(raw, line)
+        elif column in _OPTIONAL and raw == "":
+            data[column] = None
+        elif column == "version":
+            data[column] = int(raw) if raw.isdigit() else raw
+        elif column in _NEUTRALISED:
+            data[column] = _restored(raw)
+        else:
+            data[column] = raw
+    try:
+        return from_dict(data)
+    except InvalidInput as error:
+        raise InvalidInput(f"CSV line {line}: {error}", value=row) from error
+
+
+def _json(raw: str, line: int) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise InvalidInput(f"CSV line {line}: {raw!r} is not JSON", value=raw) from error
+
+
+def read_csv(stream: TextIO) -> Iterator[NumberRecord]:
+    """The records of a CSV written by `write_csv` (columns may be left out or reordered)."""
+    reader = csv.DictReader(stream)
+    if reader.fieldnames is None or not {"number", "hierarchy"} <= set(reader.fieldnames):
+        raise InvalidInput("a CSV of records needs at least the columns number and hierarchy")
+    for row in reader:
+        yield _from_row(row, reader.line_num)
