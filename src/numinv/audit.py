@@ -85,9 +85,9 @@ class AuditReport:
         where = self.scope or "the whole inventory"
         mode = "fixed" if self.fixed else "dry run, nothing written"
         lines = [
-            f"Audit of {where} ({mode}): {self.examined} records examined, "
-            f"{self.changed} changed, {len(self.unknown)} unknown observations, "
-            f"{len(self.conflicts)} conflicts"
+            f"Audit of {where} ({mode}): {_count(self.examined, 'record')} examined, "
+            f"{self.changed} changed, {_count(len(self.unknown), 'unknown observation')}, "
+            f"{_count(len(self.conflicts), 'conflict')}"
         ]
         lines += [f"  {reason}: {count}" for reason, count in sorted(self.counts.items())]
         lines += [
@@ -217,6 +217,10 @@ class _Audit:
             while page := self.repository.scan(Query(node, after=after, limit=_PAGE)):
                 yield from page
                 after = page[-1].number
+
+
+def _count(amount: int, noun: str) -> str:
+    return f"{amount} {noun}" if amount == 1 else f"{amount} {noun}s"
 
 
 def _target(observation: Observation, at: str | None) -> str:

@@ -418,7 +418,9 @@ def _update(record: NumberRecord, action: Update, rules: Rules) -> Changes:
             del changes["vendor"]
     number_type = changes.get("internal_number_type", record.internal_number_type)
     changes["internal_number_type"] = check_internal_number_type(
-        number_type, changes.get("admin_vendor", record.admin_vendor), record.vendor
+        number_type,
+        changes.get("admin_vendor", record.admin_vendor),
+        changes.get("vendor", record.vendor),
     )
     return changes
 

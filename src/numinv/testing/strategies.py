@@ -1,0 +1,174 @@
+"""Hypothesis strategies for numinv's values: numbers, paths, consumers, ranges, records."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from hypothesis import strategies as st
+
+from numinv.core.hybrid import SERVICE_TYPES
+from numinv.core.kinds import BUILTIN_KINDS
+from numinv.core.records import (
+    FREE_TEXT_FIELDS,
+    Consumer,
+    NumberRecord,
+    ServiceType,
+    Status,
+    Usage,
+    Use,
+)
+
+__all__ = [
+    "bad_numbers",
+    "bad_paths",
+    "consumers",
+    "days",
+    "e164_numbers",
+    "hierarchy_paths",
+    "kinds",
+    "number_ranges",
+    "number_records",
+    "numbers",
+    "segments",
+    "service_types",
+]
+
+DIGITS = "0123456789"
+_NUMBER = re.compile(r"(\\?\+)?[0-9]{1,32}")
+
+
+def numbers(*, min_digits: int = 1, max_digits: int = 32) -> st.SearchStrategy[str]:
+    """Canonical directory numbers: digits, optionally after `+`."""
+    return st.builds(
+        lambda plus, digits: plus + digits,
+        st.sampled_from(["", "+"]),
+        st.text(DIGITS, min_size=min_digits, max_size=max_digits),
+    )
+
+
+def e164_numbers() -> st.SearchStrategy[str]:
+    return st.text(DIGITS, min_size=1, max_size=15).map(lambda digits: "+" + digits)
+
+
+def bad_numbers() -> st.SearchStrategy[object]:
+    """Values that are not directory numbers, of any type."""
+    malformed = st.text().filter(lambda text: not _NUMBER.fullmatch(text))
+    return st.one_of(
+        malformed,
+        st.text(DIGITS, min_size=33, max_size=40),
+        st.none(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.lists(st.text(DIGITS, min_size=1), max_size=2),
+    )
+
+
+def segments() -> st.SearchStrategy[str]:
+    return st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=8)
+
+
+def hierarchy_paths(*, max_depth: int = 5) -> st.SearchStrategy[str]:
+    return st.lists(segments(), min_size=1, max_size=max_depth).map(".".join)
+
+
+def bad_paths() -> st.SearchStrategy[object]:
+    """Values that are not hierarchy paths: empty segments, padding, control characters."""
+    return st.one_of(
+        st.just(""),
+        hierarchy_paths().map(lambda path: path + "."),
+        hierarchy_paths().map(lambda path: "." + path),
+        hierarchy_paths().map(
+            lambda path: path.replace(".", "..", 1) if "." in path else path + ".."
+        ),
+        hierarchy_paths().map(lambda path: " " + path),
+        hierarchy_paths().map(lambda path: path + "\t"),
+        hierarchy_paths().map(lambda path: path + "\x00x"),
+        st.none(),
+        st.integers(),
+    )
+
+
+def kinds() -> st.SearchStrategy[str]:
+    return st.sampled_from(sorted(BUILTIN_KINDS))
+
+
+def consumers(
+    *, hierarchy: st.SearchStrategy[str] | None = None, kind: st.SearchStrategy[str] | None = None
+) -> st.SearchStrategy[Consumer]:
+    return st.builds(
+        Consumer,
+        kind=kinds() if kind is None else kind,
+        id=st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=12),
+        hierarchy=hierarchy_paths() if hierarchy is None else hierarchy,
+        vendor=st.sampled_from(["", "Cisco", "Yealink", "Poly"]),
+    )
+
+
+@st.composite
+def number_ranges(draw: st.DrawFn, *, max_size: int = 200) -> tuple[str, str, int]:
+    """A valid range as (first, last, size): one width, one `+` prefix, no lost leading zero."""
+    plus = draw(st.sampled_from(["", "+"]))
+    width = draw(st.integers(min_value=1, max_value=12))
+    start = draw(st.integers(min_value=0, max_value=10**width - 1))
+    room = 10**width - 1 - start
+    if start < 10 ** (width - 1) and width > 1:  # a leading zero: stay below the next power
+        room = 10 ** (width - 1) - 1 - start
+    size = draw(st.integers(min_value=1, max_value=min(max_size, room + 1)))
+    first = f"{plus}{start:0{width}d}"
+    last = f"{plus}{start + size - 1:0{width}d}"
+    return first, last, size
+
+
+_TEXT = st.text(max_size=12)
+_DATES = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+
+
+def _uses() -> st.SearchStrategy[Use]:
+    return st.builds(
+        Use,
+        kind=kinds(),
+        consumer_id=st.text(min_size=1, max_size=8),
+        usage=st.sampled_from(Usage),
+        vendor=st.sampled_from(["", "Microsoft", "AudioCodes", "Webex Calling"]),
+        status=st.sampled_from([Status.USED, Status.USED_UTILITY]),
+        hierarchy=hierarchy_paths(),
+    )
+
+
+@st.composite
+def number_records(draw: st.DrawFn) -> NumberRecord:
+    """Any record a store might hold, for round trips through storage and serialization."""
+    uses = tuple(draw(st.lists(_uses(), max_size=3)))
+    e164 = tuple(draw(st.lists(e164_numbers(), max_size=3, unique=True)))
+    free = {name: draw(_TEXT) for name in FREE_TEXT_FIELDS}
+    return NumberRecord(
+        number=draw(numbers(max_digits=15)),
+        hierarchy=draw(hierarchy_paths()),
+        status=draw(st.sampled_from(Status)),
+        usage=tuple(dict.fromkeys(use.usage for use in uses)),
+        uses=uses,
+        vendor=draw(_TEXT),
+        internal_number_type=draw(st.sampled_from(["", "Direct Routing", "Extension"])),
+        release_date=draw(st.none() | _DATES),
+        reserved_for=draw(st.none() | st.text(min_size=1, max_size=8)),
+        e164=e164,
+        primary_e164=draw(st.none() | st.sampled_from(e164)) if e164 else None,
+        admin_vendor=draw(_TEXT),
+        service_type=draw(st.none() | st.sampled_from(sorted(SERVICE_TYPES, key=str))),
+        cooling_use=draw(st.none() | _uses()),
+        tag_before_cooling=draw(st.none() | _TEXT),
+        version=draw(st.integers(min_value=1, max_value=10**6)),
+        **free,
+    )
+
+
+def days() -> st.SearchStrategy[int]:
+    """Durations in days, as reserve and cool accept them."""
+    return st.integers(min_value=1, max_value=999)
+
+
+def service_types() -> st.SearchStrategy[ServiceType]:
+    return st.sampled_from(ServiceType)

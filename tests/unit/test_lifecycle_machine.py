@@ -1,0 +1,13 @@
+"""The lifecycle as a whole: random operations keep every SPEC invariant (in memory)."""
+
+from hypothesis import HealthCheck, settings
+
+from numinv.testing import InventoryMachine
+
+TestInventoryMachineInMemory = InventoryMachine.TestCase
+TestInventoryMachineInMemory.settings = settings(
+    max_examples=200,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
