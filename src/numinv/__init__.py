@@ -27,11 +27,13 @@ from numinv.errors import (
     InvalidTransition,
     NotFound,
     NumInvError,
+    StorageError,
 )
 from numinv.inventory import Inventory, RangeResult
 from numinv.settings import Settings
 from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Query, Repository, Transaction
+from numinv.storage.sqlite import SqliteRepository
 from numinv.utilization import NodeUtilization, Utilization
 
 __version__ = "0.1.0"
@@ -63,7 +65,9 @@ __all__ = [
     "Repository",
     "ServiceType",
     "Settings",
+    "SqliteRepository",
     "Status",
+    "StorageError",
     "Transaction",
     "Usage",
     "Use",

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "NumInvError",
+    "StorageError",
 ]
 
 
@@ -93,3 +94,7 @@ class InvalidTransition(NumInvError):
 
 class ConcurrentUpdate(NumInvError):
     """Another writer changed the record first (its version moved on)."""
+
+
+class StorageError(NumInvError):
+    """The store could not do what was asked: locked too long, closed, or failing."""

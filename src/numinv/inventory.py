@@ -68,7 +68,7 @@ from numinv.utilization import Utilization, utilization
 __all__ = ["Inventory", "RangeResult"]
 
 Describe = Callable[[Consumer, NumberRecord], str]
-_FIRST_PAGE, _LAST_PAGE = 8, 1024
+_FIRST_PAGE, _LAST_PAGE = 4, 1024
 _SWEEP = 512
 
 
@@ -127,9 +127,9 @@ def _until(value: object) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _pages(reader: Reader, query: Query) -> Iterator[NumberRecord]:
-    """A node's records from `query` on, fetched in growing pages."""
-    size = _FIRST_PAGE
+def _pages(reader: Reader, query: Query, wanted: int | None = None) -> Iterator[NumberRecord]:
+    """A node's records from `query` on, fetched in pages that grow from `wanted` (if known)."""
+    size = min(wanted or _FIRST_PAGE, _LAST_PAGE) or 1
     while True:
         page = reader.scan(Query(query.hierarchy, query.status, query.prefix, query.after, size))
         yield from page
@@ -534,7 +534,7 @@ class Inventory:
 
         after_number = None if cursor is None else _before(cursor[0])
         streams = [
-            _pages(self._repository, Query(name, wanted_status, start, after_number))
+            _pages(self._repository, Query(name, wanted_status, start, after_number), most)
             for name in nodes
         ]
         found = filter(matches, heapq.merge(*streams, key=lambda record: record.key))
@@ -551,7 +551,7 @@ class Inventory:
         offered = (
             record
             for name in lineage(node)
-            for record in _pages(self._repository, Query(name, Status.AVAILABLE, start))
+            for record in _pages(self._repository, Query(name, Status.AVAILABLE, start), most)
         )
         return islice(offered, most)
 

@@ -38,14 +38,16 @@ __all__ = [
     "write_json",
 ]
 
-_converter = cattrs.Converter()
+# numinv's own converter, never cattrs' global one; storage adapters reuse it
+# for the nested values they keep as JSON.
+converter = cattrs.Converter()
 for _enum in (Status, Usage, ServiceType):
-    _converter.register_unstructure_hook(_enum, str)
-_converter.register_unstructure_hook(datetime, lambda value: value.isoformat())
-_converter.register_structure_hook(datetime, lambda value, _: _datetime(value))
-_converter.register_structure_hook(
+    converter.register_unstructure_hook(_enum, str)
+converter.register_unstructure_hook(datetime, lambda value: value.isoformat())
+converter.register_structure_hook(datetime, lambda value, _: _datetime(value))
+converter.register_structure_hook(
     NumberRecord,
-    make_dict_structure_fn(NumberRecord, _converter, _cattrs_forbid_extra_keys=False),
+    make_dict_structure_fn(NumberRecord, converter, _cattrs_forbid_extra_keys=False),
 )
 
 CSV_COLUMNS: tuple[str, ...] = tuple(field.name for field in attrs.fields(NumberRecord))
@@ -72,7 +74,7 @@ def _datetime(value: object) -> datetime:
 
 def to_dict(record: NumberRecord) -> dict[str, Any]:
     """A record as plain data: str, int, None, lists and dicts only."""
-    data: dict[str, Any] = _converter.unstructure(record)
+    data: dict[str, Any] = converter.unstructure(record)
     data["e164_display"] = record.e164_display
     return data
 
@@ -83,7 +85,7 @@ def from_dict(data: object) -> NumberRecord:
         raise InvalidInput(f"a record must be a mapping, not {data!r}", value=data)
     known = {field.name for field in attrs.fields(NumberRecord)}
     try:
-        return _converter.structure({k: v for k, v in data.items() if k in known}, NumberRecord)
+        return converter.structure({k: v for k, v in data.items() if k in known}, NumberRecord)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as error:
         raise InvalidInput(f"not a number record: {_first_cause(error)}", value=data) from error
 

@@ -1,0 +1,149 @@
+"""`FaultyRepository`: wraps any repository so that a write fails part way, to prove atomicity.
+
+Inside its transactions every write is a run of steps: one when the call
+starts, then one per record (or per number of a loaded range) as the adapter
+takes it from the iterable it was given. Armed with `fail_at=k`, the k-th
+step raises `InjectedFault`, once; a dry run (not armed) counts the steps, so
+a test can fail every step in turn and check that the store is left exactly
+as it was:
+
+    faulty = FaultyRepository(SqliteRepository(":memory:"))
+    inventory = Inventory(faulty)
+    ...                                   # set up, not armed
+    faulty.arm(None)
+    inventory.add_range("sys.a", "1000", count=5)
+    for k in range(1, faulty.steps + 1):  # on a fresh set-up each time
+        faulty.arm(k)
+        with pytest.raises(InjectedFault):
+            inventory.add_range("sys.a", "1000", count=5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TypeVar
+
+import attrs
+
+from numinv.core.numbers import NumberRange
+from numinv.core.records import NumberRecord, Status
+from numinv.storage.protocol import Query, Reader, Repository, Transaction
+
+__all__ = ["FaultyRepository", "InjectedFault"]
+
+T = TypeVar("T")
+
+
+class InjectedFault(Exception):
+    """The failure a `FaultyRepository` injects (deliberately not a `NumInvError`)."""
+
+
+class _Steps:
+    """Counts write steps and fails the armed one."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.fail_at: int | None = None
+
+    def step(self) -> None:
+        self.count += 1
+        if self.count == self.fail_at:
+            raise InjectedFault(f"injected fault at write step {self.count}")
+
+    def each(self, items: Iterable[T]) -> Iterator[T]:
+        for item in items:
+            self.step()
+            yield item
+
+
+@attrs.frozen
+class _FaultyRange(NumberRange):
+    """A range whose iteration counts a step per number."""
+
+    steps: _Steps = attrs.field(kw_only=True, eq=False, repr=False)
+
+    def __iter__(self) -> Iterator[str]:
+        return self.steps.each(NumberRange.__iter__(self))
+
+
+class _Reads:
+    """The read side of the protocol, passed straight through."""
+
+    def __init__(self, reader: Reader) -> None:
+        self._reader = reader
+
+    def get(self, number: str, hierarchy: str) -> NumberRecord | None:
+        return self._reader.get(number, hierarchy)
+
+    def holding(self, number: str) -> list[NumberRecord]:
+        return self._reader.holding(number)
+
+    def within(self, numbers: NumberRange, hierarchy: str | None = None) -> list[NumberRecord]:
+        return self._reader.within(numbers, hierarchy)
+
+    def scan(self, query: Query) -> list[NumberRecord]:
+        return self._reader.scan(query)
+
+    def nodes(self, under: str | None = None) -> list[str]:
+        return self._reader.nodes(under)
+
+    def due(self, now: datetime, limit: int) -> list[NumberRecord]:
+        return self._reader.due(now, limit)
+
+    def with_e164(self, e164: str) -> list[NumberRecord]:
+        return self._reader.with_e164(e164)
+
+    def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
+        return self._reader.counts(under)
+
+
+class _FaultyTransaction(_Reads):
+    def __init__(self, tx: Transaction, steps: _Steps) -> None:
+        super().__init__(tx)
+        self._tx = tx
+        self._steps = steps
+
+    def insert(self, records: Iterable[NumberRecord]) -> None:
+        self._steps.step()
+        self._tx.insert(self._steps.each(records))
+
+    def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
+        self._steps.step()
+        faulty = _FaultyRange(
+            numbers.plus, numbers.width, numbers.start, numbers.stop, steps=self._steps
+        )
+        self._tx.insert_range(faulty, template)
+
+    def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        self._steps.step()
+        self._tx.replace(self._steps.each(changes))
+
+    def delete(self, records: Iterable[NumberRecord]) -> None:
+        self._steps.step()
+        self._tx.delete(self._steps.each(records))
+
+
+class FaultyRepository(_Reads):
+    """A repository whose armed write step raises `InjectedFault` inside the transaction."""
+
+    def __init__(self, repository: Repository) -> None:
+        super().__init__(repository)
+        self.repository = repository
+        self._steps = _Steps()
+
+    @property
+    def steps(self) -> int:
+        """The write steps taken since the last `arm`."""
+        return self._steps.count
+
+    def arm(self, fail_at: int | None) -> None:
+        """Count steps from zero again; fail the `fail_at`-th (none when None)."""
+        self._steps.count = 0
+        self._steps.fail_at = fail_at
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self.repository.transaction() as tx:
+            yield _FaultyTransaction(tx, self._steps)
