@@ -6,7 +6,6 @@ import threading
 from contextlib import AbstractContextManager
 
 import attrs
-
 import pytest
 
 from numinv import (

@@ -18,7 +18,13 @@ E164 = "+27726043938"
 # SPEC 8's table, written out: (service type, E.164?) -> status, vendor, usage, extra2, extra4.
 # "<INI>" stands for the internal number without its '+'.
 TABLE = {
-    ("Cisco-MS-Hybrid", True): ("Used", "Cisco, Microsoft", ("Device", "User"), "Cisco-MS-Hybrid", ""),
+    ("Cisco-MS-Hybrid", True): (
+        "Used",
+        "Cisco, Microsoft",
+        ("Device", "User"),
+        "Cisco-MS-Hybrid",
+        "",
+    ),
     ("Cisco-MS-Hybrid", False): (
         "Used",
         "Cisco, Microsoft",

@@ -6,8 +6,8 @@ from numinv.testing import InventoryMachine
 
 TestInventoryMachineInMemory = InventoryMachine.TestCase
 TestInventoryMachineInMemory.settings = settings(
-    max_examples=200,
-    stateful_step_count=40,
+    max_examples=300,
+    stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

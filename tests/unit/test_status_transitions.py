@@ -15,7 +15,6 @@ from numinv import (
     Status,
     Usage,
 )
-
 from tests.clock import Clock
 
 SITE = "sys.acme.uk.london"

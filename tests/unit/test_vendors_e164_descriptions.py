@@ -112,8 +112,12 @@ def test_each_vendor_takes_its_own_internal_number_types(
 
 @pytest.mark.parametrize(
     ("vendor", "given"),
-    [("", "Direct Routing"), ("Microsoft", "Extension"), ("Webex Calling", "Calling Plan"),
-     ("Microsoft", "Carrier Pigeon")],
+    [
+        ("", "Direct Routing"),
+        ("Microsoft", "Extension"),
+        ("Webex Calling", "Calling Plan"),
+        ("Microsoft", "Carrier Pigeon"),
+    ],
 )
 def test_an_internal_number_type_foreign_to_the_vendor_is_refused(
     inventory: Inventory, vendor: str, given: str
@@ -142,10 +146,14 @@ def test_changing_the_vendor_away_from_a_stored_type_is_refused(inventory: Inven
         ([], ""),
         ([("+27726043938", False)], "+27726043938"),
         ([("+27726043938", True)], "+27726043938 (P)"),
-        ([("+27726043938", True)] + [(f"+2772604394{i}", False) for i in range(8)],
-         "+27726043938 (P) [+8]"),
-        ([("+27726043938", False)] + [(f"+2772604394{i}", False) for i in range(8)],
-         "+27726043938 [+8]"),
+        (
+            [("+27726043938", True)] + [(f"+2772604394{i}", False) for i in range(8)],
+            "+27726043938 (P) [+8]",
+        ),
+        (
+            [("+27726043938", False)] + [(f"+2772604394{i}", False) for i in range(8)],
+            "+27726043938 [+8]",
+        ),
         ([("+111", False), ("+27726043938", True)], "+27726043938 (P) [+1]"),
     ],
 )
@@ -208,7 +216,7 @@ def test_with_prevent_duplicates_an_e164_number_is_unique_in_the_whole_tree() ->
 
 @pytest.mark.parametrize("bad", ["27726043938", "+", "+1234567890123456", "+27 72", "abc"])
 def test_an_e164_number_is_a_plus_and_1_to_15_digits(inventory: Inventory, bad: str) -> None:
-    with pytest.raises(InvalidNumber, match="E.164"):
+    with pytest.raises(InvalidNumber, match=r"E\.164"):
         inventory.associate_e164("2000", SITE, bad)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import note
+from hypothesis import event, note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -47,6 +47,15 @@ KINDS = (
     "device/cuc/Callhandler",
 )
 START = datetime(2026, 1, 1, tzinfo=UTC)
+# Loaded before the first rule: site numbers (shared by sibling sites), a
+# customer pool and a root pool, so that most rules meet numbers.
+ESTATE = (
+    ("sys.c1.s1", "100", 8),
+    ("sys.c1.s2", "100", 4),
+    ("sys.c1", "110", 6),
+    ("sys.c2.s1", "116", 4),
+    ("sys", "120", 2),
+)
 
 _offsets = st.integers(min_value=0, max_value=24)
 _numbers = _offsets.map(lambda offset: f"{100 + offset}")
@@ -86,6 +95,8 @@ class InventoryMachine(RuleBasedStateMachine):
             self.inventory.repository, settings=settings, clock=lambda: self.now
         )
         self.inventory.subscribe(self.record_event)
+        for node, first, count in ESTATE:
+            self.inventory.add_range(node, first, count=count)
 
     def record_event(self, event: Event) -> None:
         if event.before is not None:
@@ -107,9 +118,11 @@ class InventoryMachine(RuleBasedStateMachine):
             result = call(*args, **kwargs)
         except NumInvError as error:
             note(f"{description}: refused: {type(error).__name__}: {error}")
+            event(f"{description.partition('(')[0]} refused")
             assert self.stored() == before, f"refused {description} changed the inventory"
             return None
         note(f"{description}: ok")
+        event(f"{description.partition('(')[0]} ok")
         self.check_versions(before, self.stored())
         return result
 

@@ -1,0 +1,143 @@
+"""`numinv list`, `show` and `report`: what the inventory holds, as tables, JSON and CSV."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from numinv.serialization import read_csv, read_json
+from tests.e2e.conftest import CUSTOMER, SITE, Numinv
+
+PHONE = ("--kind", "Phone", "--id", "SEP1", "--at", SITE)
+
+
+def test_list_json_parses_back_into_the_records(loaded: Numinv) -> None:
+    loaded.ok("assign", "4420790001", *PHONE)
+    records = list(read_json(io.StringIO(loaded.ok("list", "--json"))))
+    assert len(records) == 25
+    assert records[1].number == "4420790001"
+    assert [use.consumer_id for use in records[1].uses] == ["SEP1"]
+
+
+def test_list_csv_parses_back_into_the_same_records_as_json(loaded: Numinv) -> None:
+    loaded.ok("assign", "4420790001", *PHONE)
+    loaded.ok("e164", "add", "4420790001", "+442079000001", "--at", SITE, "--primary")
+    from_csv = list(read_csv(io.StringIO(loaded.ok("list", "--csv"))))
+    from_json = list(read_json(io.StringIO(loaded.ok("list", "--json"))))
+    assert from_csv == from_json
+
+
+def test_list_filters_as_search_does(loaded: Numinv) -> None:
+    loaded.ok("assign", "4420790001", *PHONE)
+    loaded.ok("assign", "4420790002", "--kind", "CsOnlineUser", "--id", "ann", "--at", SITE)
+
+    def numbers(*args: str) -> list[str]:
+        return [record["number"] for record in loaded.json("list", "--json", *args)]
+
+    assert numbers("--status", "used") == ["4420790001", "4420790002"]
+    assert numbers("--usage", "User") == ["4420790002"]
+    assert numbers("--vendor", "Microsoft") == ["4420790002"]
+    assert numbers("--vendor", "Cisco", "--status", "Used") == ["4420790001"]
+    assert numbers("--prefix", "442079900") == [f"442079900{n}" for n in range(5)]
+    assert numbers("--at", CUSTOMER, "--only") == [f"442079900{n}" for n in range(5)]
+    assert len(numbers("--at", CUSTOMER)) == 25
+    assert numbers("--tag", "london", "--limit", "2", "--after", "4420790009") == [
+        "4420790010",
+        "4420790011",
+    ]
+    assert numbers("--after", f"4420790018@{SITE}") == [
+        "4420790019",
+        *numbers("--at", CUSTOMER, "--only"),
+    ]
+
+
+def test_list_refuses_an_unknown_status_and_a_bad_prefix(loaded: Numinv) -> None:
+    assert "'Free' is not one of" in loaded.misused("list", "--status", "Free")
+    assert "is not a number prefix" in loaded.fails("list", "--prefix", "44x")
+
+
+def test_list_prints_a_table_by_default(loaded: Numinv) -> None:
+    loaded.ok("cool", "4420790003", "--at", SITE, "--until", "2099-01-02")
+    out = loaded.ok("list", "--at", SITE, "--limit", "5")
+    assert "Number" in out
+    assert "Release date" in out
+    assert "4420790004" in out
+    assert "4420790005" not in out
+    assert "2099-01-02 00:00 UTC" in out
+
+
+def test_list_table_is_capped_and_says_so(numinv: Numinv) -> None:
+    numinv.ok("range", "add", "10000", "--count", "1001", "--at", SITE)
+    result = numinv.run("list")
+    assert result.exit_code == 0
+    assert "11000" not in result.stdout
+    assert "10999" in result.stdout
+    assert "the first 1000 shown" in result.stderr
+
+
+def test_list_on_a_database_not_yet_made_is_refused(numinv: Numinv) -> None:
+    message = numinv.fails("list")
+    assert message.startswith(f"no database at {numinv.db}")
+    assert not numinv.db.exists()
+
+
+def test_show_prints_the_record_and_its_uses_in_order(loaded: Numinv) -> None:
+    loaded.ok("range", "add", "+27110001000", "--at", "sys.acme.za")
+    za = "sys.acme.za"
+    loaded.ok("assign", "+27110001000", "--kind", "Phone", "--id", "SEP9", "--at", za)
+    loaded.ok(
+        "assign", "+27110001000", "--kind", "HuntPilot", "--id", "sales", "--at", za, "--shared"
+    )
+    loaded.ok("e164", "add", "+27110001000", "+27726043938", "--at", za, "--primary")
+    out = loaded.ok("show", "\\+27110001000", "--at", za)
+    assert "\\+27110001000" in out  # the CUCM form
+    assert "Used-Utility" in out
+    assert "Device, Hunt_Pilot" in out
+    assert "+27726043938 (P)" in out
+    assert out.index("SEP9") < out.index("sales")
+
+
+def test_show_gives_the_release_date_of_a_cooling_number(loaded: Numinv) -> None:
+    loaded.ok("cool", "4420790003", "--at", SITE, "--until", "2099-01-02")
+    assert "2099-01-02 00:00 UTC" in loaded.ok("show", "4420790003", "--at", SITE)
+
+
+def test_show_json_is_the_record_as_a_dict(loaded: Numinv) -> None:
+    record = loaded.record("4420799001", SITE)  # visible from the site: walks up
+    assert (record["number"], record["hierarchy"], record["status"]) == (
+        "4420799001",
+        CUSTOMER,
+        "Available",
+    )
+
+
+def test_show_of_a_number_not_visible_is_refused(loaded: Numinv) -> None:
+    assert loaded.fails("show", "4420790001", "--at", CUSTOMER) == (
+        f"4420790001 is not visible from {CUSTOMER}"
+    )
+
+
+def test_report_flags_the_nodes_under_the_threshold(loaded: Numinv) -> None:
+    for n in range(19):
+        loaded.ok("assign-next", "--kind", "Phone", "--id", f"p{n}", "--at", SITE)
+    out = loaded.ok("report")
+    assert "LOW" in out
+    assert out.splitlines()[-1] == f"2 nodes, 1 with less than 10% Available: {SITE}"
+    assert loaded.ok("report", "--below", "0.04").splitlines()[-1] == (
+        "2 nodes, 0 with less than 4% Available"
+    )
+
+
+def test_report_json_gives_the_counts_per_node(loaded: Numinv) -> None:
+    loaded.ok("reserve", "4420799000", "--at", CUSTOMER)
+    data = json.loads(loaded.ok("report", "--json", "--at", CUSTOMER, "--below", "90%"))
+    assert data["threshold"] == 0.9
+    pool, site = data["nodes"]
+    assert (pool["hierarchy"], pool["total"], pool["counts"]["Reserved"]) == (CUSTOMER, 5, 1)
+    assert (pool["available_share"], pool["low"]) == (0.8, True)
+    assert (site["hierarchy"], site["low"]) == (SITE, False)
+
+
+def test_report_refuses_a_threshold_that_is_not_a_share(loaded: Numinv) -> None:
+    assert "is not a share from 0% to 100%" in loaded.misused("report", "--below", "150%")
+    assert "is not a share: write 10% or 0.1" in loaded.misused("report", "--below", "ten")

@@ -1,0 +1,110 @@
+"""`numinv simulate`: the summary table, the daily series, SQLite, and which settings apply."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Numinv
+
+
+@pytest.fixture
+def numinv(tmp_path: Path) -> Numinv:
+    """The command without a root --db: a simulation then runs in memory."""
+    return Numinv(tmp_path / "numinv.db", give_db=False)
+
+
+SHAPE = (
+    "--customers",
+    "1",
+    "--sites",
+    "2",
+    "--numbers-per-site",
+    "30",
+    "--pool",
+    "5",
+    "--days",
+    "60",
+)
+
+
+def test_simulate_prints_a_summary_per_node(numinv: Numinv) -> None:
+    out = numinv.ok("simulate", *SHAPE)
+    for node in ("sys.sim.c001 ", "sys.sim.c001.s001", "sys.sim.c001.s002"):
+        assert node in out
+    assert "Exhausted (day)" in out
+    assert "Activity" in out
+    assert out.splitlines()[-1] == (
+        "seed 1, 60 days from 2025-01-06, in memory; "
+        "auto cooling 30 days, AudioCodes cooling 2 days"
+    )
+    assert not numinv.db.exists()  # in memory unless --db is given
+
+
+def test_simulate_with_one_seed_prints_the_same_twice_and_another_seed_differs(
+    numinv: Numinv,
+) -> None:
+    first = numinv.ok("simulate", *SHAPE, "--seed", "5")
+    assert numinv.ok("simulate", *SHAPE, "--seed", "5") == first
+    assert numinv.ok("simulate", *SHAPE, "--seed", "6") != first
+
+
+def test_simulate_writes_the_daily_series(numinv: Numinv, tmp_path: Path) -> None:
+    result = numinv.run("simulate", *SHAPE, "--series", "series.csv")
+    assert result.exit_code == 0
+    assert result.stderr == "daily series written to series.csv\n"
+    with (tmp_path / "series.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert list(rows[0]) == [
+        "day", "date", "node", "Available", "Used", "Used-Utility", "Cooling", "Reserved", "failed",
+    ]  # fmt: skip
+    assert len(rows) == 61 * 3
+    assert (rows[0]["day"], rows[0]["date"], rows[0]["node"]) == ("0", "2025-01-06", "sys.sim.c001")
+    statuses = ("Available", "Used", "Used-Utility", "Cooling", "Reserved")
+    for row in rows:
+        assert sum(int(row[s]) for s in statuses) == (5 if row["node"] == "sys.sim.c001" else 30)
+
+
+def test_simulate_settings_come_from_its_options_then_the_root_options(numinv: Numinv) -> None:
+    footer = numinv.ok("--no-auto-cooling", "simulate", *SHAPE).splitlines()[-1]
+    assert footer.endswith("in memory; no auto cooling, AudioCodes cooling 2 days")
+    footer = numinv.ok(
+        "--no-auto-cooling", "--audiocodes-cooling-days", "4", "simulate", *SHAPE,
+        "--auto-cooling", "--cooling-days", "7",
+    ).splitlines()[-1]  # fmt: skip
+    assert footer.endswith("in memory; auto cooling 7 days, AudioCodes cooling 4 days")
+
+
+def test_simulate_on_sqlite_leaves_the_estate_in_the_file(numinv: Numinv, tmp_path: Path) -> None:
+    in_memory = numinv.ok("simulate", *SHAPE)
+    on_file = numinv.ok("simulate", *SHAPE, "--db", "sim.db")
+    assert on_file.splitlines()[:-1] == in_memory.splitlines()[:-1]
+    assert on_file.splitlines()[-1].startswith(
+        "seed 1, 60 days from 2025-01-06, in SQLite file sim.db"
+    )
+    assert "sys.sim.c001.s002" in Numinv(tmp_path / "sim.db").ok("report")
+
+
+def test_simulate_uses_the_root_db_only_when_given_on_the_command_line(
+    numinv: Numinv, tmp_path: Path
+) -> None:
+    numinv.ok("simulate", *SHAPE, env={"NUMINV_DB": str(tmp_path / "env.db")})
+    assert not (tmp_path / "env.db").exists()
+    given = Numinv(tmp_path / "given.db")
+    assert "in SQLite file" in given.ok("simulate", *SHAPE).splitlines()[-1]
+    assert given.db.exists()
+
+
+def test_simulate_refuses_a_database_that_holds_numbers(loaded: Numinv) -> None:
+    message = Numinv(loaded.db).fails("simulate", *SHAPE)
+    assert (
+        message == f"{loaded.db} already holds numbers; a simulation needs a new or empty database"
+    )
+
+
+def test_simulate_refuses_bad_options(numinv: Numinv) -> None:
+    assert "--days" in numinv.misused("simulate", "--days", "0")
+    assert "--seed" in numinv.misused("simulate", "--seed", "x")
+    assert "--cooling-days" in numinv.misused("simulate", "--cooling-days", "1000")
