@@ -89,16 +89,27 @@ class AuditReport:
             f"{self.changed} changed, {_count(len(self.unknown), 'unknown observation')}, "
             f"{_count(len(self.conflicts), 'conflict')}"
         ]
-        lines += [f"  {reason}: {count}" for reason, count in sorted(self.counts.items())]
         lines += [
-            f"  conflict: {c.number} at {c.hierarchy} ({c.status}): {c.reason}"
-            for c in self.conflicts[:20]
+            f"  {reason}: {count}"
+            for reason, count in sorted(self.counts.items())
+            if count and reason in Reason._value2member_map_
         ]
-        lines += [
-            f"  unknown: {o.number} used by {o.consumer.kind} {o.consumer.id!r} "
-            f"at {o.consumer.hierarchy}"
-            for o in self.unknown[:20]
-        ]
+        if self.conflicts:
+            lines.append("Conflicts:")
+            lines += [
+                f"  {c.number} at {c.hierarchy} ({c.status or 'not added'}): {c.reason}"
+                for c in self.conflicts[:20]
+            ]
+        if self.unknown:
+            lines.append("Unknown:")
+            lines += [
+                f"  {o.number} used by {o.consumer.kind} {o.consumer.id!r} "
+                f"at {o.consumer.hierarchy}"
+                for o in self.unknown[:20]
+            ]
+        hidden = max(len(self.conflicts), len(self.unknown)) - 20
+        if hidden > 0:
+            lines.append("(the first 20 of each are shown; see .conflicts and .unknown)")
         return "\n".join(lines)
 
 

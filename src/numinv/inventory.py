@@ -10,6 +10,7 @@ event per stored change after the transaction commits.
 from __future__ import annotations
 
 import heapq
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from typing import Any
 
 from numinv import audit as _audit
 from numinv.core.hierarchy import lineage, parse_path, related
+from numinv.core.integrity import consistent
 from numinv.core.kinds import ConsumerKind, kind_table, use_of
 from numinv.core.lifecycle import (
     Action,
@@ -55,7 +57,6 @@ from numinv.errors import (
     Conflict,
     DuplicateNumber,
     InvalidInput,
-    InvalidNumber,
     InvalidTransition,
     NotFound,
 )
@@ -116,6 +117,12 @@ def _limit(value: object) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidInput(f"limit must be a whole number >= 0, not {value!r}", value=value)
+    return min(value, sys.maxsize)
+
+
+def _iterable(value: object, what: str) -> Iterable[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidInput(f"{what} must be an iterable, not {value!r}", value=value)
     return value
 
 
@@ -427,7 +434,7 @@ class Inventory:
             DuplicateNumber: a number would exist twice in a line of descent.
             Conflict: an E.164 number would point to two numbers in a line of descent.
         """
-        batch = [_importable(record) for record in records]
+        batch = [consistent(record) for record in _iterable(records, "records")]
         rules = self._begin()
         with self._unit("import", rules) as unit:
             clash: list[tuple[str, str]] = []
@@ -613,6 +620,7 @@ class Inventory:
     def unassign(self, number: str, consumer: Consumer) -> NumberRecord:
         """Remove a consumer's use; the last use leaves the number Available or Cooling."""
         number, who = parse_number(number), _consumer(consumer)
+        use_of(who, self._kinds)
         return self._change(number, who.hierarchy, Unassign(who), self._begin())
 
     def reserve(
@@ -710,7 +718,7 @@ class Inventory:
         rules = self._begin()
         return _audit.reconcile(
             self._repository,
-            observed,
+            _iterable(observed, "observed"),
             rules=rules,
             at=node,
             fix=fix,
@@ -736,27 +744,6 @@ class Inventory:
         if days is not None and until is not None:
             raise InvalidInput("give days or until, not both", value=until)
         return Cool(check_days(days, "days"), _until(until))
-
-
-def _importable(record: object) -> NumberRecord:
-    if not isinstance(record, NumberRecord):
-        raise InvalidInput(f"expected a NumberRecord, not {record!r}", value=record)
-    if parse_number(record.number) != record.number:
-        raise InvalidNumber(
-            f"{record.number!r} is not in canonical form (use '+', not '\\+')",
-            value=record.number,
-        )
-    parse_path(record.hierarchy)
-    if (record.status in (Status.USED, Status.USED_UTILITY)) != bool(record.uses):
-        raise InvalidInput(
-            f"{record.number} at {record.hierarchy}: status {record.status} "
-            f"does not match its {len(record.uses)} uses",
-            number=record.number,
-            hierarchy=record.hierarchy,
-        )
-    for e164 in record.e164:
-        parse_e164(e164)
-    return record
 
 
 def _missing_runs(numbers: NumberRange, present: set[str]) -> Iterator[NumberRange]:

@@ -14,16 +14,20 @@ never touched, so `+` and leading zeros survive.
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import operator
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, TextIO
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
-from numinv.core.records import FREE_TEXT_FIELDS, NumberRecord, ServiceType, Status, Usage
+from numinv.core.integrity import well_formed
+from numinv.core.records import FREE_TEXT_FIELDS, NumberRecord, ServiceType, Status, Usage, Use
 from numinv.errors import InvalidInput
 
 __all__ = [
@@ -38,24 +42,32 @@ __all__ = [
     "write_json",
 ]
 
-# numinv's own converter, never cattrs' global one; storage adapters reuse it
-# for the nested values they keep as JSON.
-converter = cattrs.Converter()
-for _enum in (Status, Usage, ServiceType):
-    converter.register_unstructure_hook(_enum, str)
-converter.register_unstructure_hook(datetime, lambda value: value.isoformat())
-converter.register_structure_hook(datetime, lambda value, _: _datetime(value))
-converter.register_structure_hook(
-    NumberRecord,
-    make_dict_structure_fn(NumberRecord, converter, _cattrs_forbid_extra_keys=False),
-)
-
 CSV_COLUMNS: tuple[str, ...] = tuple(field.name for field in attrs.fields(NumberRecord))
 _LISTS = {"usage", "e164"}
-_JSON = {"uses", "cooling_use"}
-_OPTIONAL = {"release_date", "reserved_for", "primary_e164", "service_type", "tag_before_cooling"}
-_NEUTRALISED = frozenset({*FREE_TEXT_FIELDS, "vendor", "admin_vendor", "tag_before_cooling"})
+# JSON keeps apart what a blank cell cannot: no saved tag (None) and a blank one.
+_JSON = {"uses", "cooling_use", "tag_before_cooling"}
+_OPTIONAL = {"release_date", "reserved_for", "primary_e164", "service_type"}
+_NEUTRALISED = frozenset({*FREE_TEXT_FIELDS, "vendor", "admin_vendor"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED = (*_FORMULA_START, "'")
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{value!r} is not text", value=value)
+    return value
+
+
+def _member(enum: type[StrEnum], value: object, _: object) -> StrEnum:
+    if isinstance(value, str) and value in enum._value2member_map_:
+        return enum(value)
+    raise InvalidInput(f"{value!r} is not a {enum.__name__}", value=value)
+
+
+def _sequence(item: type, value: object, _: object) -> tuple[Any, ...]:
+    if isinstance(value, str | bytes | dict) or not isinstance(value, list | tuple):
+        raise InvalidInput(f"{value!r} is not a list", value=value)
+    return tuple(converter.structure(element, item) for element in value)
 
 
 def _datetime(value: object) -> datetime:
@@ -72,6 +84,26 @@ def _datetime(value: object) -> datetime:
     raise InvalidInput(f"{value!r} is not an ISO 8601 date and time with a UTC offset")
 
 
+# numinv's own converter, never cattrs' global one; storage adapters reuse it
+# for the nested values they keep as JSON.
+converter = cattrs.Converter()
+for _enum in (Status, Usage, ServiceType):
+    converter.register_unstructure_hook(_enum, str)
+    converter.register_structure_hook(_enum, functools.partial(_member, _enum))
+converter.register_unstructure_hook(datetime, lambda value: value.isoformat())
+converter.register_structure_hook(datetime, lambda value, _: _datetime(value))
+# Strict: cattrs would turn 5 into "5" and "+27" into a tuple of characters.
+converter.register_structure_hook(str, lambda value, _: _text(value))
+for _items, _item in ((tuple[str, ...], str), (tuple[Usage, ...], Usage), (tuple[Use, ...], Use)):
+    converter.register_structure_hook_func(
+        functools.partial(operator.eq, _items), functools.partial(_sequence, _item)
+    )
+converter.register_structure_hook(
+    NumberRecord,
+    make_dict_structure_fn(NumberRecord, converter, _cattrs_forbid_extra_keys=False),
+)
+
+
 def to_dict(record: NumberRecord) -> dict[str, Any]:
     """A record as plain data: str, int, None, lists and dicts only."""
     data: dict[str, Any] = converter.unstructure(record)
@@ -85,9 +117,10 @@ def from_dict(data: object) -> NumberRecord:
         raise InvalidInput(f"a record must be a mapping, not {data!r}", value=data)
     known = {field.name for field in attrs.fields(NumberRecord)}
     try:
-        return converter.structure({k: v for k, v in data.items() if k in known}, NumberRecord)
+        record = converter.structure({k: v for k, v in data.items() if k in known}, NumberRecord)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as error:
         raise InvalidInput(f"not a number record: {_first_cause(error)}", value=data) from error
+    return well_formed(record)
 
 
 def _first_cause(error: BaseException) -> str:
@@ -135,11 +168,12 @@ def read_json(stream: TextIO) -> Iterator[NumberRecord]:
 
 
 def _neutralised(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Text a spreadsheet would run as a formula, behind an apostrophe (itself escaped so)."""
+    return "'" + text if text.startswith(_ESCAPED) else text
 
 
 def _restored(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+    return text[1:] if text.startswith("'") else text
 
 
 def _csv_row(record: NumberRecord) -> dict[str, str]:
@@ -162,7 +196,8 @@ def _csv_row(record: NumberRecord) -> dict[str, str]:
 
 def write_csv(records: Iterable[NumberRecord], stream: TextIO) -> int:
     """Write records as CSV with a header of field names; return how many."""
-    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    # The csv module's default line ending quotes any field holding CR or LF.
+    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS)
     writer.writeheader()
     count = 0
     for record in records:
@@ -204,7 +239,11 @@ def _json(raw: str, line: int) -> Any:
 def read_csv(stream: TextIO) -> Iterator[NumberRecord]:
     """The records of a CSV written by `write_csv` (columns may be left out or reordered)."""
     reader = csv.DictReader(stream)
-    if reader.fieldnames is None or not {"number", "hierarchy"} <= set(reader.fieldnames):
-        raise InvalidInput("a CSV of records needs at least the columns number and hierarchy")
-    for row in reader:
-        yield _from_row(row, reader.line_num)
+    try:
+        if reader.fieldnames is None or not {"number", "hierarchy"} <= set(reader.fieldnames):
+            raise InvalidInput("a CSV of records needs at least the columns number and hierarchy")
+        for row in reader:
+            yield _from_row(row, reader.line_num)
+    except csv.Error as error:
+        # The reader has not yet counted the line it failed on.
+        raise InvalidInput(f"CSV line {reader.line_num + 1}: {error}") from error

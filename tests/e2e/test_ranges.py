@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.conftest import CUSTOMER, SITE, Numinv
 
 
@@ -137,8 +135,5 @@ def test_range_cool_refuses_a_date_that_is_not_iso(loaded: Numinv) -> None:
     assert "'31/01/2099' is not an ISO date" in stderr
 
 
-@pytest.mark.xfail(
-    strict=True, reason="library: a lone 0 counts as a leading zero, so the range 0..9 is refused"
-)
 def test_range_add_loads_the_single_digit_numbers(numinv: Numinv) -> None:
     assert numinv.ok("range", "add", "0", "9", "--at", SITE) == f"added 10 numbers at {SITE}\n"

@@ -145,6 +145,8 @@ def kind_table(
     """The built-in table with a host's kinds added (or overriding rows of the same name)."""
     if extra is None:
         return BUILTIN_KINDS
+    if isinstance(extra, str) or not isinstance(extra, Iterable):
+        raise InvalidInput(f"kinds must be ConsumerKind rows, not {extra!r}", value=extra)
     rows = extra.values() if isinstance(extra, Mapping) else extra
     table = dict(BUILTIN_KINDS)
     for row in rows:

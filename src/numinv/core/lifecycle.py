@@ -28,7 +28,7 @@ from numinv.core.records import (
     Status,
     Use,
 )
-from numinv.core.vendors import check_internal_number_type, shown_vendor, usage_of
+from numinv.core.vendors import CISCO, check_internal_number_type, shown_vendor, usage_of
 from numinv.errors import InvalidInput, InvalidTransition, NotFound
 from numinv.settings import Settings
 
@@ -199,7 +199,10 @@ def check_fields(fields: Mapping[str, object]) -> dict[str, str]:
             f"{', '.join(sorted(SETTABLE_FIELDS))}",
             value=unknown[0],
         )
-    return {name: _check_text(value, name) for name, value in fields.items()}
+    checked = {name: _check_text(value, name) for name, value in fields.items()}
+    if checked.get("vendor") == CISCO:
+        checked["vendor"] = ""  # Cisco is the blank vendor
+    return checked
 
 
 def loaded(number: str, hierarchy: str, fields: Mapping[str, str]) -> NumberRecord:

@@ -113,7 +113,8 @@ def number_range(
 
     Both ends have the same width and `+` prefix, last >= first, and a
     leading zero of the first number is kept by every number of the range
-    (`0998..1001` is refused, `0098..0101` is not).
+    (`0998..1001` is refused, `0098..0101` is not; a lone `0` is a digit
+    like any other, so `0..9` holds ten numbers).
     """
     start_text = parse_number(first)
     plus = "+" if start_text.startswith("+") else ""
@@ -145,7 +146,7 @@ def number_range(
                 f"range {start_text}..{end_text}: the last number is below the first",
                 value=end_text,
             )
-    if digits[0] == "0" and end_text[len(plus)] != "0":
+    if width > 1 and digits[0] == "0" and end_text[len(plus)] != "0":
         raise InvalidNumber(
             f"range {start_text}..{end_text}: widths differ (the leading zero of "
             f"{start_text} is lost before {end_text})",

@@ -8,7 +8,13 @@ from types import MappingProxyType
 from numinv.core.records import Use
 from numinv.errors import InvalidInput
 
-__all__ = ["INTERNAL_NUMBER_TYPES", "check_internal_number_type", "shown_vendor", "usage_of"]
+__all__ = [
+    "CISCO",
+    "INTERNAL_NUMBER_TYPES",
+    "check_internal_number_type",
+    "shown_vendor",
+    "usage_of",
+]
 
 CISCO = "Cisco"
 

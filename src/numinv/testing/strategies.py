@@ -18,6 +18,7 @@ from numinv.core.records import (
     Usage,
     Use,
 )
+from numinv.core.vendors import shown_vendor
 
 __all__ = [
     "bad_numbers",
@@ -130,7 +131,7 @@ def _uses() -> st.SearchStrategy[Use]:
     return st.builds(
         Use,
         kind=kinds(),
-        consumer_id=st.text(min_size=1, max_size=8),
+        consumer_id=st.text(min_size=1, max_size=8).filter(str.strip),
         usage=st.sampled_from(Usage),
         vendor=st.sampled_from(["", "Microsoft", "AudioCodes", "Webex Calling"]),
         status=st.sampled_from([Status.USED, Status.USED_UTILITY]),
@@ -138,25 +139,43 @@ def _uses() -> st.SearchStrategy[Use]:
     )
 
 
+_VENDOR_TYPES = {
+    "": [""],
+    "Microsoft": ["", "Direct Routing", "Calling Plan", "Operator Connect"],
+    "Webex Calling": ["", "Phone Number", "Extension"],
+    "AudioCodes": [""],
+}
+
+
 @st.composite
 def number_records(draw: st.DrawFn) -> NumberRecord:
-    """Any record a store might hold, for round trips through storage and serialization."""
-    uses = tuple(draw(st.lists(_uses(), max_size=3)))
+    """Any record a store might hold: free text of any kind, managed fields that agree."""
+    status = draw(st.sampled_from(Status))
+    uses: tuple[Use, ...] = ()
+    if status in (Status.USED, Status.USED_UTILITY):
+        uses = tuple(draw(st.lists(_uses(), min_size=1, max_size=3, unique_by=lambda u: u.key)))
+        status = uses[-1].status
+    release_date = None
+    if status is Status.COOLING:
+        release_date = draw(_DATES)
+    elif status is Status.RESERVED:
+        release_date = draw(st.none() | _DATES)
     e164 = tuple(draw(st.lists(e164_numbers(), max_size=3, unique=True)))
+    admin_vendor = draw(st.sampled_from(sorted(_VENDOR_TYPES)))
     free = {name: draw(_TEXT) for name in FREE_TEXT_FIELDS}
     return NumberRecord(
         number=draw(numbers(max_digits=15)),
         hierarchy=draw(hierarchy_paths()),
-        status=draw(st.sampled_from(Status)),
+        status=status,
         usage=tuple(dict.fromkeys(use.usage for use in uses)),
         uses=uses,
-        vendor=draw(_TEXT),
-        internal_number_type=draw(st.sampled_from(["", "Direct Routing", "Extension"])),
-        release_date=draw(st.none() | _DATES),
+        vendor=shown_vendor(uses) if uses else admin_vendor,
+        internal_number_type=draw(st.sampled_from(_VENDOR_TYPES[admin_vendor])),
+        release_date=release_date,
         reserved_for=draw(st.none() | st.text(min_size=1, max_size=8)),
         e164=e164,
         primary_e164=draw(st.none() | st.sampled_from(e164)) if e164 else None,
-        admin_vendor=draw(_TEXT),
+        admin_vendor=admin_vendor,
         service_type=draw(st.none() | st.sampled_from(sorted(SERVICE_TYPES, key=str))),
         cooling_use=draw(st.none() | _uses()),
         tag_before_cooling=draw(st.none() | _TEXT),

@@ -1,0 +1,200 @@
+"""The inventories the benchmarks measure, built fast and checked against the library's own.
+
+A pool is one site's numbers, the lowest 90 % Used (as `assign_next`, which
+takes the lowest first, leaves a pool) and the rest Available, loaded with
+`add_range`. Used records are not assigned one call at a time (a million
+calls, each a committed transaction): the record `Inventory.assign` makes is
+taken from a real assignment on a scratch inventory, copied per number with
+that number's own consumer, and stored through one repository transaction
+`insert`, the call `Inventory.import_records` ends in. The estate is then
+checked through the public API: the first Used number reads back equal to
+the real assignment, and the node's counts are as planned.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import attrs
+
+from benchmarks.timing import paused_gc
+from numinv import (
+    Consumer,
+    InMemoryRepository,
+    Inventory,
+    NumberRecord,
+    Observation,
+    Repository,
+    SqliteRepository,
+    Status,
+    Use,
+)
+from numinv.core.numbers import NumberRange, number_range
+
+__all__ = [
+    "FIRST",
+    "KIND",
+    "SITE",
+    "TAG",
+    "Clock",
+    "Pool",
+    "Store",
+    "audit_estate",
+    "observations",
+    "pool",
+]
+
+SITE = "sys.acme.uk.london"
+FIRST = "10000000"
+TAG = "bench"
+KIND = "device/cucm/Phone"
+STORES = ("memory", "sqlite")
+
+
+class Clock:
+    """A clock the benchmark moves by hand, so that cooling falls due when it says."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, days: int) -> None:
+        self.now += timedelta(days=days)
+
+
+class Store:
+    """Makes empty repositories of one kind: in memory, or SQLite files in a temp directory."""
+
+    def __init__(self, name: str) -> None:
+        if name not in STORES:
+            raise ValueError(f"unknown store {name!r}; one of {', '.join(STORES)}")
+        self.name = name
+        self._directory = tempfile.TemporaryDirectory(prefix="numinv-bench-")
+        self._opened: list[SqliteRepository] = []
+        self._files = 0
+
+    def repository(self) -> Repository:
+        """A new, empty repository (for SQLite, on a new file)."""
+        if self.name == "memory":
+            return InMemoryRepository()
+        repository = SqliteRepository(self.new_path())
+        self._opened.append(repository)
+        return repository
+
+    def new_path(self) -> Path:
+        """A file name not used yet in this store's directory."""
+        self._files += 1
+        return Path(self._directory.name) / f"bench-{self._files}.db"
+
+    def close(self) -> None:
+        """Close every repository opened and delete their files."""
+        for repository in self._opened:
+            repository.close()
+        self._opened.clear()
+        self._directory.cleanup()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+@attrs.frozen
+class Pool:
+    """A site's numbers: the lowest `used` are Used, the rest Available."""
+
+    inventory: Inventory
+    clock: Clock
+    numbers: NumberRange
+    used: int
+
+    @property
+    def size(self) -> int:
+        return len(self.numbers)
+
+    def part(self, start: int, count: int) -> NumberRange:
+        """`count` numbers of the pool from its `start`-th."""
+        first = self.numbers.start + start
+        return NumberRange(self.numbers.plus, self.numbers.width, first, first + count - 1)
+
+
+def consumer_id(number: str) -> str:
+    return f"phone-{number}"
+
+
+def pool(store: Store, size: int, used_share: float = 0.9) -> Pool:
+    """A pool of `size` numbers at `SITE`, the lowest `used_share` of them Used."""
+    clock = Clock()
+    inventory = Inventory(store.repository(), clock=clock)
+    numbers = number_range(FIRST, count=size)
+    used = round(size * used_share)
+    built = Pool(inventory, clock, numbers, used)
+    template = _assigned(clock)
+    with paused_gc():
+        if used:
+            with inventory.repository.transaction() as tx:
+                tx.insert(_used_records(template, built.part(0, used)))
+        if size > used:
+            inventory.add_range(SITE, built.part(used, 1).first, count=size - used, tag=TAG)
+    _check(built, template)
+    return built
+
+
+def audit_estate(store: Store, size: int) -> Pool:
+    """`size` Used numbers, each used by its own phone: what an audit reconciles."""
+    return pool(store, size, used_share=1.0)
+
+
+def observations(estate: Pool, variant: str, drift_every: int = 100) -> list[Observation]:
+    """One observation per number of the estate: its phone, but every `drift_every`-th
+    number seen on another phone (`variant`), so that each audit has fixes to make.
+
+    Audits alternating variants "a" and "b" each move the same numbers from one
+    phone to the other, so every run does the same work.
+    """
+    seen: list[Observation] = []
+    for index, number in enumerate(estate.numbers):
+        phone = consumer_id(number)
+        if index % drift_every == 0:
+            phone = f"{phone}-{variant}"
+        seen.append(Observation(number, Consumer(KIND, phone, SITE)))
+    return seen
+
+
+def _assigned(clock: Clock) -> NumberRecord:
+    """The record `Inventory.assign` makes of `FIRST` for its phone, on a scratch inventory."""
+    scratch = Inventory(clock=clock)
+    scratch.add_range(SITE, FIRST, count=1, tag=TAG)
+    return scratch.assign(FIRST, Consumer(KIND, consumer_id(FIRST), SITE))
+
+
+def _used_records(template: NumberRecord, numbers: NumberRange) -> Iterator[NumberRecord]:
+    """`template` once per number, each with that number's own phone."""
+    (use,) = template.uses
+    names = [field.name for field in attrs.fields(NumberRecord)]
+    values = list(attrs.astuple(template, recurse=False))
+    use_values = list(attrs.astuple(use, recurse=False))
+    at_number, at_uses = names.index("number"), names.index("uses")
+    at_id = [field.name for field in attrs.fields(Use)].index("consumer_id")
+    for number in numbers:
+        values[at_number] = number
+        use_values[at_id] = consumer_id(number)
+        values[at_uses] = (Use(*use_values),)
+        yield NumberRecord(*values)
+
+
+def _check(built: Pool, template: NumberRecord) -> None:
+    """The estate reads back through the public API as planned."""
+    inventory = built.inventory
+    if built.used and inventory.get(FIRST, SITE) != template:
+        raise AssertionError("a stored Used record differs from what Inventory.assign made")
+    counts = inventory.utilization(SITE)[SITE].counts
+    expected = {Status.USED: built.used, Status.AVAILABLE: built.size - built.used}
+    if any(counts.get(status, 0) != count for status, count in expected.items()):
+        raise AssertionError(f"estate counts {dict(counts)}, expected {expected}")

@@ -1,0 +1,129 @@
+"""Checks for records that come from outside: imports, files, dicts, a host's own store.
+
+Records the lifecycle makes are right by construction; a record read from a
+file may hold anything. `well_formed` checks each field's type and form;
+`consistent` checks that the managed fields agree with each other, as the
+lifecycle would have left them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from numinv.core.hierarchy import parse_path
+from numinv.core.numbers import parse_e164, parse_number
+from numinv.core.records import NumberRecord, ServiceType, Status, Usage, Use
+from numinv.core.vendors import check_internal_number_type, usage_of
+from numinv.errors import InvalidInput, NumInvError
+
+__all__ = ["consistent", "well_formed"]
+
+_TEXT_FIELDS = tuple(
+    field.name for field in attrs.fields(NumberRecord) if field.type in (str, "str")
+)
+_IN_USE = (Status.USED, Status.USED_UTILITY)
+
+
+def _refuse(record: NumberRecord, field: str, wanted: str, value: object) -> InvalidInput:
+    return InvalidInput(
+        f"{record.number!r} at {record.hierarchy!r}: {field} must be {wanted}, not {value!r}",
+        number=record.number if isinstance(record.number, str) else None,
+        value=value,
+    )
+
+
+def _use(record: NumberRecord, field: str, use: object) -> None:
+    if not isinstance(use, Use):
+        raise _refuse(record, field, "a Use", use)
+    for name in ("kind", "consumer_id"):
+        value = getattr(use, name)
+        if not isinstance(value, str) or not value.strip():
+            raise _refuse(record, f"{field}.{name}", "non-blank text", value)
+    if not isinstance(use.usage, Usage):
+        raise _refuse(record, f"{field}.usage", "a Usage", use.usage)
+    if use.status not in _IN_USE:
+        raise _refuse(record, f"{field}.status", "Used or Used-Utility", use.status)
+    if not isinstance(use.vendor, str):
+        raise _refuse(record, f"{field}.vendor", "text", use.vendor)
+    if not isinstance(use.hierarchy, str) or (use.hierarchy and _bad_path(use.hierarchy)):
+        raise _refuse(record, f"{field}.hierarchy", "a hierarchy path", use.hierarchy)
+
+
+def _bad_path(value: str) -> bool:
+    try:
+        parse_path(value)
+    except NumInvError:
+        return True
+    return False
+
+
+def _tuple_of(record: NumberRecord, field: str, check: type) -> tuple[object, ...]:
+    value = getattr(record, field)
+    if not isinstance(value, tuple) or not all(isinstance(item, check) for item in value):
+        raise _refuse(record, field, f"a tuple of {check.__name__}", value)
+    return value
+
+
+def well_formed(record: object) -> NumberRecord:
+    """Return the record if every field has its type and form, else raise `InvalidInput`."""
+    if not isinstance(record, NumberRecord):
+        raise InvalidInput(f"expected a NumberRecord, not {record!r}", value=record)
+    if not isinstance(record.number, str) or parse_number(record.number) != record.number:
+        raise _refuse(
+            record, "number", "a number in canonical form ('+', not '\\+')", record.number
+        )
+    parse_path(record.hierarchy)
+    for name in _TEXT_FIELDS:
+        if not isinstance(getattr(record, name), str):
+            raise _refuse(record, name, "text", getattr(record, name))
+    if not isinstance(record.status, Status):
+        raise _refuse(record, "status", "a Status", record.status)
+    _tuple_of(record, "usage", Usage)
+    for use in _tuple_of(record, "uses", Use):
+        _use(record, "uses", use)
+    if record.cooling_use is not None:
+        _use(record, "cooling_use", record.cooling_use)
+    release = record.release_date
+    if release is not None and (not isinstance(release, datetime) or release.tzinfo is None):
+        raise _refuse(record, "release_date", "None or an aware datetime", release)
+    for name in ("reserved_for", "tag_before_cooling"):
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, str):
+            raise _refuse(record, name, "None or text", value)
+    for e164 in _tuple_of(record, "e164", str):
+        if parse_e164(e164) != e164:
+            raise _refuse(record, "e164", "E.164 numbers", record.e164)
+    if len(set(record.e164)) != len(record.e164):
+        raise _refuse(record, "e164", "distinct E.164 numbers", record.e164)
+    if record.primary_e164 is not None and record.primary_e164 not in record.e164:
+        raise _refuse(record, "primary_e164", "None or one of e164", record.primary_e164)
+    if record.service_type is not None and not isinstance(record.service_type, ServiceType):
+        raise _refuse(record, "service_type", "None or a ServiceType", record.service_type)
+    if (
+        isinstance(record.version, bool)
+        or not isinstance(record.version, int)
+        or record.version < 1
+    ):
+        raise _refuse(record, "version", "a whole number >= 1", record.version)
+    return record
+
+
+def consistent(record: NumberRecord) -> NumberRecord:
+    """Return a well-formed record if its managed fields agree, else raise `InvalidInput`."""
+    well_formed(record)
+    if (record.status in _IN_USE) != bool(record.uses):
+        raise _refuse(record, "uses", "present exactly when the status is in use", record.uses)
+    if record.uses and record.status is not record.uses[-1].status:
+        raise _refuse(record, "status", "the status of the newest use", record.status)
+    if record.usage != usage_of(record.uses):
+        raise _refuse(record, "usage", f"{usage_of(record.uses)!r} (from its uses)", record.usage)
+    if record.status is Status.COOLING and record.release_date is None:
+        raise _refuse(record, "release_date", "set while Cooling", None)
+    if record.status not in (Status.COOLING, Status.RESERVED) and record.release_date is not None:
+        raise _refuse(
+            record, "release_date", "None unless Cooling or Reserved", record.release_date
+        )
+    check_internal_number_type(record.internal_number_type, record.admin_vendor, record.vendor)
+    return record
