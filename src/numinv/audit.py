@@ -19,12 +19,13 @@ from enum import StrEnum
 
 import attrs
 
-from numinv.core.hierarchy import is_at_or_below, lineage, related
+from numinv.core.hierarchy import is_at_or_below, related
 from numinv.core.kinds import use_of
 from numinv.core.lifecycle import Observe, Recompute, Rules, Unassign, loaded, transition
 from numinv.core.numbers import parse_number
 from numinv.core.records import Consumer, NumberRecord, Observation, Status
 from numinv.errors import InvalidInput
+from numinv.reading import pages, visible
 from numinv.storage.protocol import Query, Repository
 from numinv.units import Unit
 
@@ -135,14 +136,12 @@ class _Audit:
         number = parse_number(observation.number)
         consumer = observation.consumer
         use_of(consumer, self.rules.kinds)
-        line = lineage(consumer.hierarchy)
-        held = {r.hierarchy: r for r in self.repository.holding(number) if r.hierarchy in line}
-        node = next((node for node in line if node in held), None)
-        if node is None:
+        record = visible(self.repository.holding(number), consumer.hierarchy)
+        if record is None:
             if self.in_scope(consumer.hierarchy):
                 self.unknown.append(attrs.evolve(observation, number=number))
-        elif self.in_scope(node):
-            self.seen.setdefault((number, node), {})[(consumer.kind, consumer.id)] = consumer
+        elif self.in_scope(record.hierarchy):
+            self.seen.setdefault(record.key, {})[(consumer.kind, consumer.id)] = consumer
 
     def step(self, record: NumberRecord, action: Observe | Unassign | Recompute) -> NumberRecord:
         after = transition(record, action, self.rules)
@@ -224,10 +223,7 @@ class _Audit:
 
     def records(self) -> Iterable[NumberRecord]:
         for node in self.repository.nodes(self.at):
-            after: str | None = None
-            while page := self.repository.scan(Query(node, after=after, limit=_PAGE)):
-                yield from page
-                after = page[-1].number
+            yield from pages(self.repository, Query(node), _PAGE)
 
 
 def _count(amount: int, noun: str) -> str:

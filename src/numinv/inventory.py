@@ -10,13 +10,12 @@ event per stored change after the transaction commits.
 from __future__ import annotations
 
 import heapq
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
 
+from numinv import arguments
 from numinv import audit as _audit
 from numinv.core.hierarchy import lineage, parse_path, related
 from numinv.core.integrity import consistent
@@ -41,7 +40,14 @@ from numinv.core.lifecycle import (
     loaded,
     transition,
 )
-from numinv.core.numbers import NumberRange, number_range, parse_e164, parse_number, parse_prefix
+from numinv.core.numbers import (
+    NumberRange,
+    number_range,
+    parse_e164,
+    parse_number,
+    parse_prefix,
+    runs_without,
+)
 from numinv.core.records import (
     EXTRA_FIELDS,
     Consumer,
@@ -60,6 +66,7 @@ from numinv.errors import (
     InvalidTransition,
     NotFound,
 )
+from numinv.reading import has_vendor, pages, scan_cursor, visible
 from numinv.settings import Settings
 from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Query, Reader, Repository
@@ -69,7 +76,6 @@ from numinv.utilization import Utilization, utilization
 __all__ = ["Inventory", "RangeResult"]
 
 Describe = Callable[[Consumer, NumberRecord], str]
-_FIRST_PAGE, _LAST_PAGE = 4, 1024
 _SWEEP = 512
 
 
@@ -86,71 +92,6 @@ class RangeResult(int):
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _listing(items: list[str]) -> str:
-    shown = ", ".join(items[:10])
-    return f"{shown} and {len(items) - 10} more" if len(items) > 10 else shown
-
-
-def _text(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be text, not {value!r}", value=value)
-    return value
-
-
-def _consumer(value: object) -> Consumer:
-    if not isinstance(value, Consumer):
-        raise InvalidInput(f"expected a Consumer, not {value!r}", value=value)
-    return value
-
-
-def _enum(kind: type[Status] | type[Usage] | type[ServiceType], value: object) -> Any:
-    if isinstance(value, str) and value in kind._value2member_map_:
-        return kind(value)
-    allowed = ", ".join(member.value for member in kind)
-    raise InvalidInput(f"{value!r} is not a {kind.__name__}; one of: {allowed}", value=value)
-
-
-def _limit(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"limit must be a whole number >= 0, not {value!r}", value=value)
-    return min(value, sys.maxsize)
-
-
-def _iterable(value: object, what: str) -> Iterable[Any]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise InvalidInput(f"{what} must be an iterable, not {value!r}", value=value)
-    return value
-
-
-def _until(value: object) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise InvalidInput(f"until must be a timezone-aware datetime, not {value!r}", value=value)
-    return value.astimezone(UTC)
-
-
-def _pages(reader: Reader, query: Query, wanted: int | None = None) -> Iterator[NumberRecord]:
-    """A node's records from `query` on, fetched in pages that grow from `wanted` (if known)."""
-    size = min(wanted or _FIRST_PAGE, _LAST_PAGE) or 1
-    while True:
-        page = reader.scan(Query(query.hierarchy, query.status, query.prefix, query.after, size))
-        yield from page
-        if len(page) < size:
-            return
-        query = Query(query.hierarchy, query.status, query.prefix, page[-1].number)
-        size = min(size * 4, _LAST_PAGE)
-
-
-def _visible(records: Iterable[NumberRecord], at: str) -> NumberRecord | None:
-    """The record a consumer at `at` sees: the one at `at` or its nearest ancestor."""
-    line = lineage(at)
-    held = {record.hierarchy: record for record in records if record.hierarchy in line}
-    return next((held[node] for node in line if node in held), None)
 
 
 class Inventory:
@@ -238,7 +179,7 @@ class Inventory:
         return self._listeners.unit(self._repository, operation, rules.now)
 
     def _locate(self, reader: Reader, number: str, at: str) -> NumberRecord:
-        record = _visible(reader.holding(number), at)
+        record = visible(reader.holding(number), at)
         if record is None:
             raise NotFound(f"{number} is not visible from {at}", number=number, hierarchy=at)
         return record
@@ -266,7 +207,8 @@ class Inventory:
             held = {record.number for record in records}
             missing = [number for number in numbers if number not in held]
             raise NotFound(
-                f"{len(missing)} numbers of {numbers} are not at {at}: {_listing(missing)}",
+                f"{len(missing)} numbers of {numbers} are not at {at}: "
+                f"{arguments.listing(missing)}",
                 number=missing[0],
                 hierarchy=at,
             )
@@ -327,15 +269,16 @@ class Inventory:
                 r for r in existing if r.number not in here and self._clashes(r.hierarchy, node)
             ]
             if clash:
+                where = arguments.listing([f"{r.number} at {r.hierarchy}" for r in clash])
                 raise DuplicateNumber(
                     f"{len(clash)} numbers of {numbers} already exist in the line of descent "
-                    f"of {node}: {_listing([f'{r.number} at {r.hierarchy}' for r in clash])}",
+                    f"of {node}: {where}",
                     conflicts=[record.key for record in clash],
                     number=clash[0].number,
                     hierarchy=clash[0].hierarchy,
                     operation="add",
                 )
-            for run in _missing_runs(numbers, here):
+            for run in runs_without(numbers, here):
                 unit.insert_range(run, template)
         return unit.count
 
@@ -378,7 +321,7 @@ class Inventory:
             if busy and not skip_unavailable:
                 raise InvalidTransition(
                     f"cannot delete {numbers} at {node}: {len(busy)} numbers are not Available: "
-                    f"{_listing([f'{r.number} ({r.status})' for r in busy])}",
+                    f"{arguments.listing([f'{r.number} ({r.status})' for r in busy])}",
                     number=busy[0].number,
                     hierarchy=node,
                     status=busy[0].status,
@@ -398,7 +341,7 @@ class Inventory:
         notes: str = "",
         days: int | None = None,
     ) -> int:
-        action = Reserve(_text(tag, "tag"), _text(notes, "notes"), check_days(days, "days"))
+        action = _reservation(tag, notes, days)
         return self._each(at, self._range(first, last, count), action, self._begin())
 
     def unreserve_range(
@@ -434,7 +377,7 @@ class Inventory:
             DuplicateNumber: a number would exist twice in a line of descent.
             Conflict: an E.164 number would point to two numbers in a line of descent.
         """
-        batch = [consistent(record) for record in _iterable(records, "records")]
+        batch = [consistent(record) for record in arguments.iterable(records, "records")]
         rules = self._begin()
         with self._unit("import", rules) as unit:
             clash: list[tuple[str, str]] = []
@@ -458,7 +401,7 @@ class Inventory:
             if clash:
                 raise DuplicateNumber(
                     f"{len(clash)} imported numbers already exist in their line of descent: "
-                    f"{_listing([f'{number} at {node}' for number, node in clash])}",
+                    f"{arguments.listing([f'{number} at {node}' for number, node in clash])}",
                     conflicts=clash,
                     number=clash[0][0],
                     hierarchy=clash[0][1],
@@ -496,7 +439,7 @@ class Inventory:
         """Like `get`, but None when the number is not visible from `at`."""
         number, node = parse_number(number), parse_path(at)
         self._begin()
-        return _visible(self._repository.holding(number), node)
+        return visible(self._repository.holding(number), node)
 
     def search(
         self,
@@ -518,13 +461,13 @@ class Inventory:
         a (number, hierarchy) key, for paging.
         """
         node = None if at is None else parse_path(at)
-        wanted_status = None if status is None else _enum(Status, status)
-        wanted_usage = None if usage is None else _enum(Usage, usage)
-        wanted_vendor = None if vendor is None else _text(vendor, "vendor")
-        wanted_tag = None if tag is None else _text(tag, "tag")
+        wanted_status = None if status is None else arguments.member(Status, status)
+        wanted_usage = None if usage is None else arguments.member(Usage, usage)
+        wanted_vendor = None if vendor is None else arguments.text(vendor, "vendor")
+        wanted_tag = None if tag is None else arguments.text(tag, "tag")
         start = None if prefix is None else parse_prefix(prefix)
-        cursor = _cursor(after)
-        most = _limit(limit)
+        cursor = arguments.cursor(after)
+        most = arguments.limit(limit)
         self._begin()
         if node is None:
             nodes = self._repository.nodes()
@@ -534,14 +477,14 @@ class Inventory:
         def matches(record: NumberRecord) -> bool:
             return (
                 (wanted_usage is None or wanted_usage in record.usage)
-                and (wanted_vendor is None or _has_vendor(record.vendor, wanted_vendor))
+                and (wanted_vendor is None or has_vendor(record.vendor, wanted_vendor))
                 and (wanted_tag is None or record.tag == wanted_tag)
                 and (cursor is None or record.key > cursor)
             )
 
-        after_number = None if cursor is None else _before(cursor[0])
+        after_number = None if cursor is None else scan_cursor(cursor[0])
         streams = [
-            _pages(self._repository, Query(name, wanted_status, start, after_number), most)
+            pages(self._repository, Query(name, wanted_status, start, after_number), most)
             for name in nodes
         ]
         found = filter(matches, heapq.merge(*streams, key=lambda record: record.key))
@@ -553,12 +496,12 @@ class Inventory:
         """Available numbers visible from `at`: its own first, then each ancestor's."""
         node = parse_path(at)
         start = None if prefix is None else parse_prefix(prefix)
-        most = _limit(limit)
+        most = arguments.limit(limit)
         self._begin()
         offered = (
             record
             for name in lineage(node)
-            for record in _pages(self._repository, Query(name, Status.AVAILABLE, start), most)
+            for record in pages(self._repository, Query(name, Status.AVAILABLE, start), most)
         )
         return islice(offered, most)
 
@@ -583,7 +526,7 @@ class Inventory:
             InvalidTransition: it is in use (not `shared`), reserved (not
                 `claim`ed, or for someone else) or cooling.
         """
-        number, who = parse_number(number), _consumer(consumer)
+        number, who = parse_number(number), arguments.consumer(consumer)
         use_of(who, self._kinds)
         rules = self._begin()
         with self._unit(Assign.operation, rules) as unit:
@@ -601,7 +544,7 @@ class Inventory:
         Raises:
             NotFound: no Available number is visible from the consumer's node.
         """
-        who = _consumer(consumer)
+        who = arguments.consumer(consumer)
         use_of(who, self._kinds)
         rules = self._rules(self._now())
         for candidate in self.available(who.hierarchy, prefix=prefix):
@@ -619,7 +562,7 @@ class Inventory:
 
     def unassign(self, number: str, consumer: Consumer) -> NumberRecord:
         """Remove a consumer's use; the last use leaves the number Available or Cooling."""
-        number, who = parse_number(number), _consumer(consumer)
+        number, who = parse_number(number), arguments.consumer(consumer)
         use_of(who, self._kinds)
         return self._change(number, who.hierarchy, Unassign(who), self._begin())
 
@@ -634,13 +577,7 @@ class Inventory:
         reserved_for: str | None = None,
     ) -> NumberRecord:
         """Hold an Available number back (or update a reservation), optionally for `days`."""
-        if reserved_for is not None and (not isinstance(reserved_for, str) or not reserved_for):
-            raise InvalidInput(
-                f"reserved_for must be a consumer id, not {reserved_for!r}", value=reserved_for
-            )
-        action = Reserve(
-            _text(tag, "tag"), _text(notes, "notes"), check_days(days, "days"), reserved_for
-        )
+        action = _reservation(tag, notes, days, reserved_for)
         return self._change(parse_number(number), parse_path(at), action, self._begin())
 
     def unreserve(self, number: str, at: str) -> NumberRecord:
@@ -702,7 +639,7 @@ class Inventory:
         if not isinstance(subscriber, str) or not subscriber.strip():
             raise InvalidInput(f"subscriber must be an id, not {subscriber!r}", value=subscriber)
         node = parse_path(at)
-        action = ApplyService(subscriber, _enum(ServiceType, service_type), node)
+        action = ApplyService(subscriber, arguments.member(ServiceType, service_type), node)
         return self._change(parse_number(number), node, action, self._begin())
 
     def audit(
@@ -718,7 +655,7 @@ class Inventory:
         rules = self._begin()
         return _audit.reconcile(
             self._repository,
-            _iterable(observed, "observed"),
+            arguments.iterable(observed, "observed"),
             rules=rules,
             at=node,
             fix=fix,
@@ -738,49 +675,22 @@ class Inventory:
         if self._describe is None:
             return None
         text = self._describe(consumer, record)
-        return _text(text, "the description from describe()")
+        return arguments.text(text, "the description from describe()")
 
     def _cool_action(self, days: object, until: object) -> Cool:
         if days is not None and until is not None:
             raise InvalidInput("give days or until, not both", value=until)
-        return Cool(check_days(days, "days"), _until(until))
+        return Cool(check_days(days, "days"), arguments.aware(until, "until"))
 
 
-def _missing_runs(numbers: NumberRange, present: set[str]) -> Iterator[NumberRange]:
-    """The maximal sub-ranges of `numbers` holding none of `present`."""
-    if not present:
-        yield numbers
-        return
-    start = None
-    for value in range(numbers.start, numbers.stop + 1):
-        if numbers.format(value) in present:
-            if start is not None:
-                yield NumberRange(numbers.plus, numbers.width, start, value - 1)
-                start = None
-        elif start is None:
-            start = value
-    if start is not None:
-        yield NumberRange(numbers.plus, numbers.width, start, numbers.stop)
-
-
-def _cursor(after: object) -> tuple[str, str] | None:
-    if after is None:
-        return None
-    if isinstance(after, tuple) and len(after) == 2:
-        return (parse_number(after[0]), parse_path(after[1]))
-    # After a number: past every hierarchy holding it ("\x7f" sorts above any path).
-    return (parse_number(after), "\x7f")
-
-
-def _before(number: str) -> str | None:
-    """The scan cursor just below `number`, so that its own records are still read.
-
-    No number lies strictly between `number[:-1]` and `number` in text order
-    (numbers continue only with digits, which sort above every shorter text).
-    """
-    return number[:-1] or None
-
-
-def _has_vendor(shown: str, wanted: str) -> bool:
-    names = shown.split(", ") if shown else ["Cisco"]
-    return (wanted or "Cisco") in names
+def _reservation(tag: object, notes: object, days: object, reserved_for: object = None) -> Reserve:
+    if reserved_for is not None and (not isinstance(reserved_for, str) or not reserved_for):
+        raise InvalidInput(
+            f"reserved_for must be a consumer id, not {reserved_for!r}", value=reserved_for
+        )
+    return Reserve(
+        arguments.text(tag, "tag"),
+        arguments.text(notes, "notes"),
+        check_days(days, "days"),
+        reserved_for,
+    )

@@ -16,6 +16,7 @@ __all__ = [
     "parse_e164",
     "parse_number",
     "parse_prefix",
+    "runs_without",
 ]
 
 _NUMBER = re.compile(r"(?:\\?(\+))?([0-9]{1,32})")
@@ -160,3 +161,20 @@ def number_range(
             value=size,
         )
     return NumberRange(plus=plus, width=width, start=start, stop=stop)
+
+
+def runs_without(numbers: NumberRange, present: set[str]) -> Iterator[NumberRange]:
+    """The maximal sub-ranges of `numbers` holding none of `present`."""
+    if not present:
+        yield numbers
+        return
+    start = None
+    for value in range(numbers.start, numbers.stop + 1):
+        if numbers.format(value) in present:
+            if start is not None:
+                yield NumberRange(numbers.plus, numbers.width, start, value - 1)
+                start = None
+        elif start is None:
+            start = value
+    if start is not None:
+        yield NumberRange(numbers.plus, numbers.width, start, numbers.stop)
