@@ -148,5 +148,5 @@ def report(session: Session, at: str | None, below: float, as_json: bool) -> Non
     out().print(utilization_table(usage))
     low = usage.low
     flagged = f": {', '.join(node.hierarchy for node in low)}" if low else ""
-    nodes = "1 node" if len(usage) == 1 else f"{len(usage)} nodes"
-    click.echo(f"{nodes}, {len(low)} with less than {usage.threshold:.0%} Available{flagged}")
+    count = "1 node" if len(usage) == 1 else f"{len(usage)} nodes"
+    click.echo(f"{count}, {len(low)} with less than {usage.threshold:.0%} Available{flagged}")
