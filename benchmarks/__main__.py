@@ -27,10 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     cases = arguments.case or list(CASES)
     started, clock = datetime.now(UTC), time.perf_counter()
     lines: list[Line] = []
+    durations: dict[str, float] = {}
     for name in stores:
         with Store(name) as store:
             for case in cases:
+                start = time.perf_counter()
                 found = run(store, sizes, [case])
+                durations[f"{name} {case}"] = round(time.perf_counter() - start, 1)
                 for line in found:
                     print(_row(line), file=sys.stderr, flush=True)
                 lines += found
@@ -40,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(elapsed, 1),
+        "case_seconds": durations,
         "quick": arguments.quick,
         "machine": _machine(),
         "sizes": attrs.asdict(sizes),

@@ -35,6 +35,7 @@ from numinv import (
 from numinv.core.numbers import NumberRange, number_range
 
 __all__ = [
+    "DRIFT_EVERY",
     "FIRST",
     "KIND",
     "SITE",
@@ -52,6 +53,8 @@ FIRST = "10000000"
 TAG = "bench"
 KIND = "device/cucm/Phone"
 STORES = ("memory", "sqlite")
+# Every DRIFT_EVERY-th number is observed on another phone than the one recorded.
+DRIFT_EVERY = 100
 
 
 class Clock:
@@ -151,17 +154,12 @@ def audit_estate(store: Store, size: int) -> Pool:
     return pool(store, size, used_share=1.0)
 
 
-def observations(estate: Pool, variant: str, drift_every: int = 100) -> list[Observation]:
-    """One observation per number of the estate: its phone, but every `drift_every`-th
-    number seen on another phone (`variant`), so that each audit has fixes to make.
-
-    Audits alternating variants "a" and "b" each move the same numbers from one
-    phone to the other, so every run does the same work.
-    """
+def observations(estate: Pool, variant: str) -> list[Observation]:
+    """One per number: its own phone, but every `DRIFT_EVERY`-th on phone `variant`."""
     seen: list[Observation] = []
     for index, number in enumerate(estate.numbers):
         phone = consumer_id(number)
-        if index % drift_every == 0:
+        if index % DRIFT_EVERY == 0:
             phone = f"{phone}-{variant}"
         seen.append(Observation(number, Consumer(KIND, phone, SITE)))
     return seen

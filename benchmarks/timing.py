@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["alternating", "median", "paused_gc", "per_call", "seconds"]
+__all__ = ["alternating", "frozen_heap", "median", "paused_gc", "per_call", "seconds"]
 
 
 def seconds(action: Callable[[], object]) -> float:
@@ -32,11 +32,8 @@ def per_call(call: Callable[[], object], calls: int) -> float:
 def alternating(
     small: Callable[[], float], large: Callable[[], float], rounds: int
 ) -> tuple[float, float]:
-    """The medians of `rounds` samples of each, taken in turn (small, large, large, small, ...).
-
-    Alternating spreads the machine's slow moments over both sizes, so their
-    ratio holds even when the absolute times drift.
-    """
+    """The medians of `rounds` samples of each, taken in turn: small, large, large, small, ..."""
+    # Alternating spreads a shared machine's slow moments over both sizes.
     smalls: list[float] = []
     larges: list[float] = []
     gc.collect()
@@ -65,3 +62,19 @@ def paused_gc() -> Iterator[None]:
         if was_enabled:
             gc.enable()
         gc.collect()
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep what exists now (the estates) out of the cyclic collector's walks while measuring."""
+    # CPython walks its oldest generation only once a quarter as many objects as
+    # it holds have survived since the last walk. Side by side, a small
+    # inventory's run would never pay for a walk over the large inventory's
+    # records and the large one's would; frozen, each run pays the collections
+    # its own allocations call for.
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

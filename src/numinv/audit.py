@@ -157,7 +157,7 @@ class _Audit:
     def reconcile(self, original: NumberRecord) -> None:
         self.examined += 1
         consumers = self.seen.pop(original.key, {})
-        record = self.step(original, Recompute())
+        record = recomputed = self.step(original, Recompute())
         for key, consumer in consumers.items():
             if not any(use.key == key for use in record.uses):
                 self.conflict(record, consumer)
@@ -166,7 +166,8 @@ class _Audit:
             if use.key not in consumers:
                 gone = Consumer(use.kind, use.consumer_id, use.hierarchy or record.hierarchy)
                 record = self.step(record, Unassign(gone))
-        record = self.step(record, Recompute())
+        if record is not recomputed:  # Recompute is idempotent: once is enough otherwise
+            record = self.step(record, Recompute())
         if record is not original:
             self.pending.append((original, record))
 

@@ -66,7 +66,7 @@ from numinv.errors import (
     InvalidTransition,
     NotFound,
 )
-from numinv.reading import has_vendor, pages, scan_cursor, visible
+from numinv.reading import has_vendor, in_line_of_descent, pages, scan_cursor, visible
 from numinv.settings import Settings
 from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Query, Reader, Repository
@@ -263,7 +263,10 @@ class Inventory:
         template = loaded(numbers.first, node, fields)
         rules = self._begin()
         with self._unit("add", rules) as unit:
-            existing = unit.tx.within(numbers)
+            if self._settings.prevent_duplicates:
+                existing = unit.tx.within(numbers)
+            else:
+                existing = in_line_of_descent(unit.tx, numbers, node)
             here = {r.number for r in existing if r.hierarchy == node} if skip_existing else set()
             clash = [
                 r for r in existing if r.number not in here and self._clashes(r.hierarchy, node)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from numinv.core.hierarchy import lineage
+from numinv.core.hierarchy import lineage, related
+from numinv.core.numbers import NumberRange
 from numinv.core.records import NumberRecord
 from numinv.core.vendors import CISCO
 from numinv.storage.protocol import Query, Reader
 
-__all__ = ["has_vendor", "pages", "scan_cursor", "visible"]
+__all__ = ["has_vendor", "in_line_of_descent", "pages", "scan_cursor", "visible"]
 
 _FIRST_PAGE, _LAST_PAGE = 4, 1024
+# Beyond this many nodes below, one read of the range at every node costs less.
+_NODE_READS = 64
 
 
 def pages(reader: Reader, query: Query, wanted: int | None = None) -> Iterator[NumberRecord]:
@@ -31,6 +34,21 @@ def visible(records: Iterable[NumberRecord], at: str) -> NumberRecord | None:
     line = lineage(at)
     held = {record.hierarchy: record for record in records if record.hierarchy in line}
     return next((held[node] for node in line if node in held), None)
+
+
+def in_line_of_descent(reader: Reader, numbers: NumberRange, at: str) -> list[NumberRecord]:
+    """The records of `numbers` at `at`, its ancestors and its descendants, by key.
+
+    Sibling sites that share a dial plan hold the same numbers; reading only
+    the line of descent keeps a load's check from growing with their count.
+    """
+    below = reader.nodes(at)
+    if len(below) > _NODE_READS:
+        found = [r for r in reader.within(numbers) if related(r.hierarchy, at)]
+    else:
+        nodes = dict.fromkeys((*lineage(at), *below))
+        found = [record for node in nodes for record in reader.within(numbers, node)]
+    return sorted(found, key=lambda record: record.key)
 
 
 def scan_cursor(number: str) -> str | None:

@@ -1,5 +1,6 @@
 """What only the SQLite store does: schema and migrations, files, indexes, driver errors."""
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import numinv.storage.sqlite as sqlite_module
 from numinv import (
@@ -23,6 +26,8 @@ from numinv import (
     StorageError,
 )
 from numinv.core.numbers import number_range
+from numinv.core.records import Usage, Use
+from numinv.serialization import converter
 from numinv.storage.protocol import Query, Repository
 from numinv.storage.sqlite import SCHEMA_VERSION, SqliteRepository
 from numinv.testing.contract import everything_set
@@ -319,3 +324,32 @@ def test_threads_sharing_one_repository_read_while_others_write(path: Path) -> N
             thread.join(60)
         assert failures == []
         assert repository.counts()[SITE][Status.USED] == 100
+
+
+USES = st.builds(
+    Use,
+    kind=st.text(),
+    consumer_id=st.text(),
+    usage=st.sampled_from(Usage),
+    vendor=st.text(),
+    status=st.sampled_from(Status),
+    hierarchy=st.text(),
+)
+
+
+class TestStoredUses:
+    """Uses are written by hand for speed; they must stay what cattrs would write."""
+
+    @given(st.lists(USES, max_size=3).map(tuple))
+    def test_stored_uses_are_the_converters_form(self, uses: tuple[Use, ...]) -> None:
+        text = sqlite_module._uses_text(uses)
+        assert json.loads(text) == converter.unstructure(uses)
+        assert converter.structure(json.loads(text), tuple[Use, ...]) == uses
+        assert sqlite_module._uses_of(text) == uses
+
+    @given(USES)
+    def test_the_cooling_use_is_the_converters_form(self, use: Use) -> None:
+        text = sqlite_module._use_text(use)
+        assert text is not None
+        assert json.loads(text) == converter.unstructure(use)
+        assert sqlite_module._use_of(text) == use

@@ -223,6 +223,32 @@ def test_a_number_held_by_two_siblings_cannot_be_added_at_their_parent() -> None
     assert set(error.value.conflicts) == {("1000", "sys.acme.london"), ("1000", "sys.acme.paris")}
 
 
+@pytest.mark.parametrize("sites", [3, 100], ids=["few sites", "many sites"])
+def test_a_parent_with_many_sites_refuses_only_the_numbers_held_below_it(sites: int) -> None:
+    # A load reads its line of descent node by node, or the whole range at
+    # once when the node has many nodes below it: both must find the clash.
+    inv = _inventory()
+    for site in range(sites):
+        inv.add_range(f"sys.acme.s{site:03d}", f"{2000 + site}")
+    inv.add_range("sys.globex", "1000", count=10)
+    inv.add_range("sys.acme.s001.floor", "1005")
+    with pytest.raises(DuplicateNumber) as error:
+        inv.add_range("sys.acme", "1000", count=10)
+    assert error.value.conflicts == (("1005", "sys.acme.s001.floor"),)
+    assert inv.add_range("sys.acme", "1000", count=5) == 5
+
+
+def test_a_site_among_many_that_share_a_dial_plan_loads_it_too() -> None:
+    inv = _inventory()
+    for site in range(100):
+        inv.add_range(f"sys.acme.s{site:03d}", "1000", count=20)
+    inv.add_range("sys.acme.s050.annex", "3000")
+    assert inv.add_range("sys.acme.new", "1000", count=20) == 20
+    with pytest.raises(DuplicateNumber) as error:
+        inv.add_range("sys.acme.s050", "3000")
+    assert error.value.conflicts == (("3000", "sys.acme.s050.annex"),)
+
+
 def test_prevent_duplicates_refuses_the_same_number_at_a_sibling() -> None:
     inv = _inventory(prevent_duplicates=True)
     inv.add_range("sys.acme.london", "1000")

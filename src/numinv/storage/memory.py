@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from heapq import merge
+from itertools import repeat
 
 import attrs
 
@@ -72,6 +73,10 @@ class _State:
         self.first: dict[str, _Entry] = {}
         self.elsewhere: dict[str, dict[str, _Entry]] = {}
         self.nodes: dict[str, dict[Status, SortedKeys[str]]] = {}
+        # The same node paths in text order, so that a subtree is a key range,
+        # and each path's place in `nodes` (the order `counts` answers in).
+        self.node_paths: SortedKeys[str] = SortedKeys()
+        self.node_place: dict[str, int] = {}
         self.due: SortedKeys[tuple[datetime, str, str]] = SortedKeys()
         self.e164: dict[str, dict[tuple[str, str], None]] = {}
         self.undo: list[Callable[[], None]] | None = None
@@ -94,10 +99,20 @@ class _State:
         statuses = self.nodes.get(hierarchy)
         if statuses is None:
             statuses = self.nodes[hierarchy] = {}
+            self.node_paths.add(hierarchy)
+            self.node_place[hierarchy] = len(self.node_place)
         keys = statuses.get(status)
         if keys is None:
             keys = statuses[status] = SortedKeys()
         return keys
+
+    def subtree(self, under: str | None) -> Iterable[str]:
+        """The node paths at or below `under` (all when None), in text order."""
+        if under is None:
+            return self.node_paths
+        # Every path at or below `under` lies in [under, under + "/"): "/" follows ".".
+        paths = self.node_paths.irange(under, under + "/")
+        return (node for node in paths if is_at_or_below(node, under))
 
     def link(self, number: str, entry: _Entry) -> None:
         """Store an entry for a number at a node that does not hold it yet."""
@@ -189,10 +204,16 @@ class _State:
                         keys.remove(number)
 
         self.log(undo)
-        link = self.link
-        for number in numbers:
-            link(number, fresh)
-        keys.update(numbers)
+        # Each number's text is made once and shared by the dict and the index.
+        texts = list(numbers)
+        first = self.first
+        if first.keys().isdisjoint(texts):  # the usual case: held nowhere else
+            first.update(zip(texts, repeat(fresh)))
+        else:
+            link = self.link
+            for number in texts:
+                link(number, fresh)
+        keys.update(texts)
         indexed = True
 
 
@@ -255,12 +276,9 @@ class _Reads:
             return page
 
     def nodes(self, under: str | None = None) -> list[str]:
-        with self._state.lock:
-            return sorted(
-                node
-                for node, statuses in self._state.nodes.items()
-                if (under is None or is_at_or_below(node, under)) and any(statuses.values())
-            )
+        state = self._state
+        with state.lock:
+            return [node for node in state.subtree(under) if any(state.nodes[node].values())]
 
     def due(self, now: datetime, limit: int) -> list[NumberRecord]:
         state = self._state
@@ -284,12 +302,18 @@ class _Reads:
             ]
 
     def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
-        with self._state.lock:
-            return {
-                node: {status: len(statuses.get(status, ())) for status in Status}
-                for node, statuses in self._state.nodes.items()
-                if (under is None or is_at_or_below(node, under)) and any(statuses.values())
-            }
+        state = self._state
+        with state.lock:
+            if under is None:
+                nodes: Iterable[str] = state.nodes
+            else:
+                nodes = sorted(state.subtree(under), key=state.node_place.__getitem__)
+            found: dict[str, Mapping[Status, int]] = {}
+            for node in nodes:
+                statuses = state.nodes[node]
+                if any(statuses.values()):
+                    found[node] = {status: len(statuses.get(status, ())) for status in Status}
+            return found
 
 
 class _MemoryTransaction(_Reads):

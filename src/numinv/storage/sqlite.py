@@ -32,7 +32,6 @@ from numinv.core.hierarchy import is_at_or_below
 from numinv.core.numbers import NumberRange
 from numinv.core.records import NumberRecord, ServiceType, Status, Usage, Use
 from numinv.errors import ConcurrentUpdate, InvalidInput, NumInvError, StorageError
-from numinv.serialization import converter
 from numinv.storage.protocol import Query
 
 __all__ = ["SCHEMA_VERSION", "SqliteRepository"]
@@ -207,25 +206,50 @@ def _e164_of(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text)) if text != _NO_LIST else ()
 
 
+# A use is stored as the JSON object `converter.unstructure` makes of it, keys
+# sorted. It is written and read here by hand because cattrs costs more than
+# the rest of a row; a test holds the two forms equal.
+_USAGES: Final = {usage.value: usage for usage in Usage}
+
+
+def _use_data(use: Use) -> dict[str, str]:
+    return {
+        "consumer_id": use.consumer_id,
+        "hierarchy": use.hierarchy,
+        "kind": use.kind,
+        "status": use.status.value,
+        "usage": use.usage.value,
+        "vendor": use.vendor,
+    }
+
+
+def _use_from(data: dict[str, str]) -> Use:
+    return Use(
+        kind=data["kind"],
+        consumer_id=data["consumer_id"],
+        usage=_USAGES[data["usage"]],
+        vendor=data["vendor"],
+        status=_STATUSES[data["status"]],
+        hierarchy=data["hierarchy"],
+    )
+
+
 @functools.lru_cache(maxsize=4096)
 def _uses_text(uses: tuple[Use, ...]) -> str:
-    return json.dumps(converter.unstructure(uses), sort_keys=True) if uses else _NO_LIST
+    return json.dumps([_use_data(use) for use in uses]) if uses else _NO_LIST
 
 
 @functools.lru_cache(maxsize=4096)
 def _uses_of(text: str) -> tuple[Use, ...]:
-    if text == _NO_LIST:
-        return ()
-    uses: tuple[Use, ...] = converter.structure(json.loads(text), tuple[Use, ...])
-    return uses
+    return tuple(map(_use_from, json.loads(text))) if text != _NO_LIST else ()
 
 
 def _use_text(use: Use | None) -> str | None:
-    return None if use is None else json.dumps(converter.unstructure(use), sort_keys=True)
+    return None if use is None else json.dumps(_use_data(use))
 
 
 def _use_of(text: str) -> Use:
-    return converter.structure(json.loads(text), Use)
+    return _use_from(json.loads(text))
 
 
 def _to_row(r: NumberRecord) -> tuple[Any, ...]:

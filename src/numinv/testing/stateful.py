@@ -165,6 +165,7 @@ class InventoryMachine(RuleBasedStateMachine):
 
     @rule(number=_numbers, consumer=_consumers, shared=st.booleans(), claim=st.booleans())
     def assign(self, number: str, consumer: Consumer, shared: bool, claim: bool) -> None:
+        before = self.stored()
         record = self.attempt(
             f"assign({number}, {consumer}, shared={shared}, claim={claim})",
             self.inventory.assign,
@@ -174,7 +175,10 @@ class InventoryMachine(RuleBasedStateMachine):
             claim=claim,
         )
         if isinstance(record, NumberRecord):
-            self.track(record, consumer, shared)
+            held = before.get(record.key)
+            # The same consumer again changes nothing (SPEC 6), whatever `shared` says.
+            if held is None or all(use.key != (consumer.kind, consumer.id) for use in held.uses):
+                self.track(record, consumer, shared)
 
     @rule(consumer=_consumers)
     def assign_next(self, consumer: Consumer) -> None:
