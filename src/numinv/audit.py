@@ -1,10 +1,13 @@
 """Audit: reconcile recorded uses with what the UC applications really use (SPEC 10).
 
-The audit streams the observations once, keeping per number in scope only
-the consumers seen, then walks the records in scope once, node by node in
-number order. Each record's fix is a chain of lifecycle steps (recompute,
-record observed uses, remove unobserved uses through the unassign rule), so
-the audit obeys the same rules as every other operation. All fixes are
+The audit streams the observations once, keeping those made in scope by
+number, then walks the records in scope once, node by node in number order,
+matching each record with the observations made at or below its node: by
+uniqueness in a line of descent, that record is the one those consumers see.
+Observations left over are unknown numbers. Each record's fix is a chain of
+lifecycle steps (recompute, record observed uses, remove unobserved uses
+through the unassign rule), so the audit obeys the same rules as every other
+operation. All fixes are
 written in one transaction, compare-and-set against the records read: if
 another writer changed one of them meanwhile, the audit raises
 `ConcurrentUpdate` and writes nothing.
@@ -119,7 +122,8 @@ class _Audit:
     repository: Repository
     rules: Rules
     at: str | None
-    seen: dict[tuple[str, str], dict[tuple[str, str], Consumer]] = attrs.Factory(dict)
+    # One observation per number, or a list when several consumers use it.
+    observed: dict[str, Observation | list[Observation]] = attrs.Factory(dict)
     unknown: list[Observation] = attrs.Factory(list)
     changes: list[AuditChange] = attrs.Factory(list)
     conflicts: list[AuditConflict] = attrs.Factory(list)
@@ -134,14 +138,45 @@ class _Audit:
         if not isinstance(observation, Observation):
             raise InvalidInput(f"expected an Observation, not {observation!r}", value=observation)
         number = parse_number(observation.number)
-        consumer = observation.consumer
-        use_of(consumer, self.rules.kinds)
-        record = visible(self.repository.holding(number), consumer.hierarchy)
-        if record is None:
-            if self.in_scope(consumer.hierarchy):
-                self.unknown.append(attrs.evolve(observation, number=number))
-        elif self.in_scope(record.hierarchy):
-            self.seen.setdefault(record.key, {})[(consumer.kind, consumer.id)] = consumer
+        use_of(observation.consumer, self.rules.kinds)
+        if not self.in_scope(observation.consumer.hierarchy):
+            return  # only a record outside the scope can be visible from there
+        if number != observation.number:
+            observation = attrs.evolve(observation, number=number)
+        held = self.observed.setdefault(number, observation)
+        if isinstance(held, list):
+            held.append(observation)
+        elif held is not observation:
+            self.observed[number] = [held, observation]
+
+    def users(self, record: NumberRecord) -> dict[tuple[str, str], Consumer]:
+        """Take the observations of the record's number made at or below its node."""
+        held = self.observed.get(record.number)
+        if held is None:
+            return {}
+        mine: list[Observation] = []
+        rest: list[Observation] = []
+        for observation in held if isinstance(held, list) else (held,):
+            below = is_at_or_below(observation.consumer.hierarchy, record.hierarchy)
+            (mine if below else rest).append(observation)
+        if not rest:
+            del self.observed[record.number]
+        elif mine:
+            self.observed[record.number] = rest
+        return {(o.consumer.kind, o.consumer.id): o.consumer for o in mine}
+
+    def leftovers(self) -> None:
+        """Report the observations no record matched whose number nobody in reach holds."""
+        for number, held in self.observed.items():
+            observations = held if isinstance(held, list) else [held]
+            if self.at is not None:
+                # Held above the scope, where the walk did not look, is not unknown.
+                records = self.repository.holding(number)
+                observations = [
+                    o for o in observations if visible(records, o.consumer.hierarchy) is None
+                ]
+            self.unknown += observations
+        self.observed.clear()
 
     def step(self, record: NumberRecord, action: Observe | Unassign | Recompute) -> NumberRecord:
         after = transition(record, action, self.rules)
@@ -156,7 +191,7 @@ class _Audit:
 
     def reconcile(self, original: NumberRecord) -> None:
         self.examined += 1
-        consumers = self.seen.pop(original.key, {})
+        consumers = self.users(original)
         record = recomputed = self.step(original, Recompute())
         for key, consumer in consumers.items():
             if not any(use.key == key for use in record.uses):
@@ -252,6 +287,7 @@ def reconcile(
         audit.observe(observation)
     for record in audit.records():
         audit.reconcile(record)
+    audit.leftovers()
     if add_missing:
         audit.add_missing()
     if fix and (audit.pending or audit.added):

@@ -66,7 +66,13 @@ from numinv.errors import (
     InvalidTransition,
     NotFound,
 )
-from numinv.reading import has_vendor, in_line_of_descent, pages, scan_cursor, visible
+from numinv.reading import (
+    has_vendor,
+    in_line_of_descent,
+    pages,
+    scan_cursor,
+    visible_from,
+)
 from numinv.settings import Settings
 from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Query, Reader, Repository
@@ -179,7 +185,7 @@ class Inventory:
         return self._listeners.unit(self._repository, operation, rules.now)
 
     def _locate(self, reader: Reader, number: str, at: str) -> NumberRecord:
-        record = visible(reader.holding(number), at)
+        record = visible_from(reader, number, at)
         if record is None:
             raise NotFound(f"{number} is not visible from {at}", number=number, hierarchy=at)
         return record
@@ -442,7 +448,7 @@ class Inventory:
         """Like `get`, but None when the number is not visible from `at`."""
         number, node = parse_number(number), parse_path(at)
         self._begin()
-        return visible(self._repository.holding(number), node)
+        return visible_from(self._repository, number, node)
 
     def search(
         self,

@@ -10,7 +10,7 @@ from numinv.core.records import NumberRecord
 from numinv.core.vendors import CISCO
 from numinv.storage.protocol import Query, Reader
 
-__all__ = ["has_vendor", "in_line_of_descent", "pages", "scan_cursor", "visible"]
+__all__ = ["has_vendor", "in_line_of_descent", "pages", "scan_cursor", "visible", "visible_from"]
 
 _FIRST_PAGE, _LAST_PAGE = 4, 1024
 # Beyond this many nodes below, one read of the range at every node costs less.
@@ -34,6 +34,12 @@ def visible(records: Iterable[NumberRecord], at: str) -> NumberRecord | None:
     line = lineage(at)
     held = {record.hierarchy: record for record in records if record.hierarchy in line}
     return next((held[node] for node in line if node in held), None)
+
+
+def visible_from(reader: Reader, number: str, at: str) -> NumberRecord | None:
+    """The record of `number` seen from `at`: one key look-up when `at` holds it."""
+    own = reader.get(number, at)
+    return own if own is not None else visible(reader.holding(number), at)
 
 
 def in_line_of_descent(reader: Reader, numbers: NumberRange, at: str) -> list[NumberRecord]:

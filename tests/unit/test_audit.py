@@ -311,6 +311,20 @@ _observations = st.builds(
 _assignments = st.lists(st.tuples(st.sampled_from(["2000", "2001", "3000"]), _observations))
 
 
+def _estate(held: list[tuple[str, Observation]], settings: Settings) -> Inventory:
+    """Two sites and a pool above them, with the `held` uses recorded at SITE."""
+    inventory = Inventory(settings=settings)
+    inventory.add_range(SITE, "2000", count=3)
+    inventory.add_range(OTHER_SITE, "3000", count=2)
+    inventory.add_range("sys.acme", "4000")
+    for number, observation in held:
+        consumer = attrs.evolve(observation.consumer, hierarchy=SITE)
+        if inventory.find(number, SITE) is not None:
+            with contextlib.suppress(InvalidTransition):  # cooling numbers refuse: fine here
+                inventory.assign(number, consumer, shared=True)
+    return inventory
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     held=_assignments,
@@ -320,15 +334,7 @@ _assignments = st.lists(st.tuples(st.sampled_from(["2000", "2001", "3000"]), _ob
 def test_after_an_audit_recorded_uses_equal_observed_ones_and_a_second_audit_is_a_no_op(
     held: list[tuple[str, Observation]], observed: list[Observation], auto_cooling: bool
 ) -> None:
-    inventory = Inventory(settings=Settings(auto_cooling=auto_cooling))
-    inventory.add_range(SITE, "2000", count=3)
-    inventory.add_range(OTHER_SITE, "3000", count=2)
-    inventory.add_range("sys.acme", "4000")
-    for number, observation in held:
-        consumer = attrs.evolve(observation.consumer, hierarchy=SITE)
-        if inventory.find(number, SITE) is not None:
-            with contextlib.suppress(InvalidTransition):  # cooling numbers refuse: fine here
-                inventory.assign(number, consumer, shared=True)
+    inventory = _estate(held, Settings(auto_cooling=auto_cooling))
 
     inventory.audit(observed)
 
@@ -342,3 +348,40 @@ def test_after_an_audit_recorded_uses_equal_observed_ones_and_a_second_audit_is_
     for record in inventory.search():
         assert {use.key for use in record.uses} == wanted.get(record.key, set())
     assert inventory.audit(observed).changes == ()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    held=_assignments,
+    observed=st.lists(_observations, max_size=12),
+    at=st.sampled_from([None, "sys", "sys.acme", "sys.acme.uk", SITE, OTHER_SITE]),
+)
+def test_an_audit_of_a_subtree_fixes_what_it_holds_and_reports_what_nobody_in_reach_holds(
+    held: list[tuple[str, Observation]], observed: list[Observation], at: str | None
+) -> None:
+    inventory = _estate(held, Settings())
+    before = {record.key: record for record in inventory.search()}
+
+    def in_scope(node: str) -> bool:
+        return at is None or node == at or node.startswith(at + ".")
+
+    wanted: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    unknown = []
+    for observation in observed:
+        if not in_scope(observation.consumer.hierarchy):
+            continue
+        record = inventory.find(observation.number, observation.consumer.hierarchy)
+        if record is None:
+            unknown.append(observation)
+        else:
+            consumer = observation.consumer
+            wanted.setdefault(record.key, set()).add((consumer.kind, consumer.id))
+
+    report = inventory.audit(observed, at=at)
+
+    assert sorted(report.unknown, key=repr) == sorted(unknown, key=repr)
+    for record in inventory.search():
+        if in_scope(record.hierarchy):
+            assert {use.key for use in record.uses} == wanted.get(record.key, set())
+        else:
+            assert record == before[record.key]
