@@ -7,10 +7,9 @@ uniqueness in a line of descent, that record is the one those consumers see.
 Observations left over are unknown numbers. Each record's fix is a chain of
 lifecycle steps (recompute, record observed uses, remove unobserved uses
 through the unassign rule), so the audit obeys the same rules as every other
-operation. All fixes are
-written in one transaction, compare-and-set against the records read: if
-another writer changed one of them meanwhile, the audit raises
-`ConcurrentUpdate` and writes nothing.
+operation. All fixes are written in one transaction, compare-and-set against
+the records read: if another writer changed one of them meanwhile, the audit
+raises `ConcurrentUpdate` and writes nothing.
 """
 
 from __future__ import annotations

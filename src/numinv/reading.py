@@ -13,7 +13,7 @@ from numinv.storage.protocol import Query, Reader
 __all__ = ["has_vendor", "in_line_of_descent", "pages", "scan_cursor", "visible", "visible_from"]
 
 _FIRST_PAGE, _LAST_PAGE = 4, 1024
-# Beyond this many nodes below, one read of the range at every node costs less.
+# Past this many nodes below, one read of the range over all nodes costs less than a read per node.
 _NODE_READS = 64
 
 
