@@ -1,4 +1,4 @@
-"""Audit: reconcile recorded uses with what the UC applications really use (SPEC 10).
+"""Audit: reconcile recorded uses with what the UC applications really use (SPEC 10, 20).
 
 The audit streams the observations once, keeping those made in scope by
 number, then walks the records in scope once, node by node in number order,
@@ -6,34 +6,50 @@ matching each record with the observations made at or below its node: by
 uniqueness in a line of descent, that record is the one those consumers see.
 Observations left over are unknown numbers. Each record's fix is a chain of
 lifecycle steps (recompute, record observed uses, remove unobserved uses
-through the unassign rule), so the audit obeys the same rules as every other
-operation. All fixes are written in one transaction, compare-and-set against
-the records read: if another writer changed one of them meanwhile, the audit
-raises `ConcurrentUpdate` and writes nothing.
+through the unassign rule, record a number held unassigned), so the audit
+obeys the same rules as every other operation.
+
+Reading is done outside any transaction and never writes (a dry run is
+exactly this part). The fixes are then written in one transaction: a record
+another writer changed meanwhile has its fix worked out again from the
+record as it is now, and a number `add_missing` adds is checked for
+uniqueness inside that transaction, so an audit neither undoes a concurrent
+change nor starves behind a busy writer.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 
 import attrs
 
-from numinv.core.hierarchy import is_at_or_below, related
+from numinv.core.hierarchy import is_at_or_below
 from numinv.core.kinds import use_of
-from numinv.core.lifecycle import Observe, Recompute, Rules, Unassign, loaded, transition
-from numinv.core.numbers import parse_number
-from numinv.core.records import Consumer, NumberRecord, Observation, Status
+from numinv.core.lifecycle import (
+    Observe,
+    ObserveUnassigned,
+    Recompute,
+    Rules,
+    Unassign,
+    as_of,
+    loaded,
+    transition,
+)
+from numinv.core.numbers import number_range, parse_number
+from numinv.core.records import Consumer, NumberRecord, Observation, Status, Use
+from numinv.core.uniqueness import clashing
+from numinv.core.vendors import admin_vendor, check_internal_number_type
 from numinv.errors import InvalidInput
 from numinv.reading import pages, visible
 from numinv.storage.protocol import Query, Repository
-from numinv.units import Unit
+from numinv.work import UnitOfWork
 
-__all__ = ["AuditChange", "AuditConflict", "AuditReport", "Reason", "reconcile"]
+__all__ = ["Audit", "AuditChange", "AuditConflict", "AuditReport", "Reason"]
 
 _PAGE = 1024
+_REPORTED = 20
 
 
 class Reason(StrEnum):
@@ -43,6 +59,7 @@ class Reason(StrEnum):
     USE_RECORDED = "use recorded"
     USE_REMOVED = "use removed"
     NUMBER_ADDED = "number added"
+    HELD_UNASSIGNED = "held unassigned"
 
 
 @attrs.frozen
@@ -63,7 +80,7 @@ class AuditConflict:
     number: str
     hierarchy: str
     status: Status | None
-    consumer: Consumer
+    consumer: Consumer | None
     reason: str
 
 
@@ -101,209 +118,301 @@ class AuditReport:
             lines.append("Conflicts:")
             lines += [
                 f"  {c.number} at {c.hierarchy} ({c.status or 'not added'}): {c.reason}"
-                for c in self.conflicts[:20]
+                for c in self.conflicts[:_REPORTED]
             ]
         if self.unknown:
             lines.append("Unknown:")
-            lines += [
-                f"  {o.number} used by {o.consumer.kind} {o.consumer.id!r} "
-                f"at {o.consumer.hierarchy}"
-                for o in self.unknown[:20]
-            ]
-        hidden = max(len(self.conflicts), len(self.unknown)) - 20
+            lines += [f"  {_described(o)}" for o in self.unknown[:_REPORTED]]
+        hidden = max(len(self.conflicts), len(self.unknown)) - _REPORTED
         if hidden > 0:
-            lines.append("(the first 20 of each are shown; see .conflicts and .unknown)")
+            lines.append(f"(the first {_REPORTED} of each are shown; see .conflicts and .unknown)")
         return "\n".join(lines)
 
 
-@attrs.define
-class _Audit:
-    repository: Repository
-    rules: Rules
-    at: str | None
-    # One observation per number, or a list when several consumers use it.
-    observed: dict[str, Observation | list[Observation]] = attrs.Factory(dict)
-    unknown: list[Observation] = attrs.Factory(list)
-    changes: list[AuditChange] = attrs.Factory(list)
-    conflicts: list[AuditConflict] = attrs.Factory(list)
-    pending: list[tuple[NumberRecord, NumberRecord]] = attrs.Factory(list)
-    added: list[NumberRecord] = attrs.Factory(list)
-    examined: int = 0
-
-    def in_scope(self, hierarchy: str) -> bool:
-        return self.at is None or is_at_or_below(hierarchy, self.at)
-
-    def observe(self, observation: object) -> None:
-        if not isinstance(observation, Observation):
-            raise InvalidInput(f"expected an Observation, not {observation!r}", value=observation)
-        number = parse_number(observation.number)
-        use_of(observation.consumer, self.rules.kinds)
-        if not self.in_scope(observation.consumer.hierarchy):
-            return  # only a record outside the scope can be visible from there
-        if number != observation.number:
-            observation = attrs.evolve(observation, number=number)
-        held = self.observed.setdefault(number, observation)
-        if isinstance(held, list):
-            held.append(observation)
-        elif held is not observation:
-            self.observed[number] = [held, observation]
-
-    def users(self, record: NumberRecord) -> dict[tuple[str, str], Consumer]:
-        """Take the observations of the record's number made at or below its node."""
-        held = self.observed.get(record.number)
-        if held is None:
-            return {}
-        mine: list[Observation] = []
-        rest: list[Observation] = []
-        for observation in held if isinstance(held, list) else (held,):
-            below = is_at_or_below(observation.consumer.hierarchy, record.hierarchy)
-            (mine if below else rest).append(observation)
-        if not rest:
-            del self.observed[record.number]
-        elif mine:
-            self.observed[record.number] = rest
-        return {(o.consumer.kind, o.consumer.id): o.consumer for o in mine}
-
-    def leftovers(self) -> None:
-        """Report the observations no record matched whose number nobody in reach holds."""
-        for number, held in self.observed.items():
-            observations = held if isinstance(held, list) else [held]
-            if self.at is not None:
-                # Held above the scope, where the walk did not look, is not unknown.
-                records = self.repository.holding(number)
-                observations = [
-                    o for o in observations if visible(records, o.consumer.hierarchy) is None
-                ]
-            self.unknown += observations
-        self.observed.clear()
-
-    def step(self, record: NumberRecord, action: Observe | Unassign | Recompute) -> NumberRecord:
-        after = transition(record, action, self.rules)
-        if after is not record:
-            reason = {
-                Observe: Reason.USE_RECORDED,
-                Unassign: Reason.USE_REMOVED,
-                Recompute: Reason.RECOMPUTED,
-            }[type(action)]
-            self.changes.append(AuditChange(record.number, record.hierarchy, record, after, reason))
-        return after
-
-    def reconcile(self, original: NumberRecord) -> None:
-        self.examined += 1
-        consumers = self.users(original)
-        record = recomputed = self.step(original, Recompute())
-        for key, consumer in consumers.items():
-            if not any(use.key == key for use in record.uses):
-                self.conflict(record, consumer)
-                record = self.step(record, Observe(consumer))
-        for use in original.uses:
-            if use.key not in consumers:
-                gone = Consumer(use.kind, use.consumer_id, use.hierarchy or record.hierarchy)
-                record = self.step(record, Unassign(gone))
-        if record is not recomputed:  # Recompute is idempotent: once is enough otherwise
-            record = self.step(record, Recompute())
-        if record is not original:
-            self.pending.append((original, record))
-
-    def conflict(self, record: NumberRecord, consumer: Consumer) -> None:
-        returning = record.cooling_use is not None and record.cooling_use.key == (
-            consumer.kind,
-            consumer.id,
-        )
-        if record.status is Status.RESERVED or (record.status is Status.COOLING and not returning):
-            self.conflicts.append(
-                AuditConflict(
-                    record.number,
-                    record.hierarchy,
-                    record.status,
-                    consumer,
-                    f"{record.status} but used by {consumer.kind} {consumer.id!r}; use recorded",
-                )
-            )
-
-    def add_missing(self) -> None:
-        """Create the numbers of unknown observations, where uniqueness allows."""
-        targets: dict[tuple[str, str], list[Observation]] = {}
-        for observation in self.unknown:
-            home = observation.consumer.hierarchy
-            node = self.at if self.at is not None and is_at_or_below(home, self.at) else home
-            targets.setdefault((observation.number, node), []).append(observation)
-        taken = {record.key for record in self.added}
-        for (number, node), observations in targets.items():
-            clash = [
-                record
-                for record in self.repository.holding(number)
-                if self.rules.settings.prevent_duplicates or related(record.hierarchy, node)
-            ]
-            if clash or (number, node) in taken:
-                for observation in observations:
-                    where = clash[0].hierarchy if clash else node
-                    self.conflicts.append(
-                        AuditConflict(
-                            number,
-                            node,
-                            None,
-                            observation.consumer,
-                            f"cannot add it at {node}: it exists at {where}",
-                        )
-                    )
-                continue
-            record = loaded(number, node, {})
-            self.changes.append(AuditChange(number, node, None, record, Reason.NUMBER_ADDED))
-            for observation in observations:
-                record = self.step(record, Observe(observation.consumer))
-            self.added.append(record)
-            taken.add(record.key)
-        self.unknown = [o for o in self.unknown if (o.number, _target(o, self.at)) not in taken]
-
-    def records(self) -> Iterable[NumberRecord]:
-        for node in self.repository.nodes(self.at):
-            yield from pages(self.repository, Query(node), _PAGE)
+def _described(observation: Observation) -> str:
+    who = observation.consumer
+    if who is None:
+        where = f" at {observation.hierarchy}" if observation.hierarchy else ""
+        state = "held unassigned" if observation.active else "held inactive"
+        vendor = f" by {observation.vendor}" if observation.vendor else ""
+        return f"{observation.number} {state}{vendor}{where}"
+    return f"{observation.number} used by {who.kind} {who.id!r} at {who.hierarchy}"
 
 
 def _count(amount: int, noun: str) -> str:
     return f"{amount} {noun}" if amount == 1 else f"{amount} {noun}s"
 
 
-def _target(observation: Observation, at: str | None) -> str:
-    home = observation.consumer.hierarchy
-    return at if at is not None and is_at_or_below(home, at) else home
+@attrs.define
+class _Fix:
+    """One record's fix: the record read, its observations, the steps, what they make of it."""
+
+    original: NumberRecord
+    observations: list[Observation]
+    fixed: NumberRecord
+    steps: list[AuditChange]
+    conflicts: list[AuditConflict]
 
 
-def reconcile(
-    repository: Repository,
-    observed: Iterable[Observation],
-    *,
-    rules: Rules,
-    at: str | None,
-    fix: bool,
-    add_missing: bool,
-    unit: Callable[[], AbstractContextManager[Unit]],
-) -> AuditReport:
-    """Run an audit over `repository`; write its fixes only when `fix` is true."""
-    audit = _Audit(repository, rules, at)
-    for observation in observed:
-        audit.observe(observation)
-    for record in audit.records():
-        audit.reconcile(record)
-    audit.leftovers()
-    if add_missing:
-        audit.add_missing()
-    if fix and (audit.pending or audit.added):
-        with unit() as work:
-            if audit.pending:
-                work.replace_all(audit.pending)
-            if audit.added:
-                work.insert(audit.added)
-    counts = Counter(str(change.reason) for change in audit.changes)
-    counts["unknown"] = len(audit.unknown)
-    counts["conflict"] = len(audit.conflicts)
-    return AuditReport(
-        changes=tuple(audit.changes),
-        unknown=tuple(audit.unknown),
-        conflicts=tuple(audit.conflicts),
-        counts=dict(counts),
-        fixed=fix,
-        scope=at,
-        examined=audit.examined,
+class Audit:
+    """One audit: observations read, records matched, fixes planned, then written."""
+
+    def __init__(self, repository: Repository, rules: Rules, at: str | None) -> None:
+        self.repository = repository
+        self.rules = rules
+        self.at = at
+        # One observation per number, or a list when several consumers use it.
+        self.observed: dict[str, list[Observation]] = {}
+        self.unknown: list[Observation] = []
+        self.conflicts: list[AuditConflict] = []
+        self.fixes: dict[tuple[str, str], _Fix] = {}
+        self.added: dict[tuple[str, str], _Fix] = {}
+        self.examined = 0
+        # Observations of numbers held unassigned with no node: every record of the
+        # number in scope takes them; those that matched none are unknown.
+        self.anywhere: dict[str, list[Observation]] = {}
+        self.matched: set[int] = set()
+
+    # -- reading ----------------------------------------------------------------
+
+    def in_scope(self, hierarchy: str) -> bool:
+        return self.at is None or is_at_or_below(hierarchy, self.at)
+
+    def read(self, observations: Iterable[object]) -> None:
+        """Take the observations, then match them with every record in scope."""
+        for observation in observations:
+            self.observe(observation)
+        for record in self.records():
+            self.examined += 1
+            self.reconcile(record)
+        self.leftovers()
+
+    def observe(self, observation: object) -> None:
+        if not isinstance(observation, Observation):
+            raise InvalidInput(f"expected an Observation, not {observation!r}", value=observation)
+        number = parse_number(observation.number)
+        consumer = observation.consumer
+        home: str | None
+        if consumer is not None:
+            use_of(consumer, self.rules.kinds)  # an unknown kind is refused, naming it
+            home = consumer.hierarchy
+        else:
+            vendor = admin_vendor(observation.vendor)
+            check_internal_number_type(observation.internal_number_type, vendor)
+            home = observation.hierarchy
+        if home is not None and not self.in_scope(home):
+            return  # only a record outside the scope can be visible from there
+        if number != observation.number:
+            observation = attrs.evolve(observation, number=number)
+        if home is None:
+            self.anywhere.setdefault(number, []).append(observation)
+        else:
+            self.observed.setdefault(number, []).append(observation)
+
+    def records(self) -> Iterator[NumberRecord]:
+        for node in self.repository.nodes(self.at):
+            yield from pages(self.repository, Query(node), _PAGE)
+
+    def mine(self, record: NumberRecord) -> list[Observation]:
+        """Take the observations of the record's number made at or below its node."""
+        anywhere = self.anywhere.get(record.number, [])
+        self.matched.update(map(id, anywhere))
+        held = self.observed.get(record.number)
+        if not held:
+            return list(anywhere)
+        mine: list[Observation] = []
+        rest: list[Observation] = []
+        for observation in held:
+            below = is_at_or_below(_home(observation) or "", record.hierarchy)
+            (mine if below else rest).append(observation)
+        if rest:
+            self.observed[record.number] = rest
+        else:
+            del self.observed[record.number]
+        return [*mine, *anywhere]
+
+    def reconcile(self, original: NumberRecord) -> None:
+        fix = self.fix(original, self.mine(original))
+        if fix.fixed is not original or fix.conflicts:
+            self.fixes[original.key] = fix
+
+    def fix(self, original: NumberRecord, observations: list[Observation]) -> _Fix:
+        """The chain of lifecycle steps that makes a record agree with its observations."""
+        users = {
+            (o.consumer.kind, o.consumer.id): use_of(o.consumer, self.rules.kinds)
+            for o in observations
+            if o.consumer is not None
+        }
+        unassigned = [o for o in observations if o.consumer is None]
+        steps: list[AuditChange] = []
+        conflicts: list[AuditConflict] = []
+        record = as_of(original, self.rules)
+        record = recomputed = self.step(record, Recompute(), steps)
+        for key, use in users.items():
+            if not any(held.key == key for held in record.uses):
+                conflicts += self.conflict(record, use)
+                record = self.step(record, Observe(use), steps)
+        for held in original.uses:
+            if held.key not in users:
+                node = held.hierarchy or record.hierarchy
+                record = self.step(record, Unassign(held.kind, held.consumer_id, node), steps)
+        if record is not recomputed:  # Recompute is idempotent: once is enough otherwise
+            record = self.step(record, Recompute(), steps)
+        if unassigned and not users:
+            latest = unassigned[-1]
+            action = ObserveUnassigned(
+                admin_vendor(latest.vendor), latest.internal_number_type, latest.active
+            )
+            record = self.step(record, action, steps)
+        return _Fix(original, observations, record, steps, conflicts)
+
+    def step(self, record: NumberRecord, action: object, steps: list[AuditChange]) -> NumberRecord:
+        assert isinstance(action, Observe | Unassign | Recompute | ObserveUnassigned)
+        after = transition(record, action, self.rules)
+        if after is not record:
+            reason = {
+                Observe: Reason.USE_RECORDED,
+                Unassign: Reason.USE_REMOVED,
+                Recompute: Reason.RECOMPUTED,
+                ObserveUnassigned: Reason.HELD_UNASSIGNED,
+            }[type(action)]
+            steps.append(AuditChange(record.number, record.hierarchy, record, after, reason))
+        return after
+
+    def conflict(self, record: NumberRecord, use: Use) -> list[AuditConflict]:
+        returning = record.cooling_use is not None and record.cooling_use.key == use.key
+        held_for = record.reserved_for
+        consumer = Consumer(use.kind, use.consumer_id, use.hierarchy or record.hierarchy)
+        if record.status is Status.RESERVED or (record.status is Status.COOLING and not returning):
+            why = f"{record.status} but used by {use.kind} {use.consumer_id!r}; use recorded"
+        elif held_for is not None and held_for not in (use.consumer_id, use.owner):
+            why = f"reserved for {held_for!r} but used by {use.kind} {use.consumer_id!r}"
+        else:
+            return []
+        return [AuditConflict(record.number, record.hierarchy, record.status, consumer, why)]
+
+    def leftovers(self) -> None:
+        """Report the observations no record matched whose number nobody in reach holds."""
+        for number, observations in self.observed.items():
+            if self.at is not None:
+                # Held above the scope, where the walk did not look, is not unknown.
+                records = self.repository.holding(number)
+                observations = [o for o in observations if visible(records, _home(o) or "") is None]
+            self.unknown += observations
+        self.observed.clear()
+        for number, held in self.anywhere.items():
+            missed = [o for o in held if id(o) not in self.matched]
+            if (
+                missed
+                and self.at is not None
+                and visible(self.repository.holding(number), self.at) is not None
+            ):
+                continue  # held above the scope: not unknown
+            self.unknown += missed
+        self.anywhere.clear()
+
+    # -- add_missing -------------------------------------------------------------
+
+    def plan_additions(self) -> None:
+        """Plan the numbers of unknown observations, where they can be placed."""
+        targets: dict[tuple[str, str], list[Observation]] = {}
+        placeless: list[Observation] = []
+        for observation in self.unknown:
+            node = self.target(observation)
+            if node is None:
+                placeless.append(observation)
+            else:
+                targets.setdefault((observation.number, node), []).append(observation)
+        for (number, node), observations in targets.items():
+            record = loaded(number, node, {})
+            fix = self.fix(record, observations)
+            fix.steps.insert(0, AuditChange(number, node, None, record, Reason.NUMBER_ADDED))
+            self.added[(number, node)] = fix
+        self.unknown = placeless
+
+    def target(self, observation: Observation) -> str | None:
+        """Where `add_missing` adds a number: at `at` when the consumer sees it, else its node."""
+        home = _home(observation)
+        if home is None:
+            return self.at
+        return self.at if self.at is not None and is_at_or_below(home, self.at) else home
+
+    # -- writing -------------------------------------------------------------------
+
+    @property
+    def pending(self) -> bool:
+        return any(fix.fixed is not fix.original for fix in self.fixes.values()) or bool(self.added)
+
+    def write(self, unit: UnitOfWork) -> None:
+        """Store every fix in the unit's transaction, worked out again where a record moved on."""
+        self.rules = unit.rules
+        for key, fix in list(self.fixes.items()):
+            stored = unit.tx.get(*key)
+            if stored is None:
+                del self.fixes[key]  # deleted meanwhile: nothing left to fix
+                continue
+            if stored != fix.original:
+                fix = self.fix(stored, fix.observations)
+                self.fixes[key] = fix
+            if fix.fixed is fix.original:
+                continue
+            current = unit.current(stored)
+            unit.replace(current, _versioned(fix.fixed, current.version + 1))
+        self.add(unit)
+
+    def add(self, unit: UnitOfWork) -> None:
+        prevents = lambda node: unit.rules.settings_at(node).prevent_duplicates  # noqa: E731
+        records: list[NumberRecord] = []
+        for (number, node), fix in list(self.added.items()):
+            clash = clashing(unit.tx.holding(number), node, prevents)
+            clash += [r for r in records if r.number == number and clashing([r], node, prevents)]
+            if clash:
+                del self.added[(number, node)]
+                for observation in fix.observations:
+                    self.conflicts.append(
+                        AuditConflict(
+                            number,
+                            node,
+                            None,
+                            observation.consumer,
+                            f"cannot add it at {node}: it exists at {clash[0].hierarchy}",
+                        )
+                    )
+                continue
+            retired = unit.tx.retired(number_range(number), node).get(number, 0)
+            records.append(_versioned(fix.fixed, max(fix.fixed.version, retired + 1)))
+        if records:
+            unit.insert(records)
+
+    # -- the report -----------------------------------------------------------------
+
+    def report(self, *, fixed: bool) -> AuditReport:
+        changes = [step for fix in self.fixes.values() for step in fix.steps]
+        changes += [step for fix in self.added.values() for step in fix.steps]
+        conflicts = [c for fix in self.fixes.values() for c in fix.conflicts]
+        conflicts += [c for fix in self.added.values() for c in fix.conflicts]
+        conflicts += self.conflicts
+        counts = Counter(str(change.reason) for change in changes)
+        counts["unknown"] = len(self.unknown)
+        counts["conflict"] = len(conflicts)
+        return AuditReport(
+            changes=tuple(changes),
+            unknown=tuple(self.unknown),
+            conflicts=tuple(conflicts),
+            counts=dict(counts),
+            fixed=fixed,
+            scope=self.at,
+            examined=self.examined,
+        )
+
+
+def _home(observation: Observation) -> str | None:
+    return (
+        observation.consumer.hierarchy
+        if observation.consumer is not None
+        else observation.hierarchy
     )
+
+
+def _versioned(record: NumberRecord, version: int) -> NumberRecord:
+    return record if record.version == version else attrs.evolve(record, version=version)

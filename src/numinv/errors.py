@@ -1,8 +1,10 @@
 """The error tree: every refusal numinv makes is a `NumInvError`.
 
-Each error carries its context as attributes (`number`, `hierarchy`,
-`status`, `operation`, `value`) so that hosts can react without parsing the
-message, and subclasses the matching built-in where one fits.
+Each error carries the context it has as attributes (`number`, `hierarchy`,
+`status`, `operation`, `value`), so that hosts can react without parsing
+the message, and subclasses the matching built-in where one fits. An error
+has only the attributes that say something about it: a `ConcurrentUpdate`
+names the record that moved on, not a status it never knew.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ __all__ = [
     "InvalidInput",
     "InvalidNumber",
     "InvalidTransition",
+    "InvalidTransitionTable",
     "NotFound",
     "NumInvError",
     "StorageError",
@@ -26,30 +29,29 @@ __all__ = [
 class NumInvError(Exception):
     """The root of every error numinv raises on purpose."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        number: str | None = None,
-        hierarchy: str | None = None,
-        status: str | None = None,
-        operation: str | None = None,
-        value: object = None,
-    ) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.number = number
-        self.hierarchy = hierarchy
-        self.status = status
-        self.operation = operation
-        self.value = value
 
     def __str__(self) -> str:
         return self.message
 
 
 class InvalidInput(NumInvError, ValueError):
-    """A value given to numinv is malformed or out of range."""
+    """A value given to numinv is malformed or out of range; `value` is that value."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        value: object = None,
+        number: str | None = None,
+        hierarchy: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.value = value
+        self.number = number
+        self.hierarchy = hierarchy
 
 
 class InvalidNumber(InvalidInput):
@@ -63,9 +65,37 @@ class InvalidHierarchy(InvalidInput):
 class NotFound(NumInvError, LookupError):
     """No record (or association) is visible where one was asked for."""
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        number: str | None = None,
+        hierarchy: str | None = None,
+        value: object = None,
+    ) -> None:
+        super().__init__(message)
+        self.number = number
+        self.hierarchy = hierarchy
+        self.value = value
+
 
 class Conflict(NumInvError):
-    """The change would break a uniqueness rule."""
+    """The change would break a uniqueness rule, or take what is held for somebody else."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        number: str | None = None,
+        hierarchy: str | None = None,
+        operation: str | None = None,
+        value: object = None,
+    ) -> None:
+        super().__init__(message)
+        self.number = number
+        self.hierarchy = hierarchy
+        self.operation = operation
+        self.value = value
 
 
 class DuplicateNumber(Conflict):
@@ -91,10 +121,46 @@ class DuplicateNumber(Conflict):
 class InvalidTransition(NumInvError):
     """The operation is not allowed in the number's current status."""
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        number: str | None = None,
+        hierarchy: str | None = None,
+        status: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.number = number
+        self.hierarchy = hierarchy
+        self.status = status
+        self.operation = operation
+
 
 class ConcurrentUpdate(NumInvError):
-    """Another writer changed the record first (its version moved on)."""
+    """Another writer changed the record first (its version moved on), or the store gave up.
+
+    Serialization failures and deadlocks of a database reach the inventory
+    as this error too; the inventory retries single-number operations a
+    bounded number of times (`Settings.retries`) before raising it.
+    """
+
+    def __init__(
+        self, message: str, *, number: str | None = None, hierarchy: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.number = number
+        self.hierarchy = hierarchy
 
 
 class StorageError(NumInvError):
     """The store could not do what was asked: locked too long, closed, or failing."""
+
+    def __init__(self, message: str, *, value: object = None) -> None:
+        super().__init__(message)
+        self.value = value
+
+
+class InvalidTransitionTable(NumInvError):
+    """A transition table is inconsistent: two rows for one (action, status), or a status
+    no row reaches. Raised when the table is checked, before any record is touched."""

@@ -1,40 +1,50 @@
-"""`Inventory`: the service hosts call. It validates, locates, and runs the lifecycle.
+"""`Inventory`: the service hosts call. It checks input, locates records and runs the lifecycle.
 
-Every public method checks its input first (raising a `NumInvError` that
-names the bad value, before anything is written), releases whatever cooling
-or timed reservation is due, then reads and writes through the repository:
-one transaction per call, so a multi-record call is all or nothing, and one
-event per stored change after the transaction commits.
+The rules live in `numinv.core` (the transition table, uniqueness, checks);
+this class orchestrates: every public method checks its input first (a
+`NumInvError` naming the bad value, before anything is written), then reads
+and writes through one `UnitOfWork`: one transaction per call, so a
+multi-record call is all or nothing, journaled in that transaction and
+announced once it has committed. Reads never write: a number whose release
+date has passed is shown released, and stored so by the next write that
+touches it. A single-number call that loses a race to another writer
+(`ConcurrentUpdate`) is tried again, up to `Settings.retries` times.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from heapq import merge
 from itertools import islice
+from typing import TypeVar
 
-from numinv import arguments
+import attrs
+
 from numinv import audit as _audit
-from numinv.core.hierarchy import lineage, parse_path, related
-from numinv.core.integrity import consistent
+from numinv.core import checks
+from numinv.core.hierarchy import is_at_or_below, lineage, parse_path, related
+from numinv.core.hybrid import ServiceRow, service_table
 from numinv.core.kinds import ConsumerKind, kind_table, use_of
 from numinv.core.lifecycle import (
     Action,
+    Activate,
     ApplyService,
     Assign,
     AssociateE164,
     Cool,
+    Deactivate,
+    Delete,
     DissociateE164,
     Lapse,
+    Move,
     Release,
     Reserve,
     Rules,
     Unassign,
     Unreserve,
     Update,
-    check_days,
+    as_of,
     check_fields,
     is_due,
     loaded,
@@ -50,6 +60,7 @@ from numinv.core.numbers import (
 )
 from numinv.core.records import (
     EXTRA_FIELDS,
+    Change,
     Consumer,
     Event,
     NumberRecord,
@@ -58,31 +69,40 @@ from numinv.core.records import (
     Status,
     Usage,
 )
-from numinv.errors import (
-    ConcurrentUpdate,
-    Conflict,
-    DuplicateNumber,
-    InvalidInput,
-    InvalidTransition,
-    NotFound,
-)
+from numinv.core.uniqueness import Placement, clashes, clashing, duplicate_number, e164_taken
+from numinv.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, NotFound
+from numinv.events import Dispatcher
 from numinv.reading import (
+    Cursor,
     has_vendor,
     in_line_of_descent,
-    pages,
-    scan_cursor,
+    listed,
+    may_be_due,
+    past,
     visible_from,
 )
-from numinv.settings import Settings
+from numinv.settings import NodeSettings, Settings
 from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Query, Reader, Repository
-from numinv.units import Listeners, Unit
 from numinv.utilization import Utilization, utilization
+from numinv.work import UnitOfWork
 
 __all__ = ["Inventory", "RangeResult"]
 
 Describe = Callable[[Consumer, NumberRecord], str]
+Actor = Callable[[], str | None]
+T = TypeVar("T")
 _SWEEP = 512
+
+
+class _InForce:
+    """The default of `utilization(below=...)`: each node's own exhaustion threshold."""
+
+    def __repr__(self) -> str:
+        return "IN_FORCE"
+
+
+IN_FORCE = _InForce()
 
 
 class RangeResult(int):
@@ -105,10 +125,15 @@ class Inventory:
 
     Args:
         repository: where records live; a new `InMemoryRepository` if None.
-        settings: cooling, TelURI and uniqueness settings.
+        settings: cooling, TelURI, uniqueness and retry settings (per-node
+            settings set with `configure` override them below a node).
         clock: returns the current time as an aware datetime (UTC is used).
         kinds: consumer kinds added to, or overriding, the built-in table.
         describe: fills a number's description when it is assigned.
+        actor: names who acts (read from the host's request context); every
+            journal entry and event carries it.
+        service_types: hybrid service types added to, or overriding, the
+            built-in table.
     """
 
     def __init__(
@@ -119,23 +144,26 @@ class Inventory:
         clock: Callable[[], datetime] | None = None,
         kinds: Mapping[str, ConsumerKind] | Iterable[ConsumerKind] | None = None,
         describe: Describe | None = None,
+        actor: Actor | None = None,
+        service_types: Mapping[str, ServiceRow] | Iterable[ServiceRow] | None = None,
     ) -> None:
         if repository is not None and not isinstance(repository, Repository):
             raise InvalidInput(f"{repository!r} does not implement the Repository protocol")
         if not isinstance(settings, Settings):
             raise InvalidInput(f"settings must be a Settings, not {settings!r}", value=settings)
-        if clock is not None and not callable(clock):
-            raise InvalidInput(f"clock must be callable, not {clock!r}", value=clock)
-        if describe is not None and not callable(describe):
-            raise InvalidInput(f"describe must be callable, not {describe!r}", value=describe)
+        for name, hook in (("clock", clock), ("describe", describe), ("actor", actor)):
+            if hook is not None and not callable(hook):
+                raise InvalidInput(f"{name} must be callable, not {hook!r}", value=hook)
         self._repository: Repository = (
             repository if repository is not None else InMemoryRepository()
         )
         self._settings = settings
         self._clock = clock or _utc_now
         self._kinds = kind_table(kinds)
+        self._services = service_table(service_types, self._kinds)
         self._describe = describe
-        self._listeners = Listeners()
+        self._actor = actor
+        self._dispatcher = Dispatcher()
 
     @property
     def repository(self) -> Repository:
@@ -149,84 +177,126 @@ class Inventory:
     def kinds(self) -> Mapping[str, ConsumerKind]:
         return self._kinds
 
+    @property
+    def service_types(self) -> Mapping[str, ServiceRow]:
+        return self._services
+
     # -- plumbing -----------------------------------------------------------
 
     def _now(self) -> datetime:
-        now = self._clock()
-        if not isinstance(now, datetime) or now.tzinfo is None:
-            raise InvalidInput(f"the clock must return an aware datetime, not {now!r}", value=now)
-        return now.astimezone(UTC)
+        now = checks.aware(self._clock(), "the clock's time")
+        if now is None:
+            raise InvalidInput("the clock returned None, not an aware datetime")
+        return now
 
-    def _rules(self, now: datetime) -> Rules:
-        return Rules(now, self._settings, self._kinds, self._describe is not None)
+    def _rules(self, nodes: Mapping[str, NodeSettings] | None = None) -> Rules:
+        return Rules(
+            self._now(),
+            self._settings,
+            self._kinds,
+            self._services,
+            self._describe is not None,
+            nodes or {},
+        )
 
-    def _begin(self) -> Rules:
-        """The rules of this call, after releasing what is due."""
-        rules = self._rules(self._now())
-        self._sweep(rules)
-        return rules
+    def _who(self) -> str | None:
+        if self._actor is None:
+            return None
+        name = self._actor()
+        return None if name is None else checks.text(name, "the actor hook's name")
 
-    def _sweep(self, rules: Rules) -> list[NumberRecord]:
-        released: list[NumberRecord] = []
-        while due := self._repository.due(rules.now, _SWEEP):
-            with self._listeners.unit(self._repository, Lapse.operation, rules.now) as unit:
-                for record in due:
-                    current = unit.tx.get(record.number, record.hierarchy)
-                    if current is None or not is_due(current, rules.now):
-                        continue
-                    after = transition(current, Lapse(), rules)
-                    unit.replace(current, after)
-                    released.append(after)
-            if not unit.count:
-                break  # what is left is not ours to release (another writer's, or corrupt)
-        return released
+    def _run(
+        self,
+        operation: str,
+        body: Callable[[UnitOfWork], T],
+        *,
+        nodes: Iterable[str] = (),
+        every_node: bool = False,
+        retry: bool = True,
+    ) -> T:
+        """Run `body` in one unit of work; a lost race runs it again (bounded)."""
+        actor = self._who()
+        attempts = self._settings.retries + 1 if retry else 1
+        for attempt in range(attempts):
+            rules = self._rules()
+            try:
+                with UnitOfWork(
+                    self._repository, self._dispatcher, operation, rules, actor
+                ) as unit:
+                    if every_node or nodes:
+                        unit.rules = self._rules(
+                            unit.tx.node_settings(None if every_node else _lineages(nodes))
+                        )
+                    return body(unit)
+            except ConcurrentUpdate:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _unit(self, operation: str, rules: Rules) -> AbstractContextManager[Unit]:
-        return self._listeners.unit(self._repository, operation, rules.now)
+    def _read_rules(self, nodes: Iterable[str] = ()) -> Rules:
+        nodes = list(nodes)
+        if not nodes:
+            return self._rules()
+        return self._rules(self._repository.node_settings(_lineages(nodes)))
 
-    def _locate(self, reader: Reader, number: str, at: str) -> NumberRecord:
+    @staticmethod
+    def _locate(reader: Reader, number: str, at: str) -> NumberRecord:
         record = visible_from(reader, number, at)
         if record is None:
             raise NotFound(f"{number} is not visible from {at}", number=number, hierarchy=at)
         return record
 
-    def _change(self, number: str, at: str, action: Action, rules: Rules) -> NumberRecord:
-        with self._unit(action.operation, rules) as unit:
-            record = self._locate(unit.tx, number, at)
-            return self._apply(unit, record, action, rules)
+    def _change(
+        self, number: str, at: str, action: Action, *, nodes: Iterable[str] = ()
+    ) -> NumberRecord:
+        def change(unit: UnitOfWork) -> NumberRecord:
+            record = unit.current(self._locate(unit.tx, number, at))
+            return unit.apply(record, action)
 
-    @staticmethod
-    def _apply(unit: Unit, record: NumberRecord, action: Action, rules: Rules) -> NumberRecord:
-        after = transition(record, action, rules)
-        if after is not record:
-            unit.replace(record, after)
-        return after
+        return self._run(action.operation, change, nodes=nodes)
 
     # -- ranges ---------------------------------------------------------------
 
     def _range(self, first: object, last: object, count: object) -> NumberRange:
         return number_range(first, last, count=count, max_size=self._settings.max_range_size)
 
-    def _at_node(self, reader: Reader, numbers: NumberRange, at: str) -> list[NumberRecord]:
-        records = reader.within(numbers, at)
+    @staticmethod
+    def _at_node(unit: UnitOfWork, numbers: NumberRange, at: str) -> list[NumberRecord]:
+        records = unit.tx.within(numbers, at)
         if len(records) != len(numbers):
             held = {record.number for record in records}
             missing = [number for number in numbers if number not in held]
             raise NotFound(
-                f"{len(missing)} numbers of {numbers} are not at {at}: "
-                f"{arguments.listing(missing)}",
+                f"{len(missing)} numbers of {numbers} are not at {at}: {checks.listing(missing)}",
                 number=missing[0],
                 hierarchy=at,
             )
-        return records
+        return [unit.current(record) for record in records]
 
-    def _each(self, at: object, numbers: NumberRange, action: Action, rules: Rules) -> RangeResult:
+    def _each(self, at: object, numbers: NumberRange, action: Action) -> RangeResult:
         node = parse_path(at)
-        with self._unit(action.operation, rules) as unit:
-            records = self._at_node(unit.tx, numbers, node)
-            pairs = [(record, transition(record, action, rules)) for record in records]
-            unit.replace_all([(old, new) for old, new in pairs if new is not old])
-        return RangeResult(unit.count)
+
+        def each(unit: UnitOfWork) -> RangeResult:
+            records = self._at_node(unit, numbers, node)
+            pairs = [(record, transition(record, action, unit.rules)) for record in records]
+            changed = [(old, new) for old, new in pairs if new is not old]
+            if changed:
+                unit.replace_all(changed)
+            return RangeResult(len(changed))
+
+        return self._run(action.operation, each, retry=False)
+
+    def _prevents(self, unit: UnitOfWork) -> Callable[[str], bool]:
+        rules = unit.rules
+        return lambda node: rules.settings_at(node).prevent_duplicates
+
+    @staticmethod
+    def _anywhere(unit: UnitOfWork) -> bool:
+        """Whether prevent-duplicates is on anywhere (then a number is checked tree-wide)."""
+        rules = unit.rules
+        return rules.settings.prevent_duplicates or any(
+            node.prevent_duplicates for node in rules.nodes.values()
+        )
 
     def add_range(
         self,
@@ -241,12 +311,12 @@ class Inventory:
         internal_number_type: str = "",
         skip_existing: bool = False,
         **extras: str,
-    ) -> int:
+    ) -> RangeResult:
         """Load every number of a range at one node, or none of them.
 
         Raises:
             DuplicateNumber: a number of the range already exists in the line of
-                descent of `at` (anywhere, with `prevent_duplicates`); with
+                descent of `at` (anywhere, where prevent-duplicates is on); with
                 `skip_existing`, numbers already at `at` itself are left alone.
         """
         node = parse_path(at)
@@ -267,29 +337,43 @@ class Inventory:
         )
         numbers = self._range(first, last, count)
         template = loaded(numbers.first, node, fields)
-        rules = self._begin()
-        with self._unit("add", rules) as unit:
-            if self._settings.prevent_duplicates:
+        skip = checks.flag(skip_existing, "skip_existing")
+
+        def add(unit: UnitOfWork) -> RangeResult:
+            if self._anywhere(unit):
                 existing = unit.tx.within(numbers)
             else:
                 existing = in_line_of_descent(unit.tx, numbers, node)
-            here = {r.number for r in existing if r.hierarchy == node} if skip_existing else set()
-            clash = [
-                r for r in existing if r.number not in here and self._clashes(r.hierarchy, node)
-            ]
+            here = {r.number for r in existing if r.hierarchy == node} if skip else set()
+            clash = clashing(
+                existing, node, self._prevents(unit), ignore=lambda r: r.number in here
+            )
             if clash:
-                where = arguments.listing([f"{r.number} at {r.hierarchy}" for r in clash])
-                raise DuplicateNumber(
+                head = (
                     f"{len(clash)} numbers of {numbers} already exist in the line of descent "
-                    f"of {node}: {where}",
-                    conflicts=[record.key for record in clash],
-                    number=clash[0].number,
-                    hierarchy=clash[0].hierarchy,
-                    operation="add",
+                    f"of {node}"
                 )
-            for run in runs_without(numbers, here):
-                unit.insert_range(run, template)
-        return unit.count
+                raise duplicate_number([r.key for r in clash], head, "add")
+            self._load(unit, numbers, template, here)
+            return RangeResult(unit.count)
+
+        return self._run("add", add, every_node=True, retry=False)
+
+    @staticmethod
+    def _load(
+        unit: UnitOfWork, numbers: NumberRange, template: NumberRecord, here: set[str]
+    ) -> None:
+        """Store the numbers not `here`; those deleted before continue above their last version."""
+        retired = unit.tx.retired(numbers, template.hierarchy)
+        for run in runs_without(numbers, here | set(retired)):
+            unit.insert_range(run, template)
+        again = [
+            attrs.evolve(template, number=number, version=retired[number] + 1)
+            for number in sorted(retired)
+            if number not in here
+        ]
+        if again:
+            unit.insert(again)
 
     def update_range(
         self,
@@ -299,13 +383,12 @@ class Inventory:
         *,
         count: int | None = None,
         **fields: str,
-    ) -> int:
+    ) -> RangeResult:
         """Set free-text fields, vendor or internal number type on every number of the range."""
         if not fields:
             raise InvalidInput("update_range needs at least one field to set")
         action = Update(check_fields(fields))
-        numbers = self._range(first, last, count)
-        return self._each(at, numbers, action, self._begin())
+        return self._each(at, self._range(first, last, count), action)
 
     def delete_range(
         self,
@@ -315,7 +398,7 @@ class Inventory:
         *,
         count: int | None = None,
         skip_unavailable: bool = False,
-    ) -> int:
+    ) -> RangeResult:
         """Remove the numbers of a range at one node; only Available numbers may go.
 
         Returns a `RangeResult`: the count deleted, with `skipped` naming the
@@ -323,21 +406,25 @@ class Inventory:
         """
         node = parse_path(at)
         numbers = self._range(first, last, count)
-        rules = self._begin()
-        with self._unit("delete", rules) as unit:
-            records = self._at_node(unit.tx, numbers, node)
-            busy = [record for record in records if record.status is not Status.AVAILABLE]
-            if busy and not skip_unavailable:
-                raise InvalidTransition(
-                    f"cannot delete {numbers} at {node}: {len(busy)} numbers are not Available: "
-                    f"{arguments.listing([f'{r.number} ({r.status})' for r in busy])}",
-                    number=busy[0].number,
-                    hierarchy=node,
-                    status=busy[0].status,
-                    operation="delete",
-                )
-            unit.delete([record for record in records if record.status is Status.AVAILABLE])
-        return RangeResult(unit.count, (record.number for record in busy))
+        skip = checks.flag(skip_unavailable, "skip_unavailable")
+
+        def delete(unit: UnitOfWork) -> RangeResult:
+            records = self._at_node(unit, numbers, node)
+            gone, busy = [], []
+            for record in records:
+                try:
+                    transition(record, Delete(), unit.rules)
+                except InvalidTransition:
+                    busy.append(record)
+                else:
+                    gone.append(record)
+            if busy and not skip:
+                raise _busy(numbers, node, busy)
+            if gone:
+                unit.delete(gone)
+            return RangeResult(len(gone), (record.number for record in busy))
+
+        return self._run("delete", delete, retry=False)
 
     def reserve_range(
         self,
@@ -349,14 +436,15 @@ class Inventory:
         tag: str = "",
         notes: str = "",
         days: int | None = None,
-    ) -> int:
-        action = _reservation(tag, notes, days)
-        return self._each(at, self._range(first, last, count), action, self._begin())
+        reserved_for: str | None = None,
+    ) -> RangeResult:
+        action = _reservation(tag, notes, days, reserved_for)
+        return self._each(at, self._range(first, last, count), action)
 
     def unreserve_range(
         self, at: str, first: str, last: str | None = None, *, count: int | None = None
-    ) -> int:
-        return self._each(at, self._range(first, last, count), Unreserve(), self._begin())
+    ) -> RangeResult:
+        return self._each(at, self._range(first, last, count), Unreserve())
 
     def cool_range(
         self,
@@ -367,88 +455,127 @@ class Inventory:
         count: int | None = None,
         days: int | None = None,
         until: datetime | None = None,
-    ) -> int:
-        action = self._cool_action(days, until)
-        return self._each(at, self._range(first, last, count), action, self._begin())
+    ) -> RangeResult:
+        action = _cooling(days, until)
+        return self._each(at, self._range(first, last, count), action)
 
     def release_range(
         self, at: str, first: str, last: str | None = None, *, count: int | None = None
-    ) -> int:
-        return self._each(at, self._range(first, last, count), Release(), self._begin())
+    ) -> RangeResult:
+        return self._each(at, self._range(first, last, count), Release())
 
-    def import_records(self, records: Iterable[NumberRecord]) -> int:
+    def move_range(
+        self,
+        at: str,
+        first: str,
+        last: str | None = None,
+        *,
+        count: int | None = None,
+        to: str,
+    ) -> RangeResult:
+        """Move records to another node with every field, use, E.164 and their history.
+
+        Raises:
+            DuplicateNumber: a number would exist twice in the line of descent of `to`.
+            Conflict: an E.164 number would point to two numbers in a line of descent.
+            InvalidTransition: a current user of a number could not see it from `to`.
+        """
+        node, target = parse_path(at), parse_path(to)
+        numbers = self._range(first, last, count)
+        if node == target:
+            raise InvalidInput(f"move_range: {numbers} is at {node} already", value=to)
+
+        def move(unit: UnitOfWork) -> RangeResult:
+            records = self._at_node(unit, numbers, node)
+            moved = [transition(record, Move(target), unit.rules) for record in records]
+            prevents = self._prevents(unit)
+            if self._anywhere(unit):
+                existing = unit.tx.within(numbers)
+            else:
+                existing = in_line_of_descent(unit.tx, numbers, target)
+            clash = clashing(existing, target, prevents, ignore=lambda r: r.hierarchy == node)
+            if clash:
+                head = (
+                    f"cannot move {numbers} to {target}: {len(clash)} numbers already exist "
+                    f"in its line of descent"
+                )
+                raise duplicate_number([r.key for r in clash], head, "move")
+            moving = {record.key for record in records}
+            for record in moved:
+                for e164 in record.e164:
+                    for other in unit.tx.with_e164(e164):
+                        if other.key not in moving and clashes(
+                            record.hierarchy, other.hierarchy, prevents
+                        ):
+                            raise e164_taken(e164, other, "move")
+            retired = unit.tx.retired(numbers, target)
+            for old, new in zip(records, moved, strict=True):
+                version = max(new.version, retired.get(new.number, 0) + 1)
+                unit.move(old, _with_version(new, version))
+            return RangeResult(len(moved))
+
+        return self._run("move", move, every_node=True, retry=False)
+
+    def import_records(self, records: Iterable[NumberRecord]) -> RangeResult:
         """Store whole records (an export read back), all or none of them.
 
-        Each record keeps its state as exported. Uniqueness holds as for
-        `add_range`, across the import and what is stored already.
+        Each record keeps its state as exported (its version raised above any
+        of a record deleted at its key). Uniqueness holds as for `add_range`,
+        across the import and what is stored already.
 
         Raises:
             DuplicateNumber: a number would exist twice in a line of descent.
             Conflict: an E.164 number would point to two numbers in a line of descent.
         """
-        batch = [consistent(record) for record in arguments.iterable(records, "records")]
-        rules = self._begin()
-        with self._unit("import", rules) as unit:
-            clash: list[tuple[str, str]] = []
-            e164_clash: list[tuple[str, str, str]] = []
-            placed: dict[str, list[str]] = {}
-            pointed: dict[str, list[str]] = {}
-            for record in batch:
-                nodes = placed.setdefault(record.number, [])
-                if not nodes:
-                    nodes += [other.hierarchy for other in unit.tx.holding(record.number)]
-                if any(self._clashes(node, record.hierarchy) for node in nodes):
-                    clash.append(record.key)
-                nodes.append(record.hierarchy)
-                for e164 in record.e164:
-                    holders = pointed.setdefault(e164, [])
-                    if not holders:
-                        holders += [other.hierarchy for other in unit.tx.with_e164(e164)]
-                    if any(self._clashes(node, record.hierarchy) for node in holders):
-                        e164_clash.append((e164, *record.key))
-                    holders.append(record.hierarchy)
-            if clash:
-                raise DuplicateNumber(
-                    f"{len(clash)} imported numbers already exist in their line of descent: "
-                    f"{arguments.listing([f'{number} at {node}' for number, node in clash])}",
-                    conflicts=clash,
-                    number=clash[0][0],
-                    hierarchy=clash[0][1],
-                    operation="import",
-                )
-            if e164_clash:
-                e164, number, node = e164_clash[0]
-                raise Conflict(
-                    f"{len(e164_clash)} imported E.164 associations clash in a line of "
-                    f"descent, first {e164} on {number} at {node}",
-                    number=number,
-                    hierarchy=node,
-                    operation="import",
-                    value=e164,
-                )
-            unit.insert(batch)
-        return unit.count
+        from numinv.core.integrity import consistent
 
-    def _clashes(self, node: str, other: str) -> bool:
-        return self._settings.prevent_duplicates or related(node, other)
+        batch = [consistent(record) for record in checks.iterable(records, "records")]
+
+        def store(unit: UnitOfWork) -> RangeResult:
+            prevents = self._prevents(unit)
+            numbers, e164s = Placement(prevents), Placement(prevents)
+            clash: list[tuple[str, str]] = []
+            taken: list[tuple[str, NumberRecord]] = []
+            for record in batch:
+                if not numbers.known(record.number):
+                    held = unit.tx.holding(record.number)
+                    numbers.start(record.number, (other.hierarchy for other in held))
+                if numbers.clashes(record.number, record.hierarchy):
+                    clash.append(record.key)
+                numbers.place(record.number, record.hierarchy)
+                for e164 in record.e164:
+                    if not e164s.known(e164):
+                        e164s.start(e164, (r.hierarchy for r in unit.tx.with_e164(e164)))
+                    if e164s.clashes(e164, record.hierarchy):
+                        taken.append((e164, record))
+                    e164s.place(e164, record.hierarchy)
+            if clash:
+                head = f"{len(clash)} imported numbers already exist in their line of descent"
+                raise duplicate_number(clash, head, "import")
+            if taken:
+                e164, record = taken[0]
+                raise e164_taken(e164, record, "import")
+            unit.insert(_above_retired(unit, batch))
+            return RangeResult(unit.count)
+
+        return self._run("import", store, every_node=True, retry=False)
 
     # -- look-ups -----------------------------------------------------------
 
     def get(self, number: str, at: str) -> NumberRecord:
-        """The record of `number` visible from `at` (walking up the hierarchy).
+        """The record of `number` visible from `at` (walking up the hierarchy), as of now.
 
         Raises:
             NotFound: neither `at` nor any ancestor holds the number.
         """
         number, node = parse_number(number), parse_path(at)
-        self._begin()
-        return self._locate(self._repository, number, node)
+        return as_of(self._locate(self._repository, number, node), self._rules())
 
     def find(self, number: str, at: str) -> NumberRecord | None:
         """Like `get`, but None when the number is not visible from `at`."""
         number, node = parse_number(number), parse_path(at)
-        self._begin()
-        return visible_from(self._repository, number, node)
+        record = visible_from(self._repository, number, node)
+        return None if record is None else as_of(record, self._rules())
 
     def search(
         self,
@@ -463,41 +590,52 @@ class Inventory:
         limit: int | None = None,
         after: str | tuple[str, str] | None = None,
     ) -> Iterator[NumberRecord]:
-        """Records matching every filter given, sorted by (number, hierarchy).
+        """Records matching every filter given, as of now, sorted by (number, hierarchy).
 
         `at=None` searches everything; otherwise `at` and its subtree, or
         `at` only with `below=False`. `after` resumes after a number, or after
         a (number, hierarchy) key, for paging.
         """
         node = None if at is None else parse_path(at)
-        wanted_status = None if status is None else arguments.member(Status, status)
-        wanted_usage = None if usage is None else arguments.member(Usage, usage)
-        wanted_vendor = None if vendor is None else arguments.text(vendor, "vendor")
-        wanted_tag = None if tag is None else arguments.text(tag, "tag")
+        wanted_status = None if status is None else checks.member(Status, status)
+        wanted_usage = None if usage is None else checks.member(Usage, usage)
+        wanted_vendor = None if vendor is None else checks.text(vendor, "vendor")
+        wanted_tag = None if tag is None else checks.text(tag, "tag")
         start = None if prefix is None else parse_prefix(prefix)
-        cursor = arguments.cursor(after)
-        most = arguments.limit(limit)
-        self._begin()
-        if node is None:
-            nodes = self._repository.nodes()
-        else:
-            nodes = self._repository.nodes(node) if below else [node]
+        cursor = _cursor(after)
+        most = checks.limit(limit)
+        checks.flag(below, "below")
+        repository = self._repository
+        rules = self._rules()
+        nodes = [node] if node is not None and not below else repository.nodes(node)
 
         def matches(record: NumberRecord) -> bool:
             return (
                 (wanted_usage is None or wanted_usage in record.usage)
                 and (wanted_vendor is None or has_vendor(record.vendor, wanted_vendor))
                 and (wanted_tag is None or record.tag == wanted_tag)
-                and (cursor is None or record.key > cursor)
+                and (cursor is None or past(record, cursor))
             )
 
-        after_number = None if cursor is None else scan_cursor(cursor[0])
+        # Numbers continue only with digits, which sort above every shorter text, so no
+        # number lies between a number less its last digit and the number itself.
+        scan_after = None if cursor is None else (cursor[0][:-1] or None)
+        due = may_be_due(repository, rules)
         streams = [
-            pages(self._repository, Query(name, wanted_status, start, after_number), most)
+            listed(
+                repository,
+                name,
+                rules,
+                status=wanted_status,
+                prefix=start,
+                after=scan_after,
+                wanted=most,
+                due=due,
+            )
             for name in nodes
         ]
-        found = filter(matches, heapq.merge(*streams, key=lambda record: record.key))
-        return islice(found, most)
+        merged = streams[0] if len(streams) == 1 else merge(*streams, key=_key)
+        return islice(filter(matches, merged), most)
 
     def available(
         self, at: str, *, prefix: str | None = None, limit: int | None = None
@@ -505,23 +643,117 @@ class Inventory:
         """Available numbers visible from `at`: its own first, then each ancestor's."""
         node = parse_path(at)
         start = None if prefix is None else parse_prefix(prefix)
-        most = arguments.limit(limit)
-        self._begin()
+        most = checks.limit(limit)
+        rules = self._read_rules([node])
+        repository = self._repository
+        due = may_be_due(repository, rules)
         offered = (
             record
             for name in lineage(node)
-            for record in pages(self._repository, Query(name, Status.AVAILABLE, start), most)
+            for record in listed(
+                repository, name, rules, status=Status.AVAILABLE, prefix=start, wanted=most, due=due
+            )
+            if not _duplicate(repository, record, rules)
         )
         return islice(offered, most)
 
-    def utilization(self, at: str | None = None, *, below: float = 0.10) -> Utilization:
-        """Per node at or below `at`, the count in each status and the share Available.
+    def numbers_of(self, who: str, *, at: str | None = None) -> list[NumberRecord]:
+        """The numbers a consumer id or owner uses or has reserved for it, as of now.
 
-        Nodes whose share Available is under `below` are flagged `low`.
+        With `at`, only records in the line of descent of that node (at it,
+        above it or below it). Answered by the repository's index of holders.
+        """
+        name = checks.text(who, "who")
+        if not name.strip():
+            raise InvalidInput(f"who must name a consumer id or owner, not {who!r}", value=who)
+        node = None if at is None else parse_path(at)
+        rules = self._rules()
+        found = []
+        for record in self._repository.held_by(name):
+            if node is not None and not related(record.hierarchy, node):
+                continue
+            found.append(as_of(record, rules))
+        return found
+
+    def utilization(
+        self, at: str | None = None, *, below: float | _InForce = IN_FORCE
+    ) -> Utilization:
+        """Per node at or below `at`, the count in each status and the share Available, as of now.
+
+        A node is flagged `low` when its share Available is under `below`,
+        or, when `below` is not given, under the exhaustion threshold in force
+        at the node (`configure`, then `Settings.exhaustion_threshold`).
         """
         node = None if at is None else parse_path(at)
-        self._begin()
-        return utilization(self._repository.counts(node), below)
+        threshold = None if below is IN_FORCE else checks.share(below, "below")
+        repository = self._repository
+        counts = {name: dict(statuses) for name, statuses in repository.counts(node).items()}
+        rules = self._rules(repository.node_settings(None))
+        if may_be_due(repository, rules):
+            _count_lapses(repository, counts, rules, node)
+        thresholds = {
+            name: rules.settings_at(name).exhaustion_threshold if threshold is None else threshold
+            for name in counts
+        }
+        default = self._settings.exhaustion_threshold if threshold is None else threshold
+        return utilization(counts, thresholds, default)
+
+    def settings_at(self, at: str) -> Settings:
+        """The settings in force at a node: what it and its ancestors set, then `settings`."""
+        node = parse_path(at)
+        return self._read_rules([node]).settings_at(node)
+
+    def history(
+        self, number: str, *, at: str | None = None, limit: int | None = None
+    ) -> list[Change]:
+        """Every change of a number, oldest first (range operations included).
+
+        With `at`, only the changes of the record visible from `at`, followed
+        back through its moves: what a consumer there saw happen to the number.
+        """
+        number = parse_number(number)
+        node = None if at is None else parse_path(at)
+        most = checks.limit(limit)
+        changes = self._repository.history(number)
+        if node is not None:
+            changes = _seen_from(changes, node)
+        return changes if most is None else changes[:most]
+
+    def changes(self, *, after: int = 0, limit: int = 1000) -> list[Change]:
+        """The journal's changes with `seq` above `after`, in commit order (a change feed)."""
+        cursor = checks.whole(after, "after", 0, checks.MAX_VERSION)
+        most = checks.whole(limit, "limit", 1, 1_000_000)
+        return self._repository.changes(cursor, most)
+
+    def prune_history(self, before: datetime) -> int:
+        """Delete journal changes older than `before` (records stay); return how many went."""
+        moment = checks.aware(before, "before")
+        if moment is None:
+            raise InvalidInput("prune_history needs a time: before=None", value=before)
+        return self._repository.prune(moment)
+
+    # -- settings per node ----------------------------------------------------
+
+    def configure(
+        self,
+        at: str,
+        *,
+        auto_cooling: bool | None = None,
+        cooling_days: int | None = None,
+        audiocodes_cooling_days: int | None = None,
+        prevent_duplicates: bool | None = None,
+        exhaustion_threshold: float | None = None,
+    ) -> None:
+        """Set (or, with None, inherit again) settings at one node and below it (SPEC 19)."""
+        node = parse_path(at)
+        settings = NodeSettings(
+            auto_cooling=auto_cooling,
+            cooling_days=cooling_days,
+            audiocodes_cooling_days=audiocodes_cooling_days,
+            prevent_duplicates=prevent_duplicates,
+            exhaustion_threshold=exhaustion_threshold,
+        )
+        self._run("configure", lambda unit: unit.tx.configure(node, settings), retry=False)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -534,46 +766,126 @@ class Inventory:
             NotFound: the number is not visible from the consumer's node.
             InvalidTransition: it is in use (not `shared`), reserved (not
                 `claim`ed, or for someone else) or cooling.
+            DuplicateNumber: prevent-duplicates is on and the number also exists
+                at another node.
         """
-        number, who = parse_number(number), arguments.consumer(consumer)
-        use_of(who, self._kinds)
-        rules = self._begin()
-        with self._unit(Assign.operation, rules) as unit:
-            record = self._locate(unit.tx, number, who.hierarchy)
-            action = Assign(who, bool(shared), bool(claim), self._description(who, record))
-            return self._apply(unit, record, action, rules)
+        number, who = parse_number(number), _consumer(consumer)
+        use = use_of(who, self._kinds)
+        sharing, claiming = checks.flag(shared, "shared"), checks.flag(claim, "claim")
+
+        def assign(unit: UnitOfWork) -> NumberRecord:
+            record = unit.current(self._locate(unit.tx, number, who.hierarchy))
+            others = _duplicates(unit.tx, record, unit.rules)
+            if others:
+                head = (
+                    f"cannot assign {number} at {record.hierarchy}: prevent-duplicates is on "
+                    f"and it also exists elsewhere"
+                )
+                raise duplicate_number([o.key for o in others], head, "assign")
+            action = Assign(use, sharing, claiming, self._description(who, record))
+            return unit.apply(record, action)
+
+        return self._run(Assign.operation, assign, nodes=[who.hierarchy])
 
     def assign_next(self, consumer: Consumer, *, prefix: str | None = None) -> NumberRecord:
-        """Assign the first number `available` offers the consumer.
+        """Assign the consumer's reserved number, else the first number `available` offers.
 
-        A candidate another writer takes first is skipped (its compare-and-set
-        fails) and the next one is tried, so concurrent callers get distinct
-        numbers.
+        The number is picked and taken in one transaction; a store with row
+        locks skips numbers other writers are taking, so concurrent callers
+        get distinct numbers.
 
         Raises:
-            NotFound: no Available number is visible from the consumer's node.
+            NotFound: no number is reserved for the consumer and none is
+                Available where it can see.
         """
-        who = arguments.consumer(consumer)
-        use_of(who, self._kinds)
-        rules = self._rules(self._now())
-        for candidate in self.available(who.hierarchy, prefix=prefix):
-            action = Assign(who, description=self._description(who, candidate))
-            try:
-                with self._unit(Assign.operation, rules) as unit:
-                    return self._apply(unit, candidate, action, rules)
-            except ConcurrentUpdate:
-                continue  # another writer took it since we read it: try the next
+        who = _consumer(consumer)
+        use = use_of(who, self._kinds)
+        start = None if prefix is None else parse_prefix(prefix)
+
+        def take(unit: UnitOfWork) -> NumberRecord:
+            mine = self._reserved_for(unit, who, start)
+            if mine is not None:
+                action = Assign(use, claim=True, description=self._description(who, mine))
+                return unit.apply(mine, action)
+            record = self._first_free(unit, who.hierarchy, start)
+            action = Assign(use, description=self._description(who, record))
+            return unit.apply(record, action)
+
+        return self._run(Assign.operation, take, nodes=[who.hierarchy])
+
+    def reserve_next(
+        self,
+        at: str,
+        *,
+        prefix: str | None = None,
+        tag: str = "",
+        notes: str = "",
+        days: int | None = None,
+        reserved_for: str | None = None,
+    ) -> NumberRecord:
+        """Reserve the first number `available(at)` offers, picked and taken in one transaction."""
+        node = parse_path(at)
+        start = None if prefix is None else parse_prefix(prefix)
+        action = _reservation(tag, notes, days, reserved_for)
+
+        def take(unit: UnitOfWork) -> NumberRecord:
+            return unit.apply(self._first_free(unit, node, start), action)
+
+        return self._run(Reserve.operation, take, nodes=[node])
+
+    def _reserved_for(
+        self, unit: UnitOfWork, who: Consumer, prefix: str | None
+    ) -> NumberRecord | None:
+        """The first number reserved for the consumer's id or owner that it can see."""
+        line = lineage(who.hierarchy)
+        place = {node: index for index, node in enumerate(line)}
+        found = [
+            record
+            for name in who.names
+            for record in unit.tx.held_by(name)
+            if record.hierarchy in place
+            and record.reserved_for in who.names
+            and (prefix is None or record.number.startswith(prefix))
+        ]
+        for record in sorted(found, key=lambda r: (place[r.hierarchy], r.number)):
+            record = unit.current(record)
+            if record.status is Status.RESERVED:
+                return record
+        return None
+
+    def _first_free(self, unit: UnitOfWork, at: str, prefix: str | None) -> NumberRecord:
+        """Claim the first Available number seen from `at` (own node first), as of now."""
+        tx, rules = unit.tx, unit.rules
+        due = may_be_due(tx, rules)
+        for node in lineage(at):
+            after: str | None = None
+            while True:
+                heads = [tx.claim(Query(node, Status.AVAILABLE, prefix, after, 1))]
+                if due:
+                    heads += [
+                        tx.claim(Query(node, status, prefix, after, 1, due_by=rules.now))
+                        for status in (Status.COOLING, Status.RESERVED)
+                    ]
+                candidates = [page[0] for page in heads if page]
+                if not candidates:
+                    break
+                first = min(candidates, key=_number_of)
+                record = unit.current(first)
+                if record.status is Status.AVAILABLE and not _duplicates(tx, record, rules):
+                    return record
+                after = first.number  # held for somebody, or a duplicate: look past it
         raise NotFound(
-            f"no Available number is visible from {who.hierarchy}"
+            f"no Available number is visible from {at}"
             + (f" with prefix {prefix}" if prefix else ""),
-            hierarchy=who.hierarchy,
+            hierarchy=at,
         )
 
     def unassign(self, number: str, consumer: Consumer) -> NumberRecord:
-        """Remove a consumer's use; the last use leaves the number Available or Cooling."""
-        number, who = parse_number(number), arguments.consumer(consumer)
+        """Remove a consumer's use; the last use frees the number or starts its cooling."""
+        number, who = parse_number(number), _consumer(consumer)
         use_of(who, self._kinds)
-        return self._change(number, who.hierarchy, Unassign(who), self._begin())
+        action = Unassign(who.kind, who.id, who.hierarchy)
+        return self._change(number, who.hierarchy, action, nodes=[who.hierarchy])
 
     def reserve(
         self,
@@ -585,34 +897,68 @@ class Inventory:
         days: int | None = None,
         reserved_for: str | None = None,
     ) -> NumberRecord:
-        """Hold an Available number back (or update a reservation), optionally for `days`."""
+        """Hold an Available number back (or update a reservation), optionally for `days`.
+
+        With `reserved_for`, only a consumer whose id or owner is that name may
+        take it, until an administrator unreserves it (SPEC 18).
+
+        Raises:
+            Conflict: it is reserved for somebody else.
+        """
         action = _reservation(tag, notes, days, reserved_for)
-        return self._change(parse_number(number), parse_path(at), action, self._begin())
+        return self._change(parse_number(number), parse_path(at), action)
 
     def unreserve(self, number: str, at: str) -> NumberRecord:
-        return self._change(parse_number(number), parse_path(at), Unreserve(), self._begin())
+        """Remove a reservation and its *Reserved for* flag, whatever the status."""
+        return self._change(parse_number(number), parse_path(at), Unreserve())
 
     def cool(
         self, number: str, at: str, *, days: int | None = None, until: datetime | None = None
     ) -> NumberRecord:
         """Put a number into cooling (or move its release date): `days` or `until`."""
-        action = self._cool_action(days, until)
-        return self._change(parse_number(number), parse_path(at), action, self._begin())
+        return self._change(parse_number(number), parse_path(at), _cooling(days, until))
 
     def release(self, number: str, at: str) -> NumberRecord:
         """End a cooling now, whatever its release date."""
-        return self._change(parse_number(number), parse_path(at), Release(), self._begin())
+        return self._change(parse_number(number), parse_path(at), Release())
+
+    def activate(self, number: str, at: str) -> NumberRecord:
+        """Make an Inactive number Available (SPEC 20)."""
+        return self._change(parse_number(number), parse_path(at), Activate())
+
+    def deactivate(self, number: str, at: str) -> NumberRecord:
+        """Make an Available number Inactive: a Webex Calling number not yet active."""
+        return self._change(parse_number(number), parse_path(at), Deactivate())
 
     def release_due(self) -> list[NumberRecord]:
-        """Release every cooling and timed reservation whose date is reached; return them."""
-        return self._sweep(self._rules(self._now()))
+        """Store the release of every cooling and timed reservation whose date is reached.
+
+        Works in batches that each commit, so a crash part way leaves what was
+        released released; calling it again carries on. Returns the records
+        released.
+        """
+        released: list[NumberRecord] = []
+
+        def sweep(unit: UnitOfWork) -> int:
+            count = 0
+            for record in unit.tx.due(unit.rules.now, _SWEEP):
+                if is_due(record, unit.rules.now):
+                    after = transition(record, Lapse(), unit.rules)
+                    unit.replace(record, after)
+                    released.append(after)
+                    count += 1
+            return count
+
+        while self._run(Lapse.operation, sweep, retry=False):
+            pass
+        return released
 
     def update(self, number: str, at: str, **fields: str) -> NumberRecord:
         """Set free-text fields, vendor or internal number type of one number."""
         if not fields:
             raise InvalidInput("update needs at least one field to set")
         action = Update(check_fields(fields))
-        return self._change(parse_number(number), parse_path(at), action, self._begin())
+        return self._change(parse_number(number), parse_path(at), action)
 
     def associate_e164(
         self, number: str, at: str, e164: str, *, primary: bool = False
@@ -623,23 +969,21 @@ class Inventory:
             Conflict: the E.164 number already points elsewhere in the line of descent.
         """
         number, node, e164 = parse_number(number), parse_path(at), parse_e164(e164)
-        rules = self._begin()
-        with self._unit(AssociateE164.operation, rules) as unit:
-            record = self._locate(unit.tx, number, node)
+        action = AssociateE164(e164, checks.flag(primary, "primary"))
+
+        def associate(unit: UnitOfWork) -> NumberRecord:
+            record = unit.current(self._locate(unit.tx, number, node))
+            prevents = self._prevents(unit)
             for other in unit.tx.with_e164(e164):
-                if other.key != record.key and self._clashes(other.hierarchy, record.hierarchy):
-                    raise Conflict(
-                        f"{e164} already points to {other.number} at {other.hierarchy}",
-                        number=other.number,
-                        hierarchy=other.hierarchy,
-                        operation=AssociateE164.operation,
-                        value=e164,
-                    )
-            return self._apply(unit, record, AssociateE164(e164, bool(primary)), rules)
+                if other.key != record.key and clashes(record.hierarchy, other.hierarchy, prevents):
+                    raise e164_taken(e164, other, action.operation)
+            return unit.apply(record, action)
+
+        return self._run(action.operation, associate, every_node=True)
 
     def dissociate_e164(self, number: str, at: str, e164: str) -> NumberRecord:
         action = DissociateE164(parse_e164(e164))
-        return self._change(parse_number(number), parse_path(at), action, self._begin())
+        return self._change(parse_number(number), parse_path(at), action)
 
     def apply_service(
         self, number: str, at: str, subscriber: str, service_type: ServiceType | str
@@ -647,9 +991,15 @@ class Inventory:
         """Apply a subscriber's multi-vendor service type to its number (SPEC 8)."""
         if not isinstance(subscriber, str) or not subscriber.strip():
             raise InvalidInput(f"subscriber must be an id, not {subscriber!r}", value=subscriber)
+        checks.text(subscriber, "subscriber")
         node = parse_path(at)
-        action = ApplyService(subscriber, arguments.member(ServiceType, service_type), node)
-        return self._change(parse_number(number), node, action, self._begin())
+        if not isinstance(service_type, str) or service_type not in self._services:
+            known = ", ".join(self._services)
+            raise InvalidInput(
+                f"{service_type!r} is not a service type; one of: {known}", value=service_type
+            )
+        action = ApplyService(subscriber, str(service_type), node)
+        return self._change(parse_number(number), node, action, nodes=[node])
 
     def audit(
         self,
@@ -659,24 +1009,39 @@ class Inventory:
         fix: bool = True,
         add_missing: bool = False,
     ) -> _audit.AuditReport:
-        """Reconcile the inventory with what the UC applications really use (SPEC 10)."""
+        """Reconcile the inventory with what the UC applications really use (SPEC 10, 20).
+
+        With `fix=False` nothing is written (a dry run). Otherwise every fix
+        is written in one transaction, each record's fix worked out again
+        inside it when another writer changed the record meanwhile, and every
+        number added by `add_missing` checked for uniqueness there.
+        """
         node = None if at is None else parse_path(at)
-        rules = self._begin()
-        return _audit.reconcile(
-            self._repository,
-            arguments.iterable(observed, "observed"),
-            rules=rules,
-            at=node,
-            fix=fix,
-            add_missing=add_missing,
-            unit=lambda: self._unit("audit", rules),
+        fixing = checks.flag(fix, "fix")
+        adding = checks.flag(add_missing, "add_missing")
+        plan = _audit.Audit(
+            self._repository, self._rules(self._repository.node_settings(None)), node
         )
+        plan.read(checks.iterable(observed, "observed"))
+        if adding:
+            plan.plan_additions()
+        if not fixing or not plan.pending:
+            return plan.report(fixed=fixing)
+
+        def write(unit: UnitOfWork) -> _audit.AuditReport:
+            plan.write(unit)
+            return plan.report(fixed=True)
+
+        return self._run("audit", write, every_node=True, retry=False)
 
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
-        """Call `listener(event)` after every committed change; returns an unsubscribe."""
+        """Call `listener(event)` after every committed change, in `seq` order.
+
+        Returns an unsubscribe function.
+        """
         if not callable(listener):
             raise InvalidInput(f"listener must be callable, not {listener!r}", value=listener)
-        return self._listeners.subscribe(listener)
+        return self._dispatcher.subscribe(listener)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -684,22 +1049,136 @@ class Inventory:
         if self._describe is None:
             return None
         text = self._describe(consumer, record)
-        return arguments.text(text, "the description from describe()")
-
-    def _cool_action(self, days: object, until: object) -> Cool:
-        if days is not None and until is not None:
-            raise InvalidInput("give days or until, not both", value=until)
-        return Cool(check_days(days, "days"), arguments.aware(until, "until"))
+        return checks.text(text, "the description from describe()")
 
 
-def _reservation(tag: object, notes: object, days: object, reserved_for: object = None) -> Reserve:
-    if reserved_for is not None and (not isinstance(reserved_for, str) or not reserved_for):
-        raise InvalidInput(
-            f"reserved_for must be a consumer id, not {reserved_for!r}", value=reserved_for
-        )
+# -- argument checks and small reads -----------------------------------------------
+
+
+def _consumer(value: object) -> Consumer:
+    if not isinstance(value, Consumer):
+        raise InvalidInput(f"expected a Consumer, not {value!r}", value=value)
+    return value
+
+
+def _reservation(tag: object, notes: object, days: object, reserved_for: object) -> Reserve:
+    if reserved_for is not None:
+        checks.text(reserved_for, "reserved_for")
+        if not isinstance(reserved_for, str) or not reserved_for.strip():
+            raise InvalidInput(
+                f"reserved_for must name a consumer id or owner, not {reserved_for!r}",
+                value=reserved_for,
+            )
     return Reserve(
-        arguments.text(tag, "tag"),
-        arguments.text(notes, "notes"),
-        check_days(days, "days"),
+        checks.text(tag, "tag"),
+        checks.text(notes, "notes"),
+        checks.days(days, "days"),
         reserved_for,
     )
+
+
+def _cooling(days: object, until: object) -> Cool:
+    if days is not None and until is not None:
+        raise InvalidInput("give days or until, not both", value=until)
+    return Cool(checks.days(days, "days"), checks.aware(until, "until"))
+
+
+def _cursor(after: object) -> Cursor | None:
+    """A search cursor: after a (number, hierarchy) key, or after every record of a number."""
+    if after is None:
+        return None
+    if isinstance(after, tuple) and len(after) == 2:
+        return (parse_number(after[0]), parse_path(after[1]))
+    return (parse_number(after), None)
+
+
+def _lineages(nodes: Iterable[str]) -> list[str]:
+    """Every node of the given nodes' lines of descent upwards, once each."""
+    return list(dict.fromkeys(ancestor for node in nodes for ancestor in lineage(node)))
+
+
+def _key(record: NumberRecord) -> tuple[str, str]:
+    return record.key
+
+
+def _number_of(record: NumberRecord) -> str:
+    return record.number
+
+
+def _duplicates(reader: Reader, record: NumberRecord, rules: Rules) -> list[NumberRecord]:
+    """Other records of the number, where prevent-duplicates is on at its node (SPEC 22)."""
+    if not rules.settings_at(record.hierarchy).prevent_duplicates:
+        return []
+    return [other for other in reader.holding(record.number) if other.key != record.key]
+
+
+def _duplicate(reader: Reader, record: NumberRecord, rules: Rules) -> bool:
+    return bool(_duplicates(reader, record, rules))
+
+
+def _busy(numbers: NumberRange, node: str, busy: list[NumberRecord]) -> InvalidTransition:
+    return InvalidTransition(
+        f"cannot delete {numbers} at {node}: {len(busy)} numbers are not Available: "
+        f"{checks.listing([f'{r.number} ({r.status})' for r in busy])}",
+        number=busy[0].number,
+        hierarchy=node,
+        status=busy[0].status,
+        operation="delete",
+    )
+
+
+def _with_version(record: NumberRecord, version: int) -> NumberRecord:
+    return record if record.version == version else attrs.evolve(record, version=version)
+
+
+def _above_retired(unit: UnitOfWork, records: list[NumberRecord]) -> list[NumberRecord]:
+    """The records, each at a version above any a deleted record at its key had."""
+    groups: dict[tuple[str, str, int], list[NumberRecord]] = {}
+    for record in records:
+        plus = "+" if record.number.startswith("+") else ""
+        groups.setdefault((record.hierarchy, plus, len(record.number)), []).append(record)
+    retired: dict[tuple[str, str], int] = {}
+    for (hierarchy, _, _), members in groups.items():
+        numbers = sorted(member.number for member in members)
+        span = number_range(numbers[0], numbers[-1], max_size=None)
+        for number, version in unit.tx.retired(span, hierarchy).items():
+            retired[(number, hierarchy)] = version
+    if not retired:
+        return records
+    return [
+        _with_version(record, max(record.version, retired.get(record.key, 0) + 1))
+        for record in records
+    ]
+
+
+def _count_lapses(
+    reader: Reader, counts: dict[str, dict[Status, int]], rules: Rules, under: str | None
+) -> None:
+    """Count records whose release date has passed under the status they show now."""
+    for record in reader.due(rules.now, 1_000_000_000):
+        if under is not None and not is_at_or_below(record.hierarchy, under):
+            continue
+        shown = as_of(record, rules)
+        statuses = counts.get(record.hierarchy)
+        if statuses is not None and shown.status is not record.status:
+            statuses[record.status] = statuses.get(record.status, 0) - 1
+            statuses[shown.status] = statuses.get(shown.status, 0) + 1
+
+
+def _seen_from(changes: list[Change], node: str) -> list[Change]:
+    """The changes of the record visible from `node`, followed back through its moves."""
+    line = set(lineage(node))
+    keep: list[Change] = []
+    followed: set[str] | None = None  # the nodes of the record being followed back
+    for change in reversed(changes):
+        if followed is None:
+            if change.hierarchy not in line:
+                continue
+            followed = {change.hierarchy}
+        if change.hierarchy in followed or (
+            change.before is not None and change.before.hierarchy in followed
+        ):
+            keep.append(change)
+            if change.before is not None:
+                followed.add(change.before.hierarchy)
+    return keep[::-1]

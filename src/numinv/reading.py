@@ -1,32 +1,58 @@
-"""How the inventory reads through a repository: pages, walk-up visibility, filters."""
+"""How the inventory reads through a repository: pages, walk-up visibility, records as of now.
+
+Reads never write (SPEC 22): a record whose release date has passed is shown
+as released (`as_of`) without storing anything. Listing a status therefore
+also reads the held-back records that are due and would now show that
+status, but only while some release date has passed at all: the store's
+earliest release date (`next_release`) says so in one look-up.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from heapq import merge
 
 from numinv.core.hierarchy import lineage, related
+from numinv.core.lifecycle import HELD_BACK, Rules, as_of
 from numinv.core.numbers import NumberRange
-from numinv.core.records import NumberRecord
+from numinv.core.records import NumberRecord, Status
 from numinv.core.vendors import CISCO
 from numinv.storage.protocol import Query, Reader
 
-__all__ = ["has_vendor", "in_line_of_descent", "pages", "scan_cursor", "visible", "visible_from"]
+__all__ = [
+    "Cursor",
+    "has_vendor",
+    "in_line_of_descent",
+    "listed",
+    "pages",
+    "past",
+    "visible",
+    "visible_from",
+]
 
 _FIRST_PAGE, _LAST_PAGE = 4, 1024
 # Past this many nodes below, one read of the range over all nodes costs less than a read per node.
 _NODE_READS = 64
+# Where a listing resumes: after this (number, hierarchy) key, or after every record of a number.
+Cursor = tuple[str, str | None]
 
 
 def pages(reader: Reader, query: Query, wanted: int | None = None) -> Iterator[NumberRecord]:
     """A node's records from `query` on, fetched in pages that grow from `wanted` (if known)."""
     size = min(wanted or _FIRST_PAGE, _LAST_PAGE) or 1
     while True:
-        page = reader.scan(Query(query.hierarchy, query.status, query.prefix, query.after, size))
+        page = reader.scan(attrs_replace(query, size))
         yield from page
         if len(page) < size:
             return
-        query = Query(query.hierarchy, query.status, query.prefix, page[-1].number)
+        query = Query(
+            query.hierarchy, query.status, query.prefix, page[-1].number, size, query.due_by
+        )
         size = min(size * 4, _LAST_PAGE)
+
+
+def attrs_replace(query: Query, limit: int) -> Query:
+    return Query(query.hierarchy, query.status, query.prefix, query.after, limit, query.due_by)
 
 
 def visible(records: Iterable[NumberRecord], at: str) -> NumberRecord | None:
@@ -37,9 +63,12 @@ def visible(records: Iterable[NumberRecord], at: str) -> NumberRecord | None:
 
 
 def visible_from(reader: Reader, number: str, at: str) -> NumberRecord | None:
-    """The record of `number` seen from `at`: one key look-up when `at` holds it."""
-    own = reader.get(number, at)
-    return own if own is not None else visible(reader.holding(number), at)
+    """The stored record of `number` seen from `at`, walking up by key look-ups."""
+    for node in lineage(at):
+        record = reader.get(number, node)
+        if record is not None:
+            return record
+    return None
 
 
 def in_line_of_descent(reader: Reader, numbers: NumberRange, at: str) -> list[NumberRecord]:
@@ -57,13 +86,57 @@ def in_line_of_descent(reader: Reader, numbers: NumberRange, at: str) -> list[Nu
     return sorted(found, key=lambda record: record.key)
 
 
-def scan_cursor(number: str) -> str | None:
-    """The scan cursor just below `number`, so that its own records are still read.
+def may_be_due(reader: Reader, rules: Rules) -> bool:
+    """Whether any record's release date has passed (one look-up of the earliest)."""
+    earliest = reader.next_release()
+    return earliest is not None and earliest <= rules.now
 
-    No number lies strictly between `number[:-1]` and `number` in text order
-    (numbers continue only with digits, which sort above every shorter text).
+
+def listed(
+    reader: Reader,
+    node: str,
+    rules: Rules,
+    *,
+    status: Status | None = None,
+    prefix: str | None = None,
+    after: str | None = None,
+    wanted: int | None = None,
+    due: bool | None = None,
+) -> Iterator[NumberRecord]:
+    """A node's records as of now, in number order, optionally only those showing `status`.
+
+    `due` says whether some release date may have passed (asked of the store
+    when None); only then are held-back records read for another status.
     """
-    return number[:-1] or None
+    if due is None:
+        due = may_be_due(reader, rules)
+    if status is None:
+        records = pages(reader, Query(node, None, prefix, after), wanted)
+        return (as_of(record, rules) for record in records) if due else records
+    own = pages(reader, Query(node, status, prefix, after), wanted)
+    if not due:
+        return own
+    streams = [own]
+    if status in (Status.AVAILABLE, Status.RESERVED):
+        streams += [
+            pages(reader, Query(node, source, prefix, after, due_by=rules.now), wanted)
+            for source in HELD_BACK
+            if source is not status
+        ]
+    merged = streams[0] if len(streams) == 1 else merge(*streams, key=_number)
+    return (shown for record in merged if (shown := as_of(record, rules)).status is status)
+
+
+def _number(record: NumberRecord) -> str:
+    return record.number
+
+
+def past(record: NumberRecord, cursor: Cursor) -> bool:
+    """Whether a record lies after a listing's cursor."""
+    number, node = cursor
+    if record.number != number:
+        return record.number > number
+    return node is not None and record.hierarchy > node
 
 
 def has_vendor(shown: str, wanted: str) -> bool:

@@ -107,6 +107,8 @@ converter.register_structure_hook(
 def to_dict(record: NumberRecord) -> dict[str, Any]:
     """A record as plain data: str, int, None, lists and dicts only."""
     data: dict[str, Any] = converter.unstructure(record)
+    if record.service_type is not None:
+        data["service_type"] = str(record.service_type)  # a ServiceType is a str subclass
     data["e164_display"] = record.e164_display
     return data
 
@@ -116,8 +118,12 @@ def from_dict(data: object) -> NumberRecord:
     if not isinstance(data, dict):
         raise InvalidInput(f"a record must be a mapping, not {data!r}", value=data)
     known = {field.name for field in attrs.fields(NumberRecord)}
+    fields = {k: v for k, v in data.items() if k in known}
+    if "admin_number_type" not in fields and "internal_number_type" in fields:
+        # Written before numinv kept the type set apart from the type shown.
+        fields["admin_number_type"] = fields["internal_number_type"]
     try:
-        record = converter.structure({k: v for k, v in data.items() if k in known}, NumberRecord)
+        record = converter.structure(fields, NumberRecord)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as error:
         raise InvalidInput(f"not a number record: {_first_cause(error)}", value=data) from error
     return well_formed(record)

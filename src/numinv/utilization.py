@@ -1,4 +1,9 @@
-"""Pool utilization per node, from the counts a repository keeps (no walk over records)."""
+"""Pool utilization per node, from the counts a repository keeps (no walk over records).
+
+Each node is flagged `low` against the exhaustion threshold in force there
+(`Inventory.configure`, SPEC 19); `rollup` adds up a node's whole subtree,
+as a customer's view of all its sites and pools.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,20 @@ from collections.abc import Iterator, Mapping
 
 import attrs
 
+from numinv.core.hierarchy import is_at_or_below
 from numinv.core.records import Status
-from numinv.errors import InvalidInput
 
 __all__ = ["NodeUtilization", "Utilization", "utilization"]
 
 
 @attrs.frozen
 class NodeUtilization:
-    """One node's numbers by status; `low` when the share Available is under the threshold."""
+    """One node's numbers by status; `low` when the share Available is under `threshold`."""
 
     hierarchy: str
     counts: Mapping[Status, int]
     low: bool
+    threshold: float = 0.10
 
     @property
     def total(self) -> int:
@@ -32,6 +38,20 @@ class NodeUtilization:
     def available_share(self) -> float:
         """Available numbers as a share of all numbers at the node (0.0 to 1.0)."""
         return self.available / self.total if self.total else 0.0
+
+
+# Inactive numbers (SPEC 20) are counted where a node has any; the five statuses of
+# SPEC 4 always are.
+_ALWAYS = tuple(status for status in Status if status is not Status.INACTIVE)
+
+
+def _node(hierarchy: str, counts: Mapping[Status, int], threshold: float) -> NodeUtilization:
+    full: dict[Status, int] = {status: counts.get(status, 0) for status in _ALWAYS}
+    if counts.get(Status.INACTIVE):
+        full[Status.INACTIVE] = counts[Status.INACTIVE]
+    total = sum(full.values())
+    share = full[Status.AVAILABLE] / total if total else 0.0
+    return NodeUtilization(hierarchy, full, low=share < threshold, threshold=threshold)
 
 
 @attrs.frozen
@@ -52,19 +72,34 @@ class Utilization(Mapping[str, NodeUtilization]):
 
     @property
     def low(self) -> list[NodeUtilization]:
-        """The nodes whose share Available is under the threshold."""
+        """The nodes whose share Available is under their threshold."""
         return [node for node in self.nodes.values() if node.low]
 
+    def rollup(self, hierarchy: str, *, threshold: float | None = None) -> NodeUtilization:
+        """The numbers of `hierarchy` and every node below it, added up.
 
-def utilization(counts: Mapping[str, Mapping[Status, int]], threshold: float) -> Utilization:
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-        raise InvalidInput(f"the threshold must be a share from 0 to 1, not {threshold!r}")
-    if not 0 <= threshold <= 1:
-        raise InvalidInput(f"the threshold must be a share from 0 to 1, not {threshold!r}")
-    nodes = {}
-    for hierarchy in sorted(counts):
-        full = {status: counts[hierarchy].get(status, 0) for status in Status}
-        total = sum(full.values())
-        share = full[Status.AVAILABLE] / total if total else 0.0
-        nodes[hierarchy] = NodeUtilization(hierarchy, full, low=share < threshold)
+        `low` compares with `threshold`, or else the threshold of `hierarchy`
+        itself when it holds numbers, or else this report's.
+        """
+        totals: dict[Status, int] = dict.fromkeys(Status, 0)
+        for name, node in self.nodes.items():
+            if is_at_or_below(name, hierarchy):
+                for status, count in node.counts.items():
+                    totals[status] += count
+        if threshold is None:
+            own = self.nodes.get(hierarchy)
+            threshold = own.threshold if own is not None else self.threshold
+        return _node(hierarchy, totals, threshold)
+
+
+def utilization(
+    counts: Mapping[str, Mapping[Status, int]],
+    thresholds: Mapping[str, float],
+    threshold: float,
+) -> Utilization:
+    """Utilization from per-node counts; each node judged by its threshold (or `threshold`)."""
+    nodes = {
+        hierarchy: _node(hierarchy, counts[hierarchy], thresholds.get(hierarchy, threshold))
+        for hierarchy in sorted(counts)
+    }
     return Utilization(nodes, float(threshold))

@@ -121,7 +121,8 @@ def test_reserve_for_a_consumer_then_only_that_consumer_claims_it(loaded: Numinv
     out = loaded.ok(
         "assign", "4420790002", "--kind", "Phone", "--id", "bob", "--at", SITE, "--claim"
     )
-    assert out == f"4420790002 at {SITE}: Used (Device)\n"
+    # The *Reserved for* flag stays on through the claim (SPEC 18).
+    assert out == f"4420790002 at {SITE}: Used (Device), reserved for bob\n"
 
 
 def test_unreserve_makes_the_number_available(loaded: Numinv) -> None:

@@ -58,7 +58,8 @@ def test_simulate_writes_the_daily_series(numinv: Numinv, tmp_path: Path) -> Non
     with (tmp_path / "series.csv").open() as stream:
         rows = list(csv.DictReader(stream))
     assert list(rows[0]) == [
-        "day", "date", "node", "Available", "Used", "Used-Utility", "Cooling", "Reserved", "failed",
+        "day", "date", "node", "Available", "Used", "Used-Utility", "Cooling", "Reserved",
+        "Inactive", "failed",
     ]  # fmt: skip
     assert len(rows) == 61 * 3
     assert (rows[0]["day"], rows[0]["date"], rows[0]["node"]) == ("0", "2025-01-06", "sys.sim.c001")

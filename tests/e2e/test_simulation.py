@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from numinv import InvalidInput, Settings, Status
 from numinv.simulation import SimulationConfig, SimulationResult, simulate
 from numinv.storage.sqlite import SqliteRepository
+from tests.examples import examples
 
 # Small sites with a fast-growing one: some site runs out within the run.
 SMALL = SimulationConfig(customers=2, sites=2, numbers_per_site=40, pool=5, days=120, seed=3)
@@ -102,7 +103,7 @@ def test_on_day_reports_every_day_including_the_build() -> None:
     assert seen == [0, 1, 2, 3]
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(
     customers=st.integers(1, 2),
     sites=st.integers(1, 3),

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, settings
 
 from numinv import Repository, SqliteRepository
 from numinv.testing import InventoryMachine
+from tests.examples import examples
 
 
 class SqliteInventoryMachine(InventoryMachine):
@@ -15,7 +16,7 @@ class SqliteInventoryMachine(InventoryMachine):
 
 TestInventoryMachineOnSqlite = SqliteInventoryMachine.TestCase
 TestInventoryMachineOnSqlite.settings = settings(
-    max_examples=150,
+    max_examples=examples(150),
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

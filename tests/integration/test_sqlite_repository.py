@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import numinv.storage.rows as rows_module
 import numinv.storage.sqlite as sqlite_module
 from numinv import (
     ConcurrentUpdate,
@@ -227,12 +228,14 @@ def test_a_path_that_is_not_a_path_is_refused(bad: object) -> None:
 def traced(repository: SqliteRepository, read: Callable[[], object]) -> list[str]:
     """The SELECT statements a read runs."""
     statements: list[str] = []
-    connection = repository._db.connection
-    connection.set_trace_callback(statements.append)
+    connections = {repository._db.connection, repository._db.reader}
+    for connection in connections:
+        connection.set_trace_callback(statements.append)
     try:
         read()
     finally:
-        connection.set_trace_callback(None)
+        for connection in connections:
+            connection.set_trace_callback(None)
     return [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
 
 
@@ -342,14 +345,14 @@ class TestStoredUses:
 
     @given(st.lists(USES, max_size=3).map(tuple))
     def test_stored_uses_are_the_converters_form(self, uses: tuple[Use, ...]) -> None:
-        text = sqlite_module._uses_text(uses)
+        text = rows_module._uses_text(uses)
         assert json.loads(text) == converter.unstructure(uses)
         assert converter.structure(json.loads(text), tuple[Use, ...]) == uses
-        assert sqlite_module._uses_of(text) == uses
+        assert rows_module._uses_of(text) == uses
 
     @given(USES)
     def test_the_cooling_use_is_the_converters_form(self, use: Use) -> None:
-        text = sqlite_module._use_text(use)
+        text = rows_module._use_text(use)
         assert text is not None
         assert json.loads(text) == converter.unstructure(use)
-        assert sqlite_module._use_of(text) == use
+        assert rows_module._use_of(text) == use

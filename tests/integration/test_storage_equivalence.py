@@ -19,6 +19,7 @@ from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Query, Repository, Transaction
 from numinv.storage.sqlite import SqliteRepository
 from numinv.testing.contract import state
+from tests.examples import examples
 
 NODES = ("sys", "sys.a", "sys.a.b", "sys.ab", "sys.c")
 E164S = ("+4420", "+4421", "+4422")
@@ -151,7 +152,7 @@ class SameAnswers(RuleBasedStateMachine):
 
 TestSqliteAndMemoryAnswerAlike = SameAnswers.TestCase
 TestSqliteAndMemoryAnswerAlike.settings = settings(
-    max_examples=40,
+    max_examples=examples(40),
     stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

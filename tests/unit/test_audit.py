@@ -23,6 +23,7 @@ from numinv import (
     Usage,
 )
 from tests.clock import Clock
+from tests.examples import examples
 
 SITE = "sys.acme.uk.london"
 OTHER_SITE = "sys.acme.uk.leeds"
@@ -325,7 +326,7 @@ def _estate(held: list[tuple[str, Observation]], settings: Settings) -> Inventor
     return inventory
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     held=_assignments,
     observed=st.lists(_observations, max_size=12),
@@ -350,7 +351,7 @@ def test_after_an_audit_recorded_uses_equal_observed_ones_and_a_second_audit_is_
     assert inventory.audit(observed).changes == ()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     held=_assignments,
     observed=st.lists(_observations, max_size=12),

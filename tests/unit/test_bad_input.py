@@ -33,6 +33,7 @@ from numinv import (
 from numinv.core.kinds import BUILTIN_KINDS
 from numinv.core.records import FREE_TEXT_FIELDS
 from numinv.testing import strategies
+from tests.examples import examples
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 SITE = "sys.acme.london"
@@ -352,7 +353,7 @@ def _records() -> st.SearchStrategy[BadCall]:
 
 
 def _unknown_kinds() -> st.SearchStrategy[str]:
-    return st.text(min_size=1, max_size=20).filter(
+    return strategies.texts(min_size=1, max_size=20).filter(
         lambda kind: bool(kind.strip()) and kind not in BUILTIN_KINDS
     )
 
@@ -397,7 +398,7 @@ def _names(message: str, value: object) -> bool:
 
 @pytest.mark.parametrize("method", sorted(GOOD))
 @settings(
-    max_examples=50,
+    max_examples=examples(50),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

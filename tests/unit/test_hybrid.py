@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from numinv import Event, InvalidTransition, Inventory, ServiceType, Settings, Status
 from tests.clock import Clock
+from tests.examples import examples
 
 SITE = "sys.acme.uk.london"
 INI = "+442071234567"
@@ -174,7 +175,7 @@ _steps = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(steps=st.lists(_steps, min_size=1, max_size=15))
 def test_the_record_always_equals_the_row_of_the_last_service_type_and_e164_state(
     steps: list[tuple[str, object]],

@@ -16,6 +16,7 @@ from numinv import (
     Status,
     Usage,
 )
+from tests.examples import examples
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 PHONE = "device/cucm/Phone"
@@ -307,7 +308,7 @@ def test_search_orders_numbers_as_text_so_longer_numbers_sort_by_their_digits() 
     assert _numbers(inv.search()) == ["+1", "0100", "100", "99"]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     st.integers(min_value=1, max_value=400),
     st.sampled_from([None, "sys", "sys.b"]),

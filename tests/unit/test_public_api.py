@@ -150,6 +150,7 @@ def test_status_values_match_api_md() -> None:
         "USED_UTILITY": "Used-Utility",
         "COOLING": "Cooling",
         "RESERVED": "Reserved",
+        "INACTIVE": "Inactive",
     }
 
 

@@ -33,6 +33,7 @@ from numinv.serialization import (
     write_json,
 )
 from numinv.testing import strategies
+from tests.examples import examples
 
 NOW = datetime(2024, 1, 1, 12, tzinfo=UTC)
 FIELDS = [field.name for field in attrs.fields(NumberRecord)]
@@ -60,8 +61,12 @@ def _csv_rows(records: list[NumberRecord]) -> list[dict[str, str]]:
     return list(csv.DictReader(stream))
 
 
-PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FEWER = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+FEWER = settings(
+    max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 # -- round trips --------------------------------------------------------------------------------
@@ -361,6 +366,7 @@ def _estate() -> Inventory:
     inv.assign("0104", Consumer("device/audiocodes", "AC1", "sys.acme.london"))
     inv.unassign("0104", Consumer("device/audiocodes", "AC1", "sys.acme.london"))
     inv.apply_service("0105", "sys.acme.london", "carol", "Cisco-MS-Hybrid")
+    inv.deactivate("0101", "sys.acme.paris")
     return inv
 
 

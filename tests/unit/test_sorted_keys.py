@@ -16,6 +16,7 @@ from hypothesis.stateful import (
 )
 
 from numinv.storage.sorted_keys import SortedKeys
+from tests.examples import examples
 
 KEYS = st.integers(min_value=-10_000, max_value=10_000)
 
@@ -127,14 +128,14 @@ class SortedKeysMachine(RuleBasedStateMachine):
 
 TestSortedKeysAgainstASortedList = SortedKeysMachine.TestCase
 TestSortedKeysAgainstASortedList.settings = settings(
-    max_examples=60, stateful_step_count=25, deadline=None
+    max_examples=examples(60), stateful_step_count=25, deadline=None
 )
 
 
 # -- beyond one bucket --------------------------------------------------------------------------
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(
     size=st.integers(min_value=2_000, max_value=6_000),
     inserts=st.lists(st.integers(0, 12_000), min_size=1, max_size=2_500, unique=True),

@@ -7,13 +7,25 @@ import unicodedata
 
 from numinv.errors import InvalidHierarchy
 
-__all__ = ["is_at_or_below", "lineage", "parent", "parse_path", "related"]
+__all__ = ["MAX_DEPTH", "MAX_PATH", "is_at_or_below", "lineage", "parse_path", "related"]
+
+# An organisation is a few levels deep (system, provider, reseller, customer,
+# site, ...); the bounds keep a hostile path from costing memory or time.
+MAX_DEPTH = 32
+MAX_PATH = 512
+_BAD_CATEGORIES = frozenset({"Cc", "Cs"})  # control characters, lone surrogates
 
 
 def parse_path(value: object) -> str:
     """Return a valid dotted hierarchy path, or raise `InvalidHierarchy` naming it."""
     if not isinstance(value, str):
         raise InvalidHierarchy(f"{value!r} is not a hierarchy path (a dotted string)", value=value)
+    if len(value) > MAX_PATH:
+        raise InvalidHierarchy(
+            f"a hierarchy path is at most {MAX_PATH} characters long, not {len(value)}: "
+            f"{value[:40]!r}...",
+            value=value[:40],
+        )
     return _checked(value)
 
 
@@ -21,28 +33,38 @@ def parse_path(value: object) -> str:
 def _checked(path: str) -> str:
     if not path:
         raise InvalidHierarchy("'' is not a hierarchy path: it is empty", value=path)
-    for segment in path.split("."):
+    segments = path.split(".")
+    if len(segments) > MAX_DEPTH:
+        raise InvalidHierarchy(
+            f"a hierarchy path has at most {MAX_DEPTH} levels, not {len(segments)}: "
+            f"{path[:40]!r}...",
+            value=path,
+        )
+    for segment in segments:
         if not segment:
             raise InvalidHierarchy(f"{path!r} has an empty segment", value=path)
         if segment != segment.strip():
             raise InvalidHierarchy(
                 f"{path!r}: segment {segment!r} has leading or trailing white space", value=path
             )
-        if any(unicodedata.category(char) == "Cc" for char in segment):
-            raise InvalidHierarchy(f"{path!r}: segment {segment!r} has a control character")
+        if not segment.isascii() or not segment.isprintable():
+            bad = [char for char in segment if unicodedata.category(char) in _BAD_CATEGORIES]
+            if bad:
+                raise InvalidHierarchy(
+                    f"{path!r}: segment {segment!r} has a control character or lone surrogate",
+                    value=path,
+                )
     return path
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def lineage(path: str) -> tuple[str, ...]:
     """The node and its ancestors, nearest first: `a.b.c`, `a.b`, `a`."""
-    segments = path.split(".")
-    return tuple(".".join(segments[:depth]) for depth in range(len(segments), 0, -1))
-
-
-def parent(path: str) -> str | None:
-    head, dot, _ = path.rpartition(".")
-    return head if dot else None
+    ancestors = [path]
+    while (cut := path.rfind(".")) > 0:
+        path = path[:cut]
+        ancestors.append(path)
+    return tuple(ancestors)
 
 
 def is_at_or_below(node: str, ancestor: str) -> bool:

@@ -1,42 +1,62 @@
-"""The Cisco-Microsoft hybrid service-type table (SPEC 8), as data.
+"""The Cisco-Microsoft hybrid service-type table (SPEC 8, 22), as data a host may extend.
 
 Each service type names the uses it gives its subscriber's number (in the
 order that makes usage read `Device, User`), the Extra2 value it writes,
 and whether Extra4 carries a generated TelURI while no E.164 is associated.
 Status, vendor and usage then follow from those uses by the ordinary rules.
+A host adds or overrides rows with `Inventory(service_types=...)`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 import attrs
 
+from numinv.core import checks
 from numinv.core.records import NumberRecord, ServiceType
-from numinv.settings import Settings
+from numinv.errors import InvalidInput
 
-__all__ = ["CISCO_LINE", "SERVICE_KINDS", "SERVICE_TYPES", "ServiceRow", "extra4_for"]
+__all__ = [
+    "BUILTIN_SERVICE_TYPES",
+    "CISCO_LINE",
+    "TEAMS_USER",
+    "ServiceRow",
+    "extra4_for",
+    "service_table",
+]
 
 CISCO_LINE = "device/cucm/Phone"
 TEAMS_USER = "device/msteamsonline/CsOnlineUser"
+
+
+def _name(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    checks.text(value, "a service type's name")
+    if not str(value).strip():
+        raise InvalidInput(f"a service type needs a name, not {value!r}", value=value)
+
+
+def _kinds(instance: object, attribute: attrs.Attribute[tuple[str, ...]], value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(kind, str) and kind for kind in value):
+        raise InvalidInput(f"a service type's kinds must be a tuple of kind names, not {value!r}")
 
 
 @attrs.frozen
 class ServiceRow:
     """What one service type does to its subscriber's number."""
 
-    service_type: ServiceType
-    kinds: tuple[str, ...]  # empty: the service type holds no number
-    extra2: str
-    teluri: bool
+    service_type: str = attrs.field(validator=_name)
+    kinds: tuple[str, ...] = attrs.field(validator=_kinds)  # empty: holds no number
+    extra2: str = attrs.field(validator=attrs.validators.instance_of(str))
+    teluri: bool = attrs.field(validator=attrs.validators.instance_of(bool))
 
     @property
     def holds_number(self) -> bool:
         return bool(self.kinds)
 
 
-SERVICE_TYPES: Mapping[ServiceType, ServiceRow] = MappingProxyType(
+BUILTIN_SERVICE_TYPES: Mapping[str, ServiceRow] = MappingProxyType(
     {
         row.service_type: row
         for row in (
@@ -53,14 +73,35 @@ SERVICE_TYPES: Mapping[ServiceType, ServiceRow] = MappingProxyType(
     }
 )
 
-SERVICE_KINDS = frozenset(kind for row in SERVICE_TYPES.values() for kind in row.kinds)
+
+def service_table(
+    extra: Iterable[ServiceRow] | Mapping[str, ServiceRow] | None,
+    kinds: Mapping[str, object],
+) -> Mapping[str, ServiceRow]:
+    """The built-in table with a host's rows added (or overriding rows of the same name)."""
+    if extra is None:
+        return BUILTIN_SERVICE_TYPES
+    if isinstance(extra, str) or not isinstance(extra, Iterable):
+        raise InvalidInput(f"service_types must be ServiceRow rows, not {extra!r}", value=extra)
+    rows = extra.values() if isinstance(extra, Mapping) else extra
+    table = dict(BUILTIN_SERVICE_TYPES)
+    for row in rows:
+        if not isinstance(row, ServiceRow):
+            raise InvalidInput(f"service_types must be ServiceRow values, not {row!r}", value=row)
+        unknown = [kind for kind in row.kinds if kind not in kinds]
+        if unknown:
+            raise InvalidInput(
+                f"service type {row.service_type!r} names unknown consumer kinds {unknown}",
+                value=row,
+            )
+        table[str(row.service_type)] = row
+    return MappingProxyType(table)
 
 
-def extra4_for(record: NumberRecord, service_type: ServiceType | None, settings: Settings) -> str:
+def extra4_for(
+    record: NumberRecord, row: ServiceRow | None, e164: tuple[str, ...], teluri_prefix: str
+) -> str:
     """Extra4 under a service type: the generated TelURI while no E.164 is associated."""
-    if service_type is None:
+    if row is None or not row.teluri or e164:
         return ""
-    row = SERVICE_TYPES[service_type]
-    if not row.teluri or record.e164:
-        return ""
-    return settings.teluri_prefix + record.number.removeprefix("+")
+    return teluri_prefix + record.number.removeprefix("+")

@@ -8,14 +8,13 @@ lifecycle would have left them.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import attrs
 
+from numinv.core import checks
 from numinv.core.hierarchy import parse_path
 from numinv.core.numbers import parse_e164, parse_number
-from numinv.core.records import NumberRecord, ServiceType, Status, Usage, Use
-from numinv.core.vendors import check_internal_number_type, usage_of
+from numinv.core.records import NumberRecord, Status, Usage, Use
+from numinv.core.vendors import check_internal_number_type, shown_number_type, usage_of
 from numinv.errors import InvalidInput, NumInvError
 
 __all__ = ["consistent", "well_formed"]
@@ -34,6 +33,16 @@ def _refuse(record: NumberRecord, field: str, wanted: str, value: object) -> Inv
     )
 
 
+def _text(record: NumberRecord, field: str, value: object) -> None:
+    """Text every store can keep (no NUL, no lone surrogate)."""
+    if not isinstance(value, str):
+        raise _refuse(record, field, "text", value)
+    try:
+        checks.text(value, field)
+    except InvalidInput as error:
+        raise _refuse(record, field, "text a store can keep", value) from error
+
+
 def _use(record: NumberRecord, field: str, use: object) -> None:
     if not isinstance(use, Use):
         raise _refuse(record, field, "a Use", use)
@@ -41,6 +50,10 @@ def _use(record: NumberRecord, field: str, use: object) -> None:
         value = getattr(use, name)
         if not isinstance(value, str) or not value.strip():
             raise _refuse(record, f"{field}.{name}", "non-blank text", value)
+        _text(record, f"{field}.{name}", value)
+    if not isinstance(use.owner, str):
+        raise _refuse(record, f"{field}.owner", "text", use.owner)
+    _text(record, f"{field}.owner", use.owner)
     if not isinstance(use.usage, Usage):
         raise _refuse(record, f"{field}.usage", "a Usage", use.usage)
     if use.status not in _IN_USE:
@@ -76,8 +89,7 @@ def well_formed(record: object) -> NumberRecord:
         )
     parse_path(record.hierarchy)
     for name in _TEXT_FIELDS:
-        if not isinstance(getattr(record, name), str):
-            raise _refuse(record, name, "text", getattr(record, name))
+        _text(record, name, getattr(record, name))
     if not isinstance(record.status, Status):
         raise _refuse(record, "status", "a Status", record.status)
     _tuple_of(record, "usage", Usage)
@@ -86,12 +98,15 @@ def well_formed(record: object) -> NumberRecord:
     if record.cooling_use is not None:
         _use(record, "cooling_use", record.cooling_use)
     release = record.release_date
-    if release is not None and (not isinstance(release, datetime) or release.tzinfo is None):
-        raise _refuse(record, "release_date", "None or an aware datetime", release)
+    if release is not None:
+        try:
+            checks.aware(release, "release_date")
+        except InvalidInput as error:
+            raise _refuse(record, "release_date", "None or an aware datetime", release) from error
     for name in ("reserved_for", "tag_before_cooling"):
         value = getattr(record, name)
-        if value is not None and not isinstance(value, str):
-            raise _refuse(record, name, "None or text", value)
+        if value is not None:
+            _text(record, name, value)
     for e164 in _tuple_of(record, "e164", str):
         if parse_e164(e164) != e164:
             raise _refuse(record, "e164", "E.164 numbers", record.e164)
@@ -99,14 +114,18 @@ def well_formed(record: object) -> NumberRecord:
         raise _refuse(record, "e164", "distinct E.164 numbers", record.e164)
     if record.primary_e164 is not None and record.primary_e164 not in record.e164:
         raise _refuse(record, "primary_e164", "None or one of e164", record.primary_e164)
-    if record.service_type is not None and not isinstance(record.service_type, ServiceType):
-        raise _refuse(record, "service_type", "None or a ServiceType", record.service_type)
+    if record.service_type is not None and (
+        not isinstance(record.service_type, str) or not record.service_type.strip()
+    ):
+        raise _refuse(record, "service_type", "None or a service type's name", record.service_type)
     if (
         isinstance(record.version, bool)
         or not isinstance(record.version, int)
-        or record.version < 1
+        or not 1 <= record.version <= checks.MAX_VERSION
     ):
-        raise _refuse(record, "version", "a whole number >= 1", record.version)
+        raise _refuse(
+            record, "version", f"a whole number from 1 to {checks.MAX_VERSION}", record.version
+        )
     return record
 
 
@@ -125,5 +144,15 @@ def consistent(record: NumberRecord) -> NumberRecord:
         raise _refuse(
             record, "release_date", "None unless Cooling or Reserved", record.release_date
         )
-    check_internal_number_type(record.internal_number_type, record.admin_vendor, record.vendor)
+    if record.status is Status.AVAILABLE and record.reserved_for is not None:
+        raise _refuse(record, "status", "Reserved while reserved for somebody", record.status)
+    check_internal_number_type(record.admin_number_type, record.admin_vendor, record.vendor)
+    shown = shown_number_type(record.admin_number_type, record.vendor)
+    if record.internal_number_type != shown:
+        raise _refuse(
+            record,
+            "internal_number_type",
+            f"{shown!r} (the type set, beside the vendor shown)",
+            record.internal_number_type,
+        )
     return record

@@ -13,6 +13,7 @@ from types import MappingProxyType
 import attrs
 
 from numinv.core.records import Consumer, Status, Usage, Use
+from numinv.core.vendors import admin_vendor
 from numinv.errors import InvalidInput
 from numinv.settings import Settings
 
@@ -164,9 +165,7 @@ def use_of(consumer: Consumer, kinds: Mapping[str, ConsumerKind]) -> Use:
             f"unknown consumer kind {consumer.kind!r}; known kinds: {', '.join(sorted(kinds))}",
             value=consumer.kind,
         )
-    vendor = consumer.vendor if kind.vendor_from_consumer else kind.vendor
-    if vendor == "Cisco":
-        vendor = ""
+    vendor = admin_vendor(consumer.vendor if kind.vendor_from_consumer else kind.vendor)
     return Use(
         kind=kind.name,
         consumer_id=consumer.id,
@@ -174,4 +173,5 @@ def use_of(consumer: Consumer, kinds: Mapping[str, ConsumerKind]) -> Use:
         vendor=vendor,
         status=kind.status,
         hierarchy=consumer.hierarchy,
+        owner=consumer.owner,
     )

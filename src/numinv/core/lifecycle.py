@@ -1,12 +1,18 @@
-"""The number lifecycle as a pure state machine (SPEC 6, 7, 8, 13).
+"""The number lifecycle as a pure state machine (SPEC 6, 7, 8, 13, 18, 20-22).
 
 `transition(record, action, rules)` returns the record as the action leaves
 it, or raises a refusal; it reads no clock and touches no storage. Which
 action may run from which status is the data table `TRANSITIONS`; it is
 checked when this module loads (every status reachable, no (action, status)
-twice). A handler returns only the fields it changes; `transition` applies
-them in one `evolve` and bumps the version, and returns the very same
-record when nothing changed (no write, no event).
+twice), and a bad table raises `InvalidTransitionTable`. A handler returns
+only the fields it changes; `transition` applies them in one step and bumps
+the version, and returns the very same record when nothing changed (no
+write, no event, no journal entry).
+
+A number reserved for a person (`reserved_for`) keeps that flag until an
+administrator removes it (`Unreserve`): whenever such a number would become
+Available it becomes Reserved again instead, and only a consumer acting for
+that person may take it (SPEC 18).
 """
 
 from __future__ import annotations
@@ -14,34 +20,48 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar, Generic, TypedDict, TypeVar, cast
 
 import attrs
 
-from numinv.core.hybrid import SERVICE_KINDS, SERVICE_TYPES, extra4_for
+from numinv.core import checks
+from numinv.core.hierarchy import is_at_or_below, lineage
+from numinv.core.hybrid import BUILTIN_SERVICE_TYPES, ServiceRow, extra4_for
 from numinv.core.kinds import BUILTIN_KINDS, ConsumerKind, use_of
-from numinv.core.records import (
-    FREE_TEXT_FIELDS,
-    Consumer,
-    NumberRecord,
-    ServiceType,
-    Status,
-    Use,
+from numinv.core.records import FREE_TEXT_FIELDS, Consumer, NumberRecord, Status, Usage, Use
+from numinv.core.vendors import (
+    WEBEX,
+    admin_vendor,
+    check_internal_number_type,
+    shown_number_type,
+    shown_vendor,
+    usage_of,
 )
-from numinv.core.vendors import CISCO, check_internal_number_type, shown_vendor, usage_of
-from numinv.errors import InvalidInput, InvalidTransition, NotFound
-from numinv.settings import Settings
+from numinv.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    InvalidTransitionTable,
+    NotFound,
+)
+from numinv.settings import NodeSettings, Settings, in_force
 
 __all__ = [
     "TRANSITIONS",
     "Action",
+    "Activate",
     "ApplyService",
     "Assign",
     "AssociateE164",
+    "Changes",
     "Cool",
+    "Deactivate",
+    "Delete",
     "DissociateE164",
     "Lapse",
+    "Move",
     "Observe",
+    "ObserveUnassigned",
     "Recompute",
     "Release",
     "Reserve",
@@ -50,7 +70,7 @@ __all__ = [
     "Unassign",
     "Unreserve",
     "Update",
-    "check_days",
+    "as_of",
     "check_fields",
     "is_due",
     "loaded",
@@ -58,35 +78,83 @@ __all__ = [
 ]
 
 AVAILABLE, USED, USED_UTILITY = Status.AVAILABLE, Status.USED, Status.USED_UTILITY
-COOLING, RESERVED = Status.COOLING, Status.RESERVED
+COOLING, RESERVED, INACTIVE = Status.COOLING, Status.RESERVED, Status.INACTIVE
 IN_USE = frozenset({USED, USED_UTILITY})
-SETTABLE_FIELDS = frozenset({*FREE_TEXT_FIELDS, "vendor", "internal_number_type"})
+HELD_BACK = frozenset({COOLING, RESERVED})
 MANAGED_BY_SERVICE = ("extra2", "extra4")
 
-Changes = dict[str, Any]
+
+class Changes(TypedDict, total=False):
+    """The fields of a `NumberRecord` a handler changes."""
+
+    hierarchy: str
+    status: Status
+    usage: tuple[Usage, ...]
+    uses: tuple[Use, ...]
+    vendor: str
+    internal_number_type: str
+    release_date: datetime | None
+    reserved_for: str | None
+    e164: tuple[str, ...]
+    primary_e164: str | None
+    tag: str
+    description: str
+    reservation_notes: str
+    extra1: str
+    extra2: str
+    extra3: str
+    extra4: str
+    extra5: str
+    extra6: str
+    extra7: str
+    extra8: str
+    extra9: str
+    admin_vendor: str
+    admin_number_type: str
+    service_type: str | None
+    cooling_use: Use | None
+    tag_before_cooling: str | None
 
 
 @attrs.frozen
 class Rules:
-    """What a transition may depend on besides the record: the time and the tables."""
+    """What a transition may depend on besides the record: the time, the settings, the tables.
+
+    `nodes` holds what administrators set at the nodes this call touches
+    (`Inventory.configure`); `settings_at` resolves the settings in force at
+    a node from them, nearest node first, then `settings`.
+    """
 
     now: datetime
     settings: Settings = attrs.field(factory=Settings)
     kinds: Mapping[str, ConsumerKind] = BUILTIN_KINDS
+    services: Mapping[str, ServiceRow] = BUILTIN_SERVICE_TYPES
     describes: bool = False  # a host's describe hook owns the description
+    nodes: Mapping[str, NodeSettings] = attrs.field(factory=dict)
+
+    def settings_at(self, node: str) -> Settings:
+        if not self.nodes:
+            return self.settings
+        nodes = self.nodes
+        return in_force(self.settings, (nodes[name] for name in lineage(node) if name in nodes))
 
 
 # -- actions ---------------------------------------------------------------
 
 
 class Action:
+    """What an operation asks of one record; `operation` names it in events and the journal."""
+
     operation: ClassVar[str]
+
+    def guard(self, record: NumberRecord) -> None:
+        """Refuse before the table is read (a rule that holds in every status)."""
 
 
 @attrs.frozen
 class Assign(Action):
     operation: ClassVar[str] = "assign"
-    consumer: Consumer
+    use: Use
     shared: bool = False
     claim: bool = False
     description: str | None = None  # from the host's describe hook
@@ -95,7 +163,9 @@ class Assign(Action):
 @attrs.frozen
 class Unassign(Action):
     operation: ClassVar[str] = "unassign"
-    consumer: Consumer
+    kind: str
+    consumer_id: str
+    hierarchy: str  # the consumer's node: the cooling in force there applies
 
 
 @attrs.frozen
@@ -105,6 +175,18 @@ class Reserve(Action):
     notes: str = ""
     days: int | None = None
     reserved_for: str | None = None
+
+    def guard(self, record: NumberRecord) -> None:
+        held = record.reserved_for
+        if held is not None and self.reserved_for is not None and held != self.reserved_for:
+            raise Conflict(
+                f"cannot reserve {record.number} at {record.hierarchy} for "
+                f"{self.reserved_for!r}: it is reserved for {held!r} (unreserve it first)",
+                number=record.number,
+                hierarchy=record.hierarchy,
+                operation=self.operation,
+                value=self.reserved_for,
+            )
 
 
 @attrs.frozen
@@ -154,7 +236,7 @@ class DissociateE164(Action):
 class ApplyService(Action):
     operation: ClassVar[str] = "apply_service"
     subscriber: str
-    service_type: ServiceType
+    service_type: str
     hierarchy: str
 
 
@@ -163,7 +245,17 @@ class Observe(Action):
     """An audit saw this consumer use the number: record the use whatever the status."""
 
     operation: ClassVar[str] = "audit"
-    consumer: Consumer
+    use: Use
+
+
+@attrs.frozen
+class ObserveUnassigned(Action):
+    """An audit saw the number held unassigned by a UC application (SPEC 20)."""
+
+    operation: ClassVar[str] = "audit"
+    vendor: str = ""
+    internal_number_type: str = ""
+    active: bool = True
 
 
 @attrs.frozen
@@ -173,21 +265,34 @@ class Recompute(Action):
     operation: ClassVar[str] = "audit"
 
 
-# -- input checks shared by the service ------------------------------------
+@attrs.frozen
+class Delete(Action):
+    """Removing a number from the inventory: only an Available number may go (SPEC 9)."""
+
+    operation: ClassVar[str] = "delete"
 
 
-def check_days(value: object, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 999:
-        raise InvalidInput(f"{what} must be a whole number of days from 1 to 999, not {value!r}")
-    return value
+@attrs.frozen
+class Activate(Action):
+    operation: ClassVar[str] = "activate"
 
 
-def _check_text(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be text, not {value!r}", value=value)
-    return value
+@attrs.frozen
+class Deactivate(Action):
+    operation: ClassVar[str] = "deactivate"
+
+
+@attrs.frozen
+class Move(Action):
+    """The record goes to another node with every field kept (SPEC 21)."""
+
+    operation: ClassVar[str] = "move"
+    to: str
+
+
+# -- new records and the fields an administrator sets -------------------------
+
+SETTABLE_FIELDS = frozenset({*FREE_TEXT_FIELDS, "vendor", "internal_number_type"})
 
 
 def check_fields(fields: Mapping[str, object]) -> dict[str, str]:
@@ -199,50 +304,80 @@ def check_fields(fields: Mapping[str, object]) -> dict[str, str]:
             f"{', '.join(sorted(SETTABLE_FIELDS))}",
             value=unknown[0],
         )
-    checked = {name: _check_text(value, name) for name, value in fields.items()}
-    if checked.get("vendor") == CISCO:
-        checked["vendor"] = ""  # Cisco is the blank vendor
+    checked = {name: checks.text(value, name) for name, value in fields.items()}
+    if "vendor" in checked:
+        checked["vendor"] = admin_vendor(checked["vendor"])
     return checked
 
 
 def loaded(number: str, hierarchy: str, fields: Mapping[str, str]) -> NumberRecord:
-    """A new Available record, with the administrator's fields (already checked)."""
-    values: dict[str, Any] = dict(fields)
+    """A new Available record with the administrator's fields (already checked), version 1."""
+    values = dict(fields)
     vendor = values.pop("vendor", "")
     number_type = check_internal_number_type(values.pop("internal_number_type", ""), vendor)
-    return NumberRecord(
+    record = NumberRecord(
         number=number,
         hierarchy=hierarchy,
         vendor=vendor,
         admin_vendor=vendor,
         internal_number_type=number_type,
-        **values,
+        admin_number_type=number_type,
     )
+    # Only free-text fields are left, each a `str` field of the record.
+    return _evolved(record, cast(Changes, values)) if values else record
+
+
+# -- time ---------------------------------------------------------------------
 
 
 def is_due(record: NumberRecord, now: datetime) -> bool:
+    """Whether the record's release date is reached (a cooling ended, a reservation lapsed)."""
     return (
-        record.status in (COOLING, RESERVED)
-        and record.release_date is not None
+        record.release_date is not None
         and record.release_date <= now
+        and record.status in HELD_BACK
     )
+
+
+def as_of(record: NumberRecord, rules: Rules) -> NumberRecord:
+    """The record as it stands at `rules.now`: released when its release date has passed.
+
+    Reads show this without storing anything (SPEC 22); the next write that
+    touches the record stores exactly this record first.
+    """
+    if record.release_date is None or not is_due(record, rules.now):
+        return record
+    return transition(record, Lapse(), rules)
 
 
 # -- derived fields ---------------------------------------------------------
 
 
-def _in_use(uses: tuple[Use, ...]) -> Changes:
-    """Status, usage and vendor of a number with these (non-empty) uses."""
+def _in_use(record: NumberRecord, uses: tuple[Use, ...]) -> Changes:
+    """Status, usage, vendor and shown number type of a number with these (non-empty) uses."""
+    vendor = shown_vendor(uses)
     return {
         "uses": uses,
         "status": uses[-1].status,
         "usage": usage_of(uses),
-        "vendor": shown_vendor(uses),
+        "vendor": vendor,
+        "internal_number_type": shown_number_type(record.admin_number_type, vendor),
     }
 
 
+def _free(record: NumberRecord) -> Status:
+    """Where a number goes when nothing holds it: Available, or back to its person."""
+    return AVAILABLE if record.reserved_for is None else RESERVED
+
+
 def _not_in_use(record: NumberRecord, status: Status) -> Changes:
-    return {"uses": (), "status": status, "usage": (), "vendor": record.admin_vendor}
+    return {
+        "uses": (),
+        "status": status,
+        "usage": (),
+        "vendor": record.admin_vendor,
+        "internal_number_type": shown_number_type(record.admin_number_type, record.admin_vendor),
+    }
 
 
 def _refuse(record: NumberRecord, action: Action, why: str) -> InvalidTransition:
@@ -256,9 +391,20 @@ def _refuse(record: NumberRecord, action: Action, why: str) -> InvalidTransition
     )
 
 
-def _find_use(record: NumberRecord, consumer: Consumer) -> Use | None:
-    key = (consumer.kind, consumer.id)
+def _find_use(record: NumberRecord, key: tuple[str, str]) -> Use | None:
     return next((use for use in record.uses if use.key == key), None)
+
+
+def _for_whom(record: NumberRecord, use: Use, action: Action) -> None:
+    """Refuse a consumer that does not act for the person the number is reserved for."""
+    held = record.reserved_for
+    if held is not None and held not in (use.consumer_id, use.owner):
+        raise _refuse(
+            record,
+            action,
+            f"it is reserved for {held!r}, not for {use.kind} {use.consumer_id!r}"
+            + (f" (owner {use.owner!r})" if use.owner else ""),
+        )
 
 
 def _cooling_tag(release: datetime, now: datetime) -> str:
@@ -267,12 +413,11 @@ def _cooling_tag(release: datetime, now: datetime) -> str:
     return f"Cooling: released in {days} {unit}, on {release.date().isoformat()}"
 
 
-def _first_use(record: NumberRecord, action: Assign | Observe, rules: Rules) -> Changes:
-    use = use_of(action.consumer, rules.kinds)
-    changes = _in_use((use,))
-    changes.update(release_date=None, reserved_for=None)
-    if isinstance(action, Assign) and action.description is not None:
-        changes["description"] = action.description
+def _first_use(record: NumberRecord, use: Use, description: str | None) -> Changes:
+    changes = _in_use(record, (use,))
+    changes["release_date"] = None
+    if description is not None:
+        changes["description"] = description
     return changes
 
 
@@ -283,41 +428,44 @@ def _end_cooling(record: NumberRecord) -> Changes:
     return changes
 
 
-def _without(record: NumberRecord, use: Use, rules: Rules) -> Changes:
-    """Remove one use by the unassign rule: cooling when the last use's kind cools."""
+def _without(record: NumberRecord, use: Use, node: str, rules: Rules) -> Changes:
+    """Remove one use by the unassign rule: cooling when the last use's kind cools at `node`."""
     remaining = tuple(other for other in record.uses if other.key != use.key)
     if remaining:
-        return _in_use(remaining)
+        return _in_use(record, remaining)
     kind = rules.kinds.get(use.kind)
-    if kind is None or not kind.cools(rules.settings):
-        return _not_in_use(record, AVAILABLE)
-    release = rules.now + timedelta(days=kind.cooling_period(rules.settings))
+    settings = rules.settings_at(node)
+    if kind is None or not kind.cools(settings):
+        return _not_in_use(record, _free(record))
+    release = rules.now + timedelta(days=kind.cooling_period(settings))
     changes = _not_in_use(record, COOLING)
-    changes.update(
-        release_date=release,
-        cooling_use=use if kind.returns_from_cooling else None,
-        tag_before_cooling=None,
-    )
+    changes["release_date"] = release
+    changes["cooling_use"] = use if kind.returns_from_cooling else None
+    changes["tag_before_cooling"] = None
     if kind.cooling_tag:
-        changes.update(tag=_cooling_tag(release, rules.now), tag_before_cooling=record.tag)
+        changes["tag"] = _cooling_tag(release, rules.now)
+        changes["tag_before_cooling"] = record.tag
     return changes
 
 
 # -- handlers: one per row of the table --------------------------------------
 
-Handler = Callable[[NumberRecord, Any, Rules], Changes]
+A = TypeVar("A", bound=Action)
+Handler = Callable[[NumberRecord, A, Rules], Changes]
 
 
 def _assign(record: NumberRecord, action: Assign, rules: Rules) -> Changes:
-    return _first_use(record, action, rules)
+    _for_whom(record, action.use, action)
+    return _first_use(record, action.use, action.description)
 
 
 def _share(record: NumberRecord, action: Assign, rules: Rules) -> Changes:
-    if _find_use(record, action.consumer):
+    if _find_use(record, action.use.key):
         return {}  # the same consumer again: idempotent
     if not action.shared:
         raise _refuse(record, action, "it is in use; pass shared=True to share it")
-    changes = _in_use((*record.uses, use_of(action.consumer, rules.kinds)))
+    _for_whom(record, action.use, action)
+    changes = _in_use(record, (*record.uses, action.use))
     if action.description is not None:
         changes["description"] = action.description
     return changes
@@ -326,35 +474,23 @@ def _share(record: NumberRecord, action: Assign, rules: Rules) -> Changes:
 def _claim(record: NumberRecord, action: Assign, rules: Rules) -> Changes:
     if not action.claim:
         raise _refuse(record, action, "it is reserved; pass claim=True to claim the reservation")
-    if record.reserved_for is not None and record.reserved_for != action.consumer.id:
-        raise _refuse(
-            record,
-            action,
-            f"it is reserved for {record.reserved_for!r}, not {action.consumer.id!r}",
-        )
-    return _first_use(record, action, rules)
+    _for_whom(record, action.use, action)
+    return _first_use(record, action.use, action.description)
 
 
 def _return_from_cooling(record: NumberRecord, action: Assign, rules: Rules) -> Changes:
     back = record.cooling_use
-    kind = rules.kinds.get(action.consumer.kind)
-    if (
-        back is None
-        or back.key != (action.consumer.kind, action.consumer.id)
-        or kind is None
-        or not kind.returns_from_cooling
-    ):
+    kind = rules.kinds.get(action.use.kind)
+    if back is None or back.key != action.use.key or kind is None or not kind.returns_from_cooling:
         raise _refuse(record, action, f"it is cooling until {record.release_date}")
-    return {**_first_use(record, action, rules), **_end_cooling(record)}
+    return {**_first_use(record, action.use, action.description), **_end_cooling(record)}
 
 
 def _unassign(record: NumberRecord, action: Unassign, rules: Rules) -> Changes:
-    use = _find_use(record, action.consumer)
+    use = _find_use(record, (action.kind, action.consumer_id))
     if use is None:
-        raise _refuse(
-            record, action, f"{action.consumer.kind} {action.consumer.id!r} does not use it"
-        )
-    return _without(record, use, rules)
+        raise _refuse(record, action, f"{action.kind} {action.consumer_id!r} does not use it")
+    return _without(record, use, action.hierarchy, rules)
 
 
 def _reserve(record: NumberRecord, action: Reserve, rules: Rules) -> Changes:
@@ -379,6 +515,12 @@ def _unreserve(record: NumberRecord, action: Action, rules: Rules) -> Changes:
     }
 
 
+def _drop_flag(record: NumberRecord, action: Unreserve, rules: Rules) -> Changes:
+    if record.reserved_for is None:
+        raise _refuse(record, action, "it is not reserved")
+    return {"reserved_for": None}
+
+
 def _cool(record: NumberRecord, action: Cool, rules: Rules) -> Changes:
     if action.until is not None:
         release = action.until
@@ -393,7 +535,8 @@ def _cool(record: NumberRecord, action: Cool, rules: Rules) -> Changes:
 
 
 def _release(record: NumberRecord, action: Action, rules: Rules) -> Changes:
-    return {"status": AVAILABLE, **_end_cooling(record)}
+    changes: Changes = {"status": _free(record), **_end_cooling(record)}
+    return changes
 
 
 def _lapse_cooling(record: NumberRecord, action: Lapse, rules: Rules) -> Changes:
@@ -401,13 +544,15 @@ def _lapse_cooling(record: NumberRecord, action: Lapse, rules: Rules) -> Changes
 
 
 def _lapse_reservation(record: NumberRecord, action: Lapse, rules: Rules) -> Changes:
+    # The administrator gave the reservation its end when making it: it ends whole,
+    # its *Reserved for* flag with it (decision 44).
     return _unreserve(record, action, rules) if is_due(record, rules.now) else {}
 
 
 def _update(record: NumberRecord, action: Update, rules: Rules) -> Changes:
-    changes: Changes = dict(action.fields)
+    fields = dict(action.fields)
     if record.service_type is not None:
-        managed = [name for name in MANAGED_BY_SERVICE if name in changes]
+        managed = [name for name in MANAGED_BY_SERVICE if name in fields]
         if managed:
             raise _refuse(
                 record,
@@ -415,17 +560,20 @@ def _update(record: NumberRecord, action: Update, rules: Rules) -> Changes:
                 f"{', '.join(managed)} are managed while service type "
                 f"{record.service_type} is applied",
             )
-    if "vendor" in changes:
-        changes["admin_vendor"] = changes["vendor"]
-        if record.in_use:
-            del changes["vendor"]
-    number_type = changes.get("internal_number_type", record.internal_number_type)
-    changes["internal_number_type"] = check_internal_number_type(
-        number_type,
-        changes.get("admin_vendor", record.admin_vendor),
-        changes.get("vendor", record.vendor),
+    changes = cast(Changes, {k: v for k, v in fields.items() if k not in _ADMIN_FIELDS})
+    vendor = fields.get("vendor", record.admin_vendor)
+    shown = record.vendor if record.in_use else vendor
+    number_type = check_internal_number_type(
+        fields.get("internal_number_type", record.admin_number_type), vendor, shown
     )
+    changes["admin_vendor"] = vendor
+    changes["admin_number_type"] = number_type
+    changes["vendor"] = shown
+    changes["internal_number_type"] = shown_number_type(number_type, shown)
     return changes
+
+
+_ADMIN_FIELDS = frozenset({"vendor", "internal_number_type"})
 
 
 def _associate(record: NumberRecord, action: AssociateE164, rules: Rules) -> Changes:
@@ -450,16 +598,18 @@ def _dissociate(record: NumberRecord, action: DissociateE164, rules: Rules) -> C
 
 def _with_extra4(record: NumberRecord, changes: Changes, rules: Rules) -> Changes:
     if record.service_type is not None:
+        row = rules.services.get(record.service_type)
         changes["extra4"] = extra4_for(
-            attrs.evolve(record, e164=changes["e164"]), record.service_type, rules.settings
+            record, row, changes.get("e164", record.e164), rules.settings.teluri_prefix
         )
     return changes
 
 
 def _apply_service(record: NumberRecord, action: ApplyService, rules: Rules) -> Changes:
-    row = SERVICE_TYPES[action.service_type]
+    row = rules.services[action.service_type]
+    service_kinds = {kind for other in rules.services.values() for kind in other.kinds}
     mine = [
-        u for u in record.uses if u.consumer_id == action.subscriber and u.kind in SERVICE_KINDS
+        u for u in record.uses if u.consumer_id == action.subscriber and u.kind in service_kinds
     ]
     others = [u for u in record.uses if u not in mine]
     if not row.holds_number:
@@ -468,75 +618,137 @@ def _apply_service(record: NumberRecord, action: ApplyService, rules: Rules) -> 
             return {}
         current = record
         for use in mine:
-            changes.update(_without(current, use, rules))
-            current = attrs.evolve(current, **changes)
+            changes.update(_without(current, use, use.hierarchy or action.hierarchy, rules))
+            current = _evolved(current, changes)
         return changes
-    if record.status in (RESERVED, COOLING):
+    if record.status in HELD_BACK and not (
+        record.status is RESERVED and record.reserved_for == action.subscriber
+    ):
         raise _refuse(record, action, "it is held back; release or unreserve it first")
     if others:
         holders = ", ".join(f"{u.kind} {u.consumer_id!r}" for u in others)
         raise _refuse(record, action, f"it is used by {holders}")
+    if record.reserved_for not in (None, action.subscriber):
+        raise _refuse(record, action, f"it is reserved for {record.reserved_for!r}")
     kept = {use.kind: use for use in mine}
     uses = tuple(
         kept.get(kind) or use_of(Consumer(kind, action.subscriber, action.hierarchy), rules.kinds)
         for kind in row.kinds
     )
-    changes = _in_use(uses)
-    changes.update(
-        service_type=action.service_type,
-        extra2=row.extra2,
-        extra4=extra4_for(record, action.service_type, rules.settings),
-    )
+    changes = _in_use(record, uses)
+    changes["release_date"] = None
+    changes["service_type"] = action.service_type
+    changes["extra2"] = row.extra2
+    changes["extra4"] = extra4_for(record, row, record.e164, rules.settings.teluri_prefix)
     return changes
 
 
 def _observe(record: NumberRecord, action: Observe, rules: Rules) -> Changes:
-    if _find_use(record, action.consumer):
+    if _find_use(record, action.use.key):
         return {}
     if not record.in_use:
-        changes = _first_use(record, action, rules)
+        changes = _first_use(record, action.use, None)
         changes.update(_end_cooling(record))
-        changes.update(release_date=None, reserved_for=None)
         return changes
-    return _in_use((*record.uses, use_of(action.consumer, rules.kinds)))
+    return _in_use(record, (*record.uses, action.use))
+
+
+def _observe_unassigned(record: NumberRecord, action: ObserveUnassigned, rules: Rules) -> Changes:
+    """A UC application holds the number and nobody uses it (the audit removed stale uses)."""
+    if record.in_use:
+        return {}
+    changes: Changes = {}
+    if action.vendor:
+        changes["admin_vendor"] = action.vendor
+        if action.internal_number_type:
+            changes["admin_number_type"] = action.internal_number_type
+    vendor = changes.get("admin_vendor", record.admin_vendor)
+    number_type = changes.get("admin_number_type", record.admin_number_type)
+    changes["vendor"] = vendor
+    changes["internal_number_type"] = shown_number_type(number_type, vendor)
+    if not action.active and record.status is AVAILABLE:
+        changes.update(_deactivate(record, Deactivate(), rules))
+    elif action.active and record.status is INACTIVE:
+        changes["status"] = _free(record)
+    return changes
 
 
 def _recompute(record: NumberRecord, action: Recompute, rules: Rules) -> Changes:
     if record.uses:
-        return _in_use(record.uses)
+        return _in_use(record, record.uses)
     if record.status in IN_USE:
-        return _not_in_use(record, AVAILABLE)
-    return {"usage": (), "vendor": record.admin_vendor}
+        return _not_in_use(record, _free(record))
+    return {
+        "usage": (),
+        "vendor": record.admin_vendor,
+        "internal_number_type": shown_number_type(record.admin_number_type, record.admin_vendor),
+    }
+
+
+def _delete(record: NumberRecord, action: Delete, rules: Rules) -> Changes:
+    return {}
+
+
+def _activate(record: NumberRecord, action: Activate, rules: Rules) -> Changes:
+    return {"status": _free(record)}
+
+
+def _deactivate(record: NumberRecord, action: Deactivate, rules: Rules) -> Changes:
+    return {
+        "status": INACTIVE,
+        "usage": (),
+        "vendor": WEBEX,
+        "admin_vendor": WEBEX,
+        "internal_number_type": shown_number_type(record.admin_number_type, WEBEX),
+    }
+
+
+def _move(record: NumberRecord, action: Move, rules: Rules) -> Changes:
+    stranded = [use for use in record.uses if not is_at_or_below(use.hierarchy, action.to)]
+    if stranded:
+        users = ", ".join(f"{u.kind} {u.consumer_id!r} at {u.hierarchy}" for u in stranded)
+        raise _refuse(record, action, f"{users} could not see it from {action.to}")
+    return {"hierarchy": action.to}
 
 
 # -- the table ---------------------------------------------------------------
 
 
 @attrs.frozen
-class Transition:
-    """One row: `action` from status `source` may leave the record in `targets`."""
+class Transition(Generic[A]):
+    """One row: `action` from status `source` may leave the record in `targets`.
 
-    action: type[Action]
+    No target means the record leaves the inventory (a deletion).
+    """
+
+    action: type[A]
     source: Status
     targets: frozenset[Status]
-    handler: Handler
+    handler: Handler[A]
 
 
 def _rows(
-    action: type[Action],
+    action: type[A],
     sources: Status | Iterable[Status],
     targets: Iterable[Status],
-    handler: Any,
-) -> list[Transition]:
+    handler: Handler[A],
+) -> list[Transition[Action]]:
     many = {sources} if isinstance(sources, Status) else set(sources)
-    return [Transition(action, source, frozenset(targets), handler) for source in sorted(many)]
+    rows = [Transition(action, source, frozenset(targets), handler) for source in sorted(many)]
+    # The table is keyed by the action's type, so a row's handler always gets its own action.
+    return cast(list[Transition[Action]], rows)
+
+
+def _each_status(action: type[A], handler: Handler[A]) -> list[Transition[Action]]:
+    return [row for status in Status for row in _rows(action, status, {status}, handler)]
 
 
 _ANY = frozenset(Status)
 _ASSIGNED = {USED, USED_UTILITY}
-_AFTER_UNASSIGN = {USED, USED_UTILITY, AVAILABLE, COOLING}
+_AFTER_UNASSIGN = {USED, USED_UTILITY, AVAILABLE, COOLING, RESERVED}
+_FREED = {AVAILABLE, RESERVED}
 
-_TABLE: list[Transition] = [
+_TABLE: list[Transition[Action]] = [
     *_rows(Assign, AVAILABLE, _ASSIGNED, _assign),
     *_rows(Assign, IN_USE, _ASSIGNED, _share),
     *_rows(Assign, RESERVED, _ASSIGNED, _claim),
@@ -544,35 +756,69 @@ _TABLE: list[Transition] = [
     *_rows(Unassign, IN_USE, _AFTER_UNASSIGN, _unassign),
     *_rows(Reserve, frozenset({AVAILABLE, RESERVED}), {RESERVED}, _reserve),
     *_rows(Unreserve, RESERVED, {AVAILABLE}, _unreserve),
+    *_rows(Unreserve, frozenset({*IN_USE, COOLING, INACTIVE}), _ANY - {RESERVED}, _drop_flag),
     *_rows(Cool, frozenset({AVAILABLE, COOLING}), {COOLING}, _cool),
-    *_rows(Release, COOLING, {AVAILABLE}, _release),
-    *_rows(Lapse, COOLING, {COOLING, AVAILABLE}, _lapse_cooling),
+    *_rows(Release, COOLING, _FREED, _release),
+    *_rows(Lapse, COOLING, {COOLING, *_FREED}, _lapse_cooling),
     *_rows(Lapse, RESERVED, {RESERVED, AVAILABLE}, _lapse_reservation),
-    *[row for status in Status for row in _rows(Update, status, {status}, _update)],
-    *[row for status in Status for row in _rows(AssociateE164, status, {status}, _associate)],
-    *[row for status in Status for row in _rows(DissociateE164, status, {status}, _dissociate)],
+    *_each_status(Update, _update),
+    *_each_status(AssociateE164, _associate),
+    *_each_status(DissociateE164, _dissociate),
     *_rows(ApplyService, frozenset({AVAILABLE, *IN_USE}), _AFTER_UNASSIGN, _apply_service),
-    *_rows(ApplyService, frozenset({RESERVED, COOLING}), {RESERVED, COOLING}, _apply_service),
+    *_rows(ApplyService, HELD_BACK, {*HELD_BACK, *_ASSIGNED}, _apply_service),
     *_rows(Observe, _ANY, _ASSIGNED, _observe),
+    *_rows(ObserveUnassigned, _ANY, _ANY, _observe_unassigned),
     *_rows(Recompute, _ANY, _ANY, _recompute),
+    *_rows(Delete, AVAILABLE, (), _delete),
+    *_rows(Activate, INACTIVE, _FREED, _activate),
+    *_rows(Deactivate, AVAILABLE, {INACTIVE}, _deactivate),
+    *_each_status(Move, _move),
 ]
 
 
-def _checked(rows: list[Transition]) -> Mapping[tuple[type[Action], Status], Transition]:
-    table: dict[tuple[type[Action], Status], Transition] = {}
+def _checked(
+    rows: list[Transition[Action]],
+) -> Mapping[tuple[type[Action], Status], Transition[Action]]:
+    table: dict[tuple[type[Action], Status], Transition[Action]] = {}
     for row in rows:
         key = (row.action, row.source)
         if key in table:
-            raise AssertionError(f"two transitions for {row.action.__name__} from {row.source}")
+            raise InvalidTransitionTable(
+                f"two transitions for {row.action.__name__} from {row.source}"
+            )
         table[key] = row
     reached = {target for row in rows for target in row.targets}
     unreachable = set(Status) - reached
     if unreachable:
-        raise AssertionError(f"no transition reaches {sorted(unreachable)}")
+        raise InvalidTransitionTable(f"no transition reaches {sorted(unreachable)}")
     return table
 
 
-TRANSITIONS: Mapping[tuple[type[Action], Status], Transition] = _checked(_TABLE)
+TRANSITIONS: Mapping[tuple[type[Action], Status], Transition[Action]] = _checked(_TABLE)
+
+# Positions of the fields, for building a changed record without `attrs.evolve`.
+_FIELDS = tuple(field.name for field in attrs.fields(NumberRecord))
+_POSITION = {name: index for index, name in enumerate(_FIELDS)}
+_VERSION = _POSITION["version"]
+
+
+def _evolved(record: NumberRecord, changes: Changes, version: int | None = None) -> NumberRecord:
+    values = [getattr(record, name) for name in _FIELDS]
+    for name, value in changes.items():
+        values[_POSITION[name]] = value
+    if version is not None:
+        values[_VERSION] = version
+    return NumberRecord(*values)
+
+
+def _freed(before: Status, after: Status | None) -> bool:
+    """Whether a change frees the number: Available again, or back to its person."""
+    if after is AVAILABLE:
+        return before is not AVAILABLE
+    return after is RESERVED and before in _HELD_BY_USE
+
+
+_HELD_BY_USE = frozenset({*IN_USE, COOLING})
 
 
 def transition(record: NumberRecord, action: Action, rules: Rules) -> NumberRecord:
@@ -580,14 +826,18 @@ def transition(record: NumberRecord, action: Action, rules: Rules) -> NumberReco
 
     Raises:
         InvalidTransition: the action is not allowed from the record's status.
+        Conflict: the action would take what is reserved for somebody else.
     """
+    action.guard(record)
     row = TRANSITIONS.get((type(action), record.status))
     if row is None:
         raise _refuse(record, action, f"not allowed while {record.status}")
     changes = row.handler(record, action, rules)
-    changes = {name: value for name, value in changes.items() if getattr(record, name) != value}
-    if not changes:
+    changed = cast(
+        Changes, {name: value for name, value in changes.items() if getattr(record, name) != value}
+    )
+    if not changed:
         return record
-    if rules.describes and changes.get("status") is AVAILABLE and record.status is not AVAILABLE:
-        changes["description"] = ""
-    return attrs.evolve(record, version=record.version + 1, **changes)
+    if rules.describes and _freed(record.status, changed.get("status")):
+        changed["description"] = ""
+    return _evolved(record, changed, record.version + 1)

@@ -7,12 +7,14 @@ from enum import StrEnum
 
 import attrs
 
+from numinv.core import checks
 from numinv.core.hierarchy import parse_path
 from numinv.errors import InvalidInput
 
 __all__ = [
     "EXTRA_FIELDS",
     "FREE_TEXT_FIELDS",
+    "Change",
     "Consumer",
     "Event",
     "NumberRecord",
@@ -30,6 +32,7 @@ class Status(StrEnum):
     USED_UTILITY = "Used-Utility"
     COOLING = "Cooling"
     RESERVED = "Reserved"
+    INACTIVE = "Inactive"
 
 
 class Usage(StrEnum):
@@ -61,10 +64,7 @@ FREE_TEXT_FIELDS = ("tag", "description", "reservation_notes", *EXTRA_FIELDS)
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise InvalidInput(
-            f"{type(instance).__name__}.{attribute.name} must be text, not {value!r}", value=value
-        )
+    checks.text(value, f"{type(instance).__name__}.{attribute.name}")
 
 
 def _name(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -86,25 +86,55 @@ class Consumer:
 
     Identified by (kind, id); lives at a hierarchy node. `vendor` is read
     only for kinds whose vendor comes from the consumer (VOSS phones).
+    `owner` names the user a device belongs to (Alice's phone has owner
+    `alice`), so that a number reserved for Alice may be taken by her phone.
     """
 
     kind: str = attrs.field(validator=_name)
     id: str = attrs.field(validator=_name)
     hierarchy: str = attrs.field(validator=_path)
     vendor: str = attrs.field(default="", validator=_text)
+    owner: str = attrs.field(default="", validator=_text)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Who this consumer acts for: its id, and its owner when it has one."""
+        return (self.id, self.owner) if self.owner else (self.id,)
+
+
+def _optional_path(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        parse_path(value)
 
 
 @attrs.frozen
 class Observation:
-    """A fact from a sync: this consumer really uses this number."""
+    """A fact from a sync: this consumer really uses this number.
+
+    Without a consumer, the UC application holds the number unassigned: a
+    Microsoft tenant number (`vendor`, `internal_number_type` say which) or
+    a Webex Calling number, `active=False` when it is not yet active.
+    `hierarchy` may say where the application holds it (for `add_missing`
+    when the audit has no `at`).
+    """
 
     number: str = attrs.field(validator=_text)
-    consumer: Consumer = attrs.field()
+    consumer: Consumer | None = attrs.field(default=None)
+    vendor: str = attrs.field(default="", validator=_text, kw_only=True)
+    internal_number_type: str = attrs.field(default="", validator=_text, kw_only=True)
+    active: bool = attrs.field(default=True, kw_only=True)
+    hierarchy: str | None = attrs.field(default=None, validator=_optional_path, kw_only=True)
 
     @consumer.validator
-    def _consumer(self, attribute: attrs.Attribute[Consumer], value: object) -> None:
-        if not isinstance(value, Consumer):
-            raise InvalidInput(f"Observation.consumer must be a Consumer, not {value!r}")
+    def _consumer(self, attribute: attrs.Attribute[Consumer | None], value: object) -> None:
+        if value is not None and not isinstance(value, Consumer):
+            raise InvalidInput(
+                f"Observation.consumer must be a Consumer or None, not {value!r}", value=value
+            )
+
+    @active.validator
+    def _active(self, attribute: attrs.Attribute[bool], value: object) -> None:
+        checks.flag(value, "Observation.active")
 
 
 @attrs.frozen
@@ -121,6 +151,7 @@ class Use:
     vendor: str = ""
     status: Status = Status.USED
     hierarchy: str = ""
+    owner: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -134,6 +165,8 @@ class NumberRecord:
     Managed fields change only through the lifecycle; free-text fields are
     the administrator's. `admin_vendor` is the vendor set on loading or
     updating, shown as `vendor` while the number is not in use;
+    `admin_number_type` is the internal number type set, shown as
+    `internal_number_type` while it agrees with the vendor shown (SPEC 22);
     `service_type` is the hybrid service type applied (SPEC 8);
     `cooling_use` and `tag_before_cooling` remember what a cooling that may
     be undone by a returning consumer has to restore.
@@ -163,10 +196,11 @@ class NumberRecord:
     extra8: str = ""
     extra9: str = ""
     admin_vendor: str = ""
-    service_type: ServiceType | None = None
+    service_type: str | None = None
     cooling_use: Use | None = None
     tag_before_cooling: str | None = None
     version: int = 1
+    admin_number_type: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -188,16 +222,47 @@ class NumberRecord:
 
 
 @attrs.frozen
-class Event:
-    """One stored change, delivered to subscribers after it is committed.
+class Change:
+    """One entry of the journal: a committed change of one record (SPEC 15).
 
-    `before` is None for an added number, `after` None for a deleted one.
+    `before` is None for an added number, `after` None for a deleted one; a
+    moved record's `before` is at its old node. `at` is the inventory's time
+    of the operation, `actor` who acted (the host's `actor` hook), and `seq`
+    the entry's place in commit order.
+    """
+
+    seq: int
+    operation: str
+    number: str
+    hierarchy: str
+    before: NumberRecord | None
+    after: NumberRecord | None
+    at: datetime
+    actor: str | None = None
+
+    @property
+    def record(self) -> NumberRecord:
+        """The record as the change left it (or as it was, when deleted)."""
+        result = self.after or self.before
+        assert result is not None
+        return result
+
+
+@attrs.frozen
+class Event:
+    """One stored change, delivered to subscribers after it is committed, in `seq` order.
+
+    `before` is None for an added number, `after` None for a deleted one;
+    `seq` is the change's journal entry.
     """
 
     operation: str
     before: NumberRecord | None
     after: NumberRecord | None
     at: datetime
+    # Where the change stands in the journal and who made it: not part of what changed.
+    seq: int | None = attrs.field(default=None, eq=False)
+    actor: str | None = attrs.field(default=None, eq=False)
 
     @property
     def record(self) -> NumberRecord:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from numinv.core.records import Use
+from numinv.core.records import Usage, Use
 from numinv.errors import InvalidInput
 
 __all__ = [
     "CISCO",
     "INTERNAL_NUMBER_TYPES",
+    "WEBEX",
+    "admin_vendor",
     "check_internal_number_type",
+    "shown_number_type",
     "shown_vendor",
     "usage_of",
 ]
 
 CISCO = "Cisco"
+WEBEX = "Webex Calling"
 
 # Per vendor, the internal number types it knows, with the API spellings accepted.
 INTERNAL_NUMBER_TYPES: Mapping[str, Mapping[str, str]] = MappingProxyType(
@@ -48,9 +52,29 @@ def shown_vendor(uses: Iterable[Use]) -> str:
     return "" if vendors in ((), (CISCO,)) else ", ".join(vendors)
 
 
-def usage_of(uses: Iterable[Use]) -> tuple[str, ...]:
+def usage_of(uses: Iterable[Use]) -> tuple[Usage, ...]:
     """Usage values of the uses, de-duplicated in order of first addition."""
-    return _distinct(use.usage for use in uses)
+    return tuple(dict.fromkeys(use.usage for use in uses))
+
+
+def admin_vendor(value: str) -> str:
+    """A vendor as stored: `Cisco` is the blank vendor (SPEC 8, decision 33)."""
+    return "" if value == CISCO else value
+
+
+def shown_number_type(number_type: str, vendor: str) -> str:
+    """The internal number type shown beside `vendor`: the one set, while it agrees (SPEC 22).
+
+    A Microsoft Calling Plan number taken by a Cisco phone shows no type
+    ("if Vendor = Cisco, then blank"); the type comes back with a vendor it
+    belongs to.
+    """
+    if not number_type:
+        return ""
+    for name in vendor.split(", "):
+        if number_type in INTERNAL_NUMBER_TYPES.get(name, {}):
+            return number_type
+    return ""
 
 
 def check_internal_number_type(value: object, *vendors: str) -> str:

@@ -3,10 +3,15 @@
 Indexes: a dict from number to the record(s) holding it (key look-ups,
 uniqueness); per node and status, the numbers in sorted buckets
 (`available`, `search`, ranges, counts); release dates in sorted buckets
-(due look-ups); a dict from E.164 number to the records it is associated
-with. One re-entrant lock guards the state; a transaction holds it from
-start to end and keeps an undo log, so a failure part way leaves every
-record and index as it was.
+(due look-ups); from each E.164 number, and from each consumer id, owner and
+reserved-for name, to the records (`with_e164`, `held_by`). The journal is a
+list in seq order, with its entries found by number and by block.
+
+One re-entrant lock guards the state; a transaction holds it from start to
+end and keeps an undo log. Every write logs how to put its key back *before*
+it touches anything, and the undo steps tolerate a write that stopped part
+way (an exception, even `KeyboardInterrupt`, inside an index update), so a
+failure leaves every record, index and journal entry as it was.
 
 A loaded range stores one shared template for its numbers instead of a
 record per number (the records differ only in their number); a number's own
@@ -16,9 +21,9 @@ cost a key and an index entry each.
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from heapq import merge
@@ -27,9 +32,11 @@ from itertools import repeat
 import attrs
 
 from numinv.core.hierarchy import is_at_or_below
+from numinv.core.journal import Entry, block_of, blocks, expand
 from numinv.core.numbers import NumberRange
-from numinv.core.records import NumberRecord, Status
-from numinv.errors import ConcurrentUpdate
+from numinv.core.records import Change, NumberRecord, Status
+from numinv.errors import ConcurrentUpdate, InvalidInput
+from numinv.settings import NodeSettings
 from numinv.storage.protocol import Query
 from numinv.storage.sorted_keys import SortedKeys
 
@@ -38,19 +45,23 @@ __all__ = ["InMemoryRepository"]
 # Every number sorts below this: numbers hold only '+' and digits.
 _AFTER_DIGITS = ":"
 
+Key = tuple[str, str]
+
 
 class _Fresh:
     """The shared template of a loaded range's numbers that nobody has changed yet."""
 
-    __slots__ = ("_values", "template")
+    __slots__ = ("template", "values")
 
     def __init__(self, template: NumberRecord) -> None:
         self.template = template
-        self._values = attrs.astuple(template, recurse=False)[1:]
+        self.values = tuple(getattr(template, name) for name in _FIELDS[1:])
 
     def record(self, number: str) -> NumberRecord:
-        return NumberRecord(number, *self._values)
+        return NumberRecord(number, *self.values)
 
+
+_FIELDS = tuple(field.name for field in attrs.fields(NumberRecord))
 
 _Entry = NumberRecord | _Fresh
 
@@ -61,6 +72,130 @@ def _template(entry: _Entry) -> NumberRecord:
 
 def _record(number: str, entry: _Entry) -> NumberRecord:
     return entry.record(number) if isinstance(entry, _Fresh) else entry
+
+
+def _names(record: NumberRecord) -> set[str]:
+    """Who holds the record: its users' ids and owners, and the person it is reserved for."""
+    names = {use.consumer_id for use in record.uses}
+    names.update(use.owner for use in record.uses if use.owner)
+    if record.reserved_for is not None:
+        names.add(record.reserved_for)
+    return names
+
+
+class _MultiIndex:
+    """A name to the record keys under it; one key is kept without a set around it."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self) -> None:
+        self._keys: dict[str, Key | dict[Key, None]] = {}
+
+    def add(self, name: str, key: Key) -> None:
+        held = self._keys.get(name)
+        if held is None:
+            self._keys[name] = key
+        elif isinstance(held, dict):
+            held[key] = None
+        elif held != key:
+            self._keys[name] = {held: None, key: None}
+
+    def discard(self, name: str, key: Key) -> None:
+        held = self._keys.get(name)
+        if held is None:
+            return
+        if isinstance(held, dict):
+            held.pop(key, None)
+            if len(held) == 1:
+                self._keys[name] = next(iter(held))
+            elif not held:
+                del self._keys[name]
+        elif held == key:
+            del self._keys[name]
+
+    def get(self, name: str) -> list[Key]:
+        held = self._keys.get(name)
+        if held is None:
+            return []
+        return list(held) if isinstance(held, dict) else [held]
+
+
+class _Journal:
+    """The journal: items `(seq, entry)` in seq order, found by number and by block."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, Entry]] = []
+        self.starts: list[int] = []
+        self.by_number: dict[str, list[tuple[int, Entry]]] = {}
+        self.by_block: dict[str, list[tuple[int, Entry]]] = {}
+        self.last = 0
+
+    def pieces(self, seq: int, entry: Entry) -> Iterator[tuple[int, Entry]]:
+        if entry.numbers is None:
+            yield seq, entry
+            return
+        for piece in blocks(entry.numbers):
+            offset = piece.start - entry.numbers.start
+            yield seq + offset, _piece(entry, piece)
+
+    def target(self, entry: Entry) -> list[tuple[int, Entry]]:
+        """The index list an entry goes into: its number's, or its block's."""
+        if entry.numbers is None:
+            return self.by_number.setdefault(entry.record.number, [])
+        return self.by_block.setdefault(block_of(entry.numbers.first), [])
+
+    def append(self, item: tuple[int, Entry]) -> None:
+        self.items.append(item)
+        self.starts.append(item[0])
+        self.target(item[1]).append(item)
+
+    def changes(self, after: int, limit: int) -> list[Change]:
+        found: list[Change] = []
+        index = max(bisect_right(self.starts, after) - 1, 0)
+        for seq, entry in self.items[index:]:
+            if len(found) >= limit:
+                break
+            if seq + entry.span - 1 <= after:
+                continue
+            first = max(after + 1 - seq, 0)
+            found += expand(seq, entry, first=first, last=first + limit - len(found) - 1)
+        return found
+
+    def history(self, number: str) -> list[Change]:
+        found = [
+            change for seq, entry in self.by_number.get(number, ()) for change in expand(seq, entry)
+        ]
+        for seq, entry in self.by_block.get(block_of(number), ()):
+            assert entry.numbers is not None
+            if number in entry.numbers:
+                offset = int(number[len(entry.numbers.plus) :]) - entry.numbers.start
+                found += expand(seq, entry, first=offset, last=offset)
+        return sorted(found, key=lambda change: change.seq)
+
+    def pruned(self, before: datetime) -> tuple[_Journal, int]:
+        """A journal without the entries older than `before`, and how many changes went."""
+        kept = _Journal()
+        kept.last = self.last
+        gone = 0
+        for seq, entry in self.items:
+            if entry.at >= before:
+                kept.append((seq, entry))
+            else:
+                gone += entry.span
+        return kept, gone
+
+
+def _piece(entry: Entry, numbers: NumberRange) -> Entry:
+    first = numbers.first
+    before = None if entry.before is None else _renumbered(entry.before, first)
+    after = None if entry.after is None else _renumbered(entry.after, first)
+    return Entry(entry.operation, before, after, entry.at, entry.actor, numbers)
+
+
+def _renumbered(record: NumberRecord, number: str) -> NumberRecord:
+    if record.number == number:
+        return record
+    return NumberRecord(number, *(getattr(record, name) for name in _FIELDS[1:]))
 
 
 class _State:
@@ -78,7 +213,11 @@ class _State:
         self.node_paths: SortedKeys[str] = SortedKeys()
         self.node_place: dict[str, int] = {}
         self.due: SortedKeys[tuple[datetime, str, str]] = SortedKeys()
-        self.e164: dict[str, dict[tuple[str, str], None]] = {}
+        self.e164 = _MultiIndex()
+        self.holders = _MultiIndex()
+        self.settings: dict[str, NodeSettings] = {}
+        self.retired: dict[str, dict[str, int]] = {}
+        self.journal = _Journal()
         self.undo: list[Callable[[], None]] | None = None
 
     # -- entries -----------------------------------------------------------
@@ -114,94 +253,98 @@ class _State:
         paths = self.node_paths.irange(under, under + "/")
         return (node for node in paths if is_at_or_below(node, under))
 
-    def link(self, number: str, entry: _Entry) -> None:
-        """Store an entry for a number at a node that does not hold it yet."""
-        hierarchy = _template(entry).hierarchy
-        if number not in self.first:
-            self.first[number] = entry
-        else:
-            self.elsewhere.setdefault(number, {})[hierarchy] = entry
-
-    def unlink(self, number: str, hierarchy: str) -> None:
-        first = self.first[number]
+    def set_entry(self, number: str, hierarchy: str, entry: _Entry | None) -> None:
+        """Point a key at an entry (None: remove it), whatever it points at now."""
+        first = self.first.get(number)
+        if first is not None and _template(first).hierarchy == hierarchy:
+            if entry is not None:
+                self.first[number] = entry
+                return
+            others = self.elsewhere.get(number)
+            if others:
+                node, promoted = next(iter(others.items()))
+                del others[node]
+                if not others:
+                    del self.elsewhere[number]
+                self.first[number] = promoted
+            else:
+                del self.first[number]
+            return
+        if first is None:
+            if entry is not None:
+                self.first[number] = entry
+            return
         others = self.elsewhere.get(number)
-        if _template(first).hierarchy != hierarchy:
-            assert others is not None
-            del others[hierarchy]
-        elif others:
-            node, promoted = next(iter(others.items()))
-            del others[node]
-            self.first[number] = promoted
-        else:
-            del self.first[number]
-        if others is not None and not others:
-            del self.elsewhere[number]
+        if entry is not None:
+            self.elsewhere.setdefault(number, {})[hierarchy] = entry
+        elif others is not None:
+            others.pop(hierarchy, None)
+            if not others:
+                del self.elsewhere[number]
 
-    def swap(self, number: str, hierarchy: str, entry: _Entry) -> None:
-        if _template(self.first[number]).hierarchy == hierarchy:
-            self.first[number] = entry
-        else:
-            self.elsewhere[number][hierarchy] = entry
-
-    # -- secondary indexes -------------------------------------------------
+    # -- secondary indexes, each step tolerant of one half done ------------
 
     def indexed(self, record: NumberRecord) -> None:
-        self.index(record.hierarchy, record.status).add(record.number)
+        self.index(record.hierarchy, record.status).ensure(record.number)
         if record.release_date is not None:
-            self.due.add((record.release_date, record.number, record.hierarchy))
+            self.due.ensure((record.release_date, record.number, record.hierarchy))
+        key = record.key
         for e164 in record.e164:
-            self.e164.setdefault(e164, {})[record.key] = None
+            self.e164.add(e164, key)
+        for name in _names(record):
+            self.holders.add(name, key)
 
     def unindexed(self, record: NumberRecord) -> None:
-        self.index(record.hierarchy, record.status).remove(record.number)
+        keys = self.nodes.get(record.hierarchy, {}).get(record.status)
+        if keys is not None:
+            keys.discard(record.number)
         if record.release_date is not None:
-            self.due.remove((record.release_date, record.number, record.hierarchy))
+            self.due.discard((record.release_date, record.number, record.hierarchy))
+        key = record.key
         for e164 in record.e164:
-            holders = self.e164[e164]
-            del holders[record.key]
-            if not holders:
-                del self.e164[e164]
+            self.e164.discard(e164, key)
+        for name in _names(record):
+            self.holders.discard(name, key)
 
-    # -- writes, each logging its undo ------------------------------------
+    # -- writes, each logging its undo first --------------------------------
 
     def log(self, undo: Callable[[], None]) -> None:
         assert self.undo is not None, "writes happen inside a transaction"
         self.undo.append(undo)
 
-    def put(self, record: NumberRecord) -> None:
-        self.link(record.number, record)
-        self.indexed(record)
-        self.log(lambda: self.remove(record))
+    def write(self, number: str, hierarchy: str, new: NumberRecord | None) -> None:
+        """Store a record at its key, or remove the key; undone as one step."""
+        old = self.entry(number, hierarchy)
+        self.log(lambda: self.restore(number, hierarchy, old, new))
+        if old is not None:
+            self.unindexed(_record(number, old))
+        self.set_entry(number, hierarchy, new)
+        if new is not None:
+            self.indexed(new)
 
-    def remove(self, record: NumberRecord) -> None:
-        self.unlink(record.number, record.hierarchy)
-        self.unindexed(record)
-
-    def change(self, old: NumberRecord, new: NumberRecord, entry: _Entry) -> None:
-        self.swap(new.number, new.hierarchy, new)
-        self.unindexed(old)
-        self.indexed(new)
-
-        def undo() -> None:
-            self.swap(new.number, new.hierarchy, entry)
+    def restore(
+        self, number: str, hierarchy: str, old: _Entry | None, new: NumberRecord | None
+    ) -> None:
+        if new is not None:
             self.unindexed(new)
-            self.indexed(old)
-
-        self.log(undo)
+        current = self.entry(number, hierarchy)
+        if current is not None:
+            self.unindexed(_record(number, current))
+        self.set_entry(number, hierarchy, old)
+        if old is not None:
+            self.indexed(_record(number, old))
 
     def put_range(self, numbers: NumberRange, template: NumberRecord) -> None:
         fresh = _Fresh(template)
         hierarchy = template.hierarchy
         keys = self.index(hierarchy, template.status)
-        indexed = False
 
         def undo() -> None:
             # Logged first, so it must also undo a loop that stopped part way.
             for number in numbers:
                 if self.entry(number, hierarchy) is fresh:
-                    self.unlink(number, hierarchy)
-                    if indexed:
-                        keys.remove(number)
+                    self.set_entry(number, hierarchy, None)
+                keys.discard(number)
 
         self.log(undo)
         # Each number's text is made once and shared by the dict and the index.
@@ -210,11 +353,62 @@ class _State:
         if first.keys().isdisjoint(texts):  # the usual case: held nowhere else
             first.update(zip(texts, repeat(fresh)))
         else:
-            link = self.link
             for number in texts:
-                link(number, fresh)
+                self.set_entry(number, hierarchy, fresh)
         keys.update(texts)
-        indexed = True
+
+    def retire(self, record: NumberRecord) -> None:
+        versions = self.retired.setdefault(record.hierarchy, {})
+        previous = versions.get(record.number)
+
+        def undo() -> None:
+            if previous is None:
+                versions.pop(record.number, None)
+            else:
+                versions[record.number] = previous
+
+        self.log(undo)
+        versions[record.number] = max(previous or 0, record.version)
+
+    def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        previous = self.settings.get(hierarchy)
+
+        def undo() -> None:
+            if previous is None:
+                self.settings.pop(hierarchy, None)
+            else:
+                self.settings[hierarchy] = previous
+
+        self.log(undo)
+        if settings is None or settings.empty:
+            self.settings.pop(hierarchy, None)
+        else:
+            self.settings[hierarchy] = settings
+
+    def write_journal(self, entries: Sequence[Entry]) -> int:
+        journal = self.journal
+        first = journal.last + 1
+        touched: list[tuple[list[tuple[int, Entry]], int]] = []
+
+        def undo() -> None:
+            for items, length in touched:
+                del items[length:]
+            del journal.starts[len(journal.items) :]
+            for index in (journal.by_number, journal.by_block):
+                for name in [name for name, items in index.items() if not items]:
+                    del index[name]
+            journal.last = first - 1
+
+        self.log(undo)
+        seq = first
+        for entry in entries:
+            for item in journal.pieces(seq, entry):
+                target = journal.target(item[1])
+                touched += [(journal.items, len(journal.items)), (target, len(target))]
+                journal.append(item)
+            seq += entry.span
+        journal.last = seq - 1
+        return first
 
 
 class _Reads:
@@ -230,7 +424,10 @@ class _Reads:
 
     def holding(self, number: str) -> list[NumberRecord]:
         with self._state.lock:
-            return [_record(number, entry) for entry in self._state.entries(number)]
+            found = [_record(number, entry) for entry in self._state.entries(number)]
+        if len(found) > 1:
+            found.sort(key=lambda record: record.hierarchy)
+        return found
 
     def within(self, numbers: NumberRange, hierarchy: str | None = None) -> list[NumberRecord]:
         state = self._state
@@ -246,32 +443,42 @@ class _Reads:
                     for number in keys.irange(numbers.first, stop):
                         if number in numbers:
                             entry = state.entry(number, node)
-                            assert entry is not None
-                            found.append(_record(number, entry))
+                            if entry is not None:
+                                found.append(_record(number, entry))
             return sorted(found, key=lambda record: record.key)
 
     def scan(self, query: Query) -> list[NumberRecord]:
         state = self._state
         with state.lock:
-            statuses = state.nodes.get(query.hierarchy, {})
+            statuses = state.nodes.get(query.hierarchy)
+            if not statuses:
+                return []
             if query.status is not None:
-                lists = [statuses.get(query.status, SortedKeys())]
+                only = statuses.get(query.status)
+                lists = [only] if only else []
             else:
-                lists = list(statuses.values())
+                lists = [keys for keys in statuses.values() if keys]
             start = query.prefix
             stop = None if query.prefix is None else query.prefix + _AFTER_DIGITS
             if query.after is not None and (start is None or query.after >= start):
-                ranges: list[Iterator[str]] = [
-                    keys.irange(stop=stop, after=query.after) for keys in lists
-                ]
+                ranges = [keys.irange(stop=stop, after=query.after) for keys in lists]
             else:
                 ranges = [keys.irange(start, stop) for keys in lists]
+            numbers = ranges[0] if len(ranges) == 1 else merge(*ranges)
             page: list[NumberRecord] = []
-            for number in merge(*ranges):
-                if len(page) >= query.limit:
+            due_by = query.due_by
+            limit = query.limit
+            entry_of = state.entry
+            for number in numbers:
+                if len(page) >= limit:
                     break
-                entry = state.entry(number, query.hierarchy)
-                assert entry is not None
+                entry = entry_of(number, query.hierarchy)
+                if entry is None:
+                    continue
+                if due_by is not None:
+                    release = _template(entry).release_date
+                    if release is None or release > due_by:
+                        continue
                 page.append(_record(number, entry))
             return page
 
@@ -288,18 +495,31 @@ class _Reads:
                 if release_date > now or len(found) >= limit:
                     break
                 entry = state.entry(number, hierarchy)
-                assert entry is not None
-                found.append(_record(number, entry))
+                if entry is not None:
+                    found.append(_record(number, entry))
             return found
 
-    def with_e164(self, e164: str) -> list[NumberRecord]:
+    def next_release(self) -> datetime | None:
+        with self._state.lock:
+            first = self._state.due.first()
+            return None if first is None else first[0]
+
+    def _keyed(self, keys: Iterable[Key]) -> list[NumberRecord]:
         state = self._state
-        with state.lock:
-            return [
-                _record(number, entry)
-                for number, hierarchy in state.e164.get(e164, {})
-                if (entry := state.entry(number, hierarchy)) is not None
-            ]
+        found = [
+            _record(number, entry)
+            for number, hierarchy in keys
+            if (entry := state.entry(number, hierarchy)) is not None
+        ]
+        return sorted(found, key=lambda record: record.key)
+
+    def with_e164(self, e164: str) -> list[NumberRecord]:
+        with self._state.lock:
+            return self._keyed(self._state.e164.get(e164))
+
+    def held_by(self, who: str) -> list[NumberRecord]:
+        with self._state.lock:
+            return self._keyed(self._state.holders.get(who))
 
     def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
         state = self._state
@@ -314,6 +534,32 @@ class _Reads:
                 if any(statuses.values()):
                     found[node] = {status: len(statuses.get(status, ())) for status in Status}
             return found
+
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        state = self._state
+        with state.lock:
+            if not state.settings:
+                return {}
+            if nodes is None:
+                return dict(state.settings)
+            return {node: found for node in nodes if (found := state.settings.get(node))}
+
+    def retired(self, numbers: NumberRange, hierarchy: str) -> Mapping[str, int]:
+        with self._state.lock:
+            versions = self._state.retired.get(hierarchy)
+            if not versions:
+                return {}
+            if len(versions) < len(numbers):
+                return {n: v for n, v in versions.items() if n in numbers}
+            return {n: versions[n] for n in numbers if n in versions}
+
+    def changes(self, after: int, limit: int) -> list[Change]:
+        with self._state.lock:
+            return self._state.journal.changes(after, limit)
+
+    def history(self, number: str) -> list[Change]:
+        with self._state.lock:
+            return self._state.journal.history(number)
 
 
 class _MemoryTransaction(_Reads):
@@ -340,36 +586,52 @@ class _MemoryTransaction(_Reads):
             )
 
     def insert(self, records: Iterable[NumberRecord]) -> None:
+        state = self._state
         for record in records:
             self._absent(record.number, record.hierarchy)
-            self._state.put(record)
+            state.write(record.number, record.hierarchy, record)
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
-        if template.release_date is not None or template.e164:
-            self.insert(attrs.evolve(template, number=number) for number in numbers)
+        if (
+            template.release_date is not None
+            or template.e164
+            or template.uses
+            or template.reserved_for is not None
+        ):
+            self.insert(_renumbered(template, number) for number in numbers)
             return
         for record in self.within(numbers, template.hierarchy):
             self._absent(record.number, record.hierarchy)
         self._state.put_range(numbers, template)
 
     def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        state = self._state
         for old, new in changes:
-            entry = self._current(old)
-            self._state.change(_record(old.number, entry), new, entry)
+            self._current(old)
+            if new.key != old.key:
+                raise InvalidInput(
+                    f"cannot replace {old.number} at {old.hierarchy} by a record of "
+                    f"{new.number} at {new.hierarchy}",
+                    number=old.number,
+                    hierarchy=old.hierarchy,
+                )
+            state.write(new.number, new.hierarchy, new)
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
         state = self._state
         for record in records:
             entry = self._current(record)
-            stored = _record(record.number, entry)
-            state.unlink(record.number, record.hierarchy)
-            state.unindexed(stored)
-            state.log(functools.partial(_restore, state, record.number, entry, stored))
+            state.write(record.number, record.hierarchy, None)
+            state.retire(_record(record.number, entry))
 
+    def claim(self, query: Query) -> list[NumberRecord]:
+        return self.scan(query)
 
-def _restore(state: _State, number: str, entry: _Entry, stored: NumberRecord) -> None:
-    state.link(number, entry)
-    state.indexed(stored)
+    def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        self._state.configure(hierarchy, settings)
+
+    def journal(self, entries: Sequence[Entry]) -> int:
+        return self._state.write_journal(entries)
 
 
 class InMemoryRepository(_Reads):
@@ -389,8 +651,15 @@ class InMemoryRepository(_Reads):
             try:
                 yield _MemoryTransaction(state)
             except BaseException:
-                for undo in reversed(state.undo):
-                    undo()
+                undo = state.undo
+                for step in reversed(undo):
+                    step()
                 raise
             finally:
                 state.undo = None
+
+    def prune(self, before: datetime) -> int:
+        with self._state.lock:
+            kept, gone = self._state.journal.pruned(before)
+            self._state.journal = kept
+            return gone

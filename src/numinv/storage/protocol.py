@@ -6,26 +6,31 @@ locking across calls; the inventory pages through long results with the
 adapters: nothing here asks for a scan of every record.
 
 Writes happen only inside `transaction()`: everything written in one
-transaction becomes visible together or not at all, and the transaction's
-reads see its own writes. An adapter's one hard duty is compare-and-set:
-`replace` and `delete` must refuse with `ConcurrentUpdate` when the stored
-version is not the version of the record the caller read, and `insert`
-when the (number, hierarchy) is already taken. See docs/storage.md.
+transaction becomes visible together or not at all, the transaction's reads
+see its own writes, and a read through the repository on the thread that
+holds an open transaction reads inside that transaction. An adapter's hard
+duties are compare-and-set (`replace` and `delete` refuse with
+`ConcurrentUpdate` when the stored version is not the version of the record
+the caller read, `insert` when the key is taken) and the journal (`journal`
+writes entries in the transaction, numbered in commit order). See
+docs/storage.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import attrs
 
+from numinv.core.journal import Entry
 from numinv.core.numbers import NumberRange
-from numinv.core.records import NumberRecord, Status
+from numinv.core.records import Change, NumberRecord, Status
+from numinv.settings import NodeSettings
 
-__all__ = ["Query", "Reader", "Repository", "Transaction"]
+__all__ = ["Entry", "Query", "Reader", "Repository", "Transaction"]
 
 
 @attrs.frozen
@@ -34,6 +39,7 @@ class Query:
 
     `status` and `prefix` narrow the records, `after` is an exclusive
     cursor (the last number of the previous page), `limit` the page size.
+    `due_by` keeps only records whose release date is at or before it.
     """
 
     hierarchy: str
@@ -41,6 +47,7 @@ class Query:
     prefix: str | None = None
     after: str | None = None
     limit: int = 1000
+    due_by: datetime | None = None
 
 
 @runtime_checkable
@@ -52,7 +59,7 @@ class Reader(Protocol):
         ...
 
     def holding(self, number: str) -> list[NumberRecord]:
-        """Every record of `number`, at whatever node (index on number)."""
+        """Every record of `number`, at whatever node, sorted by node (index on number)."""
         ...
 
     def within(self, numbers: NumberRange, hierarchy: str | None = None) -> list[NumberRecord]:
@@ -71,12 +78,43 @@ class Reader(Protocol):
         """Records whose release date is at or before `now`, earliest first (index on date)."""
         ...
 
+    def next_release(self) -> datetime | None:
+        """The earliest release date of any record, or None (the first entry of that index)."""
+        ...
+
     def with_e164(self, e164: str) -> list[NumberRecord]:
         """The records an E.164 number is associated with (index on E.164)."""
         ...
 
     def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
         """Per node at or below `under`, the number of records in each status (kept counts)."""
+        ...
+
+    def held_by(self, who: str) -> list[NumberRecord]:
+        """Records a consumer id or owner `who` uses, or that are reserved for `who`.
+
+        Answered by an index from each use's consumer id and owner, and from
+        `reserved_for`, to the record; sorted by (number, hierarchy).
+        """
+        ...
+
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        """What administrators set at those of `nodes` that set anything (key look-ups);
+        every node that sets anything when `nodes` is None."""
+        ...
+
+    def retired(self, numbers: NumberRange, hierarchy: str) -> Mapping[str, int]:
+        """For numbers of the range deleted at `hierarchy`, the last version each had."""
+        ...
+
+    def changes(self, after: int, limit: int) -> list[Change]:
+        """Journal changes with `seq > after`, in seq order, at most `limit` (range entries
+        expanded, one change per number)."""
+        ...
+
+    def history(self, number: str) -> list[Change]:
+        """Every journal change of `number` at any node, in seq order (index on number, and on
+        the block of range entries)."""
         ...
 
 
@@ -97,7 +135,33 @@ class Transaction(Reader, Protocol):
         ...
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
-        """Remove records; `ConcurrentUpdate` unless each stored version is the one given."""
+        """Remove records; `ConcurrentUpdate` unless each stored version is the one given.
+
+        The store keeps each deleted record's version (`retired`), so that a
+        number loaded again at the same node continues above it.
+        """
+        ...
+
+    def claim(self, query: Query) -> list[NumberRecord]:
+        """Like `scan`, but the records returned are this transaction's to change.
+
+        A store with row locks locks them and skips rows another transaction
+        holds, so that concurrent claims return different records; a store
+        that serialises its writers may answer as `scan` does.
+        """
+        ...
+
+    def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        """Store what an administrator set at a node (None or empty: the node sets nothing)."""
+        ...
+
+    def journal(self, entries: Sequence[Entry]) -> int:
+        """Write the journal entries of this transaction; return the seq of the first change.
+
+        The entries' changes take consecutive sequence numbers, allocated so
+        that seq order is commit order: a reader who has read every change up
+        to `s` and then asks for those after `s` never misses one.
+        """
         ...
 
 
@@ -107,4 +171,8 @@ class Repository(Reader, Protocol):
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         """Open a transaction: commit on a clean exit, roll back on an exception."""
+        ...
+
+    def prune(self, before: datetime) -> int:
+        """Delete journal changes older than `before` (never records); return how many."""
         ...

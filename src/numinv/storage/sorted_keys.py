@@ -2,9 +2,9 @@
 
 Adding or removing a key costs a bisect and a move within one bucket of at
 most a few thousand keys, whatever the size of the set; iterating from a key
-costs a bisect, then one step per key. The core may depend only on the
-standard library, so this is the small part of `sortedcontainers.SortedList`
-that the in-memory repository needs.
+costs a bisect, then one step per key. numinv itself depends only on the
+standard library, attrs and cattrs, so this is the small part of
+`sortedcontainers.SortedList` that the in-memory repository needs.
 """
 
 from __future__ import annotations
@@ -76,6 +76,16 @@ class SortedKeys(Generic[K]):
             bucket = buckets[index]
             buckets[index : index + 1] = [bucket[:_LOAD], bucket[_LOAD:]]
             maxes[index : index + 1] = [bucket[_LOAD - 1], bucket[-1]]
+
+    def discard(self, key: K) -> None:
+        """Remove a key if it is present."""
+        if key in self:
+            self.remove(key)
+
+    def ensure(self, key: K) -> None:
+        """Add a key unless it is present."""
+        if key not in self:
+            self.add(key)
 
     def remove(self, key: K) -> None:
         """Remove a key that is present (a missing key raises `KeyError`)."""

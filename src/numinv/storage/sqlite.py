@@ -1,38 +1,49 @@
 """`SqliteRepository`: the repository on the standard library's `sqlite3`, a file or `:memory:`.
 
-Layout (docs/storage.md): one `records` table with a column per
-`NumberRecord` field, keyed by (hierarchy, number); an `e164` table of
-(E.164, number, hierarchy) associations; a `nodes` table of per-node,
-per-status counts; and `schema_version`, the migrations applied. Every read
-of the protocol is answered by an index; the adapter keeps `e164` and
-`nodes` in step inside each transaction (no triggers).
+Layout (docs/storage.md): a `records` table with a column per `NumberRecord`
+field (`numinv.storage.rows`), keyed by (hierarchy, number); `e164` and
+`holders` tables from E.164 numbers and from consumer ids, owners and
+reserved-for names to records; `nodes`, the per-node, per-status counts;
+`retired`, the last version of each deleted record; `node_settings`; the
+`journal` with its sequence in `journal_seq`; and `schema_version`, the
+migrations applied. Every read of the protocol is answered by an index; the
+adapter keeps the side tables in step inside each transaction (no triggers).
 
-One connection per repository, guarded by one re-entrant lock held for every
-read and for the whole of a transaction, so threads may share a repository.
-Several processes may share a file: writers take SQLite's write lock up
-front (`BEGIN IMMEDIATE`) and wait for it up to `timeout` seconds.
+A file has two connections: one writes, guarded by a re-entrant lock held
+for the whole of a transaction, and one reads committed state for the other
+threads, so a read never waits behind a write (the write-ahead log lets them
+run side by side). A read made on the thread that holds the open transaction
+reads inside it. Several processes may share a file: writers take SQLite's
+write lock up front (`BEGIN IMMEDIATE`) and wait for it up to `timeout`
+seconds. Every driver error is translated in one place, `_Database.translated`.
 """
 
 from __future__ import annotations
 
-import functools
-import json
+import math
 import os
 import sqlite3
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from itertools import repeat
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
+import attrs
+
 from numinv.core.hierarchy import is_at_or_below
-from numinv.core.numbers import NumberRange
-from numinv.core.records import NumberRecord, ServiceType, Status, Usage, Use
+from numinv.core.journal import Entry, block_of, blocks, expand
+from numinv.core.numbers import NumberRange, number_range
+from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate, InvalidInput, NumInvError, StorageError
+from numinv.settings import NodeSettings
 from numinv.storage.protocol import Query
+from numinv.storage.rows import COLUMNS, TEXT, time_text
 
 __all__ = ["SCHEMA_VERSION", "SqliteRepository"]
 
@@ -99,22 +110,83 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         ) WITHOUT ROWID
         """,
     ),
+    (
+        # The journal, reservations for a person, settings per node (SPEC 15, 18, 19, 22).
+        "ALTER TABLE records ADD COLUMN admin_number_type TEXT NOT NULL DEFAULT ''",
+        "UPDATE records SET admin_number_type = internal_number_type",
+        """
+        CREATE TABLE holders (
+            who TEXT NOT NULL,
+            number TEXT NOT NULL,
+            hierarchy TEXT NOT NULL,
+            PRIMARY KEY (who, number, hierarchy)
+        ) WITHOUT ROWID
+        """,
+        """
+        INSERT OR IGNORE INTO holders (who, number, hierarchy)
+        SELECT json_extract(u.value, '$.consumer_id'), r.number, r.hierarchy
+        FROM records AS r, json_each(r.uses) AS u
+        """,
+        """
+        INSERT OR IGNORE INTO holders (who, number, hierarchy)
+        SELECT reserved_for, number, hierarchy FROM records WHERE reserved_for IS NOT NULL
+        """,
+        """
+        CREATE TABLE retired (
+            hierarchy TEXT NOT NULL,
+            number TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (hierarchy, number)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE node_settings (
+            hierarchy TEXT NOT NULL PRIMARY KEY,
+            auto_cooling INTEGER,
+            cooling_days INTEGER,
+            audiocodes_cooling_days INTEGER,
+            prevent_duplicates INTEGER,
+            exhaustion_threshold REAL
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE journal (
+            seq INTEGER PRIMARY KEY,
+            span INTEGER NOT NULL,
+            operation TEXT NOT NULL,
+            number TEXT NOT NULL,
+            last TEXT,
+            block TEXT,
+            hierarchy TEXT NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT,
+            before TEXT,
+            after TEXT
+        )
+        """,
+        "CREATE INDEX journal_by_number ON journal (number) WHERE last IS NULL",
+        "CREATE INDEX journal_by_block ON journal (block) WHERE last IS NOT NULL",
+        "CREATE INDEX journal_by_time ON journal (at)",
+        """
+        CREATE TABLE journal_seq (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last INTEGER NOT NULL
+        )
+        """,
+        "INSERT INTO journal_seq (id, last) VALUES (1, 0)",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 _HAS_VERSIONS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+_HAS_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' LIMIT 1"
 
-_COLUMNS = (
-    "number, hierarchy, status, usage, uses, vendor, internal_number_type, release_date, "
-    "reserved_for, e164, primary_e164, tag, description, reservation_notes, extra1, extra2, "
-    "extra3, extra4, extra5, extra6, extra7, extra8, extra9, admin_vendor, service_type, "
-    "cooling_use, tag_before_cooling, version"
-)
-_SELECT = f"SELECT {_COLUMNS} FROM records"
-_INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * 28)})"
+_LIST = ", ".join(COLUMNS)
+_SELECT = f"SELECT {_LIST} FROM records"
+_INSERT = f"INSERT INTO records ({_LIST}) VALUES ({', '.join('?' * len(COLUMNS))})"
 _UPDATE = (
     "UPDATE records SET "
-    + ", ".join(f"{name} = ?" for name in _COLUMNS.split(", ")[2:])
+    + ", ".join(f"{name} = ?" for name in COLUMNS[2:])
     + " WHERE number = ? AND hierarchy = ? AND version = ?"
 )
 _DELETE = "DELETE FROM records WHERE number = ? AND hierarchy = ? AND version = ?"
@@ -136,10 +208,18 @@ _TAKEN = (
     "WHERE hierarchy = ? AND number BETWEEN ? AND ? AND length(number) = ? LIMIT 1"
 )
 _DUE = f"{_SELECT} WHERE release_date <= ? ORDER BY release_date, number, hierarchy LIMIT ?"
+_NEXT_RELEASE = (
+    "SELECT release_date FROM records WHERE release_date IS NOT NULL ORDER BY release_date LIMIT 1"
+)
 _WITH_E164 = (
-    f"SELECT {', '.join('r.' + name for name in _COLUMNS.split(', '))} "
+    f"SELECT {', '.join('r.' + name for name in COLUMNS)} "
     "FROM e164 AS a JOIN records AS r ON r.hierarchy = a.hierarchy AND r.number = a.number "
     "WHERE a.e164 = ? ORDER BY r.number, r.hierarchy"
+)
+_HELD_BY = (
+    f"SELECT {', '.join('r.' + name for name in COLUMNS)} "
+    "FROM holders AS h JOIN records AS r ON r.hierarchy = h.hierarchy AND r.number = h.number "
+    "WHERE h.who = ? ORDER BY r.number, r.hierarchy"
 )
 # Every path at or below `p` lies in [p, p + "/"): "/" follows "." in text order.
 _NODE_COUNTS = (
@@ -147,18 +227,48 @@ _NODE_COUNTS = (
     "AND total > 0 ORDER BY hierarchy"
 )
 _ALL_NODE_COUNTS = "SELECT hierarchy, status, total FROM nodes WHERE total > 0 ORDER BY hierarchy"
-_ADD_COUNT = "UPDATE nodes SET total = total + ? WHERE hierarchy = ? AND status = ?"
-_NEW_COUNT = "INSERT INTO nodes (total, hierarchy, status) VALUES (?, ?, ?)"
+_ADD_COUNT = (
+    "INSERT INTO nodes (hierarchy, status, total) VALUES (?, ?, ?) "
+    "ON CONFLICT (hierarchy, status) DO UPDATE SET total = total + excluded.total"
+)
 _DROP_COUNT = "DELETE FROM nodes WHERE hierarchy = ? AND status = ? AND total = 0"
 _ASSOCIATE = "INSERT OR IGNORE INTO e164 (e164, number, hierarchy) VALUES (?, ?, ?)"
 _DISSOCIATE = "DELETE FROM e164 WHERE e164 = ? AND number = ? AND hierarchy = ?"
+_HOLD = "INSERT OR IGNORE INTO holders (who, number, hierarchy) VALUES (?, ?, ?)"
+_UNHOLD = "DELETE FROM holders WHERE who = ? AND number = ? AND hierarchy = ?"
+_RETIRE = (
+    "INSERT INTO retired (hierarchy, number, version) VALUES (?, ?, ?) "
+    "ON CONFLICT (hierarchy, number) DO UPDATE SET version = max(version, excluded.version)"
+)
+_RETIRED = (
+    "SELECT number, version FROM retired "
+    "WHERE hierarchy = ? AND number BETWEEN ? AND ? AND length(number) = ?"
+)
+_SETTINGS_FIELDS: Final = tuple(field.name for field in attrs.fields(NodeSettings))
+_ALL_SETTINGS = f"SELECT hierarchy, {', '.join(_SETTINGS_FIELDS)} FROM node_settings"
+_CONFIGURE = (
+    f"INSERT OR REPLACE INTO node_settings (hierarchy, {', '.join(_SETTINGS_FIELDS)}) "
+    f"VALUES ({', '.join('?' * (len(_SETTINGS_FIELDS) + 1))})"
+)
+_UNCONFIGURE = "DELETE FROM node_settings WHERE hierarchy = ?"
+_NEXT_SEQ = "UPDATE journal_seq SET last = last + ? WHERE id = 1 RETURNING last"
+_JOURNAL_COLUMNS = "seq, span, operation, number, last, block, hierarchy, at, actor, before, after"
+_WRITE_JOURNAL = f"INSERT INTO journal ({_JOURNAL_COLUMNS}) VALUES ({', '.join('?' * 11)})"
+_ENTRY_AT = f"SELECT {_JOURNAL_COLUMNS} FROM journal WHERE seq <= ? ORDER BY seq DESC LIMIT 1"
+_ENTRIES_AFTER = f"SELECT {_JOURNAL_COLUMNS} FROM journal WHERE seq > ? ORDER BY seq LIMIT ?"
+_HISTORY = (
+    f"SELECT {_JOURNAL_COLUMNS} FROM journal WHERE number = ? AND last IS NULL "
+    f"UNION ALL SELECT {_JOURNAL_COLUMNS} FROM journal WHERE block = ? AND last IS NOT NULL "
+    "AND number <= ? AND last >= ? AND length(number) = ? ORDER BY seq"
+)
+_PRUNE_COUNT = "SELECT coalesce(sum(span), 0) FROM journal WHERE at < ?"
+_PRUNE = "DELETE FROM journal WHERE at < ?"
 
 # Numbers hold only '+' and digits, which all sort below ':'.
 _AFTER_DIGITS = ":"
 
 
-@functools.cache
-def _scan_sql(status: bool, prefix: bool, after: bool) -> str:
+def _scan_sql(status: bool, prefix: bool, after: bool, due: bool) -> str:
     """The page query of `scan` for the filters given."""
     where = ["hierarchy = ?"]
     if status:
@@ -167,204 +277,261 @@ def _scan_sql(status: bool, prefix: bool, after: bool) -> str:
         where.append("number >= ? AND number < ?")
     if after:
         where.append("number > ?")
+    if due:
+        where.append("release_date <= ?")
     # Name the index: a planner left to guess may walk a node's every number
     # in key order and filter on status, slower the fuller the node.
     source = "records INDEXED BY records_by_status" if status else "records"
-    return f"SELECT {_COLUMNS} FROM {source} WHERE {' AND '.join(where)} ORDER BY number LIMIT ?"
+    return f"SELECT {_LIST} FROM {source} WHERE {' AND '.join(where)} ORDER BY number LIMIT ?"
 
 
-# -- rows <-> records -------------------------------------------------------------
+_SCANS: Final = {
+    (status, prefix, after, due): _scan_sql(status, prefix, after, due)
+    for status in (False, True)
+    for prefix in (False, True)
+    for after in (False, True)
+    for due in (False, True)
+}
 
-_STATUSES: Final = {status.value: status for status in Status}
-_SERVICE_TYPES: Final = {service_type.value: service_type for service_type in ServiceType}
-_NO_LIST = "[]"
+
+def _names(record: NumberRecord) -> set[str]:
+    names = {use.consumer_id for use in record.uses}
+    names.update(use.owner for use in record.uses if use.owner)
+    if record.reserved_for is not None:
+        names.add(record.reserved_for)
+    return names
 
 
-def _time_text(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with microseconds: fixed width, so text order is time order."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise InvalidInput(
-            f"{value!r} has no time zone; numinv stores aware datetimes", value=value
+# -- the journal's rows -------------------------------------------------------------
+
+
+def _entry_rows(seq: int, entry: Entry) -> Iterator[tuple[Any, ...]]:
+    at = time_text(entry.at)
+    record = entry.record
+    if entry.numbers is None:
+        before = entry.before
+        after = entry.after
+        before_text: str | None = None
+        if before is not None and after is not None:
+            before_text = TEXT.diff_json(before, after)
+        elif before is not None:
+            before_text = TEXT.to_json(before)
+        after_text = None if after is None else TEXT.to_json(after)
+        yield (
+            seq,
+            1,
+            entry.operation,
+            record.number,
+            None,
+            None,
+            record.hierarchy,
+            at,
+            entry.actor,
+            before_text,
+            after_text,
         )
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+        return
+    for piece in blocks(entry.numbers):
+        first = piece.first
+        before = None if entry.before is None else attrs.evolve(entry.before, number=first)
+        after = None if entry.after is None else attrs.evolve(entry.after, number=first)
+        yield (
+            seq + piece.start - entry.numbers.start,
+            len(piece),
+            entry.operation,
+            first,
+            piece.last,
+            block_of(first),
+            record.hierarchy,
+            at,
+            entry.actor,
+            None if before is None else TEXT.to_json(before),
+            None if after is None else TEXT.to_json(after),
+        )
 
 
-@functools.lru_cache(maxsize=4096)
-def _list_text(values: tuple[str, ...]) -> str:
-    return json.dumps(values) if values else _NO_LIST
+def _entry_of(row: tuple[Any, ...]) -> tuple[int, Entry]:
+    seq, _, operation, number, last, _, _, at, actor, before_text, after_text = row
+    after = None if after_text is None else TEXT.from_json(after_text)
+    if before_text is None:
+        before = None
+    elif before_text.startswith("{"):
+        assert after is not None
+        before = TEXT.from_diff(before_text, after)
+    else:
+        before = TEXT.from_json(before_text)
+    numbers = None if last is None else number_range(number, last)
+    return seq, Entry(operation, before, after, datetime.fromisoformat(at), actor, numbers)
 
 
-@functools.lru_cache(maxsize=4096)
-def _usage_of(text: str) -> tuple[Usage, ...]:
-    return tuple(map(Usage, json.loads(text))) if text != _NO_LIST else ()
+# -- the connections ----------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)
-def _e164_of(text: str) -> tuple[str, ...]:
-    return tuple(json.loads(text)) if text != _NO_LIST else ()
-
-
-# A use is stored as the JSON object `converter.unstructure` makes of it, keys
-# sorted. It is written and read here by hand because cattrs costs more than
-# the rest of a row; a test holds the two forms equal.
-_USAGES: Final = {usage.value: usage for usage in Usage}
-
-
-def _use_data(use: Use) -> dict[str, str]:
-    return {
-        "consumer_id": use.consumer_id,
-        "hierarchy": use.hierarchy,
-        "kind": use.kind,
-        "status": use.status.value,
-        "usage": use.usage.value,
-        "vendor": use.vendor,
-    }
-
-
-def _use_from(data: dict[str, str]) -> Use:
-    return Use(
-        kind=data["kind"],
-        consumer_id=data["consumer_id"],
-        usage=_USAGES[data["usage"]],
-        vendor=data["vendor"],
-        status=_STATUSES[data["status"]],
-        hierarchy=data["hierarchy"],
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _uses_text(uses: tuple[Use, ...]) -> str:
-    return json.dumps([_use_data(use) for use in uses]) if uses else _NO_LIST
-
-
-@functools.lru_cache(maxsize=4096)
-def _uses_of(text: str) -> tuple[Use, ...]:
-    return tuple(map(_use_from, json.loads(text))) if text != _NO_LIST else ()
-
-
-def _use_text(use: Use | None) -> str | None:
-    return None if use is None else json.dumps(_use_data(use))
-
-
-def _use_of(text: str) -> Use:
-    return _use_from(json.loads(text))
-
-
-def _to_row(r: NumberRecord) -> tuple[Any, ...]:
-    """The record as the values of `_COLUMNS`, which are its fields in their order."""
-    return (
-        r.number,
-        r.hierarchy,
-        str(r.status),
-        _list_text(r.usage),
-        _uses_text(r.uses),
-        r.vendor,
-        r.internal_number_type,
-        _time_text(r.release_date),
-        r.reserved_for,
-        _list_text(r.e164),
-        r.primary_e164,
-        r.tag,
-        r.description,
-        r.reservation_notes,
-        r.extra1,
-        r.extra2,
-        r.extra3,
-        r.extra4,
-        r.extra5,
-        r.extra6,
-        r.extra7,
-        r.extra8,
-        r.extra9,
-        r.admin_vendor,
-        None if r.service_type is None else str(r.service_type),
-        _use_text(r.cooling_use),
-        r.tag_before_cooling,
-        r.version,
-    )
-
-
-def _from_row(row: tuple[Any, ...]) -> NumberRecord:
-    """The record a row of `_COLUMNS` holds; only the JSON columns go through cattrs."""
-    values = list(row)
-    values[2] = _STATUSES[values[2]]
-    values[3] = _usage_of(values[3])
-    values[4] = _uses_of(values[4])
-    if values[7] is not None:
-        values[7] = datetime.fromisoformat(values[7])
-    values[9] = _e164_of(values[9])
-    if values[24] is not None:
-        values[24] = _SERVICE_TYPES[values[24]]
-    if values[25] is not None:
-        values[25] = _use_of(values[25])
-    return NumberRecord(*values)
-
-
-# -- the connection ---------------------------------------------------------------
+def _is_busy(error: sqlite3.Error) -> bool:
+    name = getattr(error, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error)
 
 
 class _Database:
-    """The connection, its lock, and the open transaction's unwritten node counts."""
+    """The connections, their locks, and the open transaction's unwritten node counts."""
 
-    def __init__(self, path: str, timeout: float) -> None:
+    def __init__(self, path: str, timeout: float, *, read_only: bool, uri: bool) -> None:
         self.path = path
         self.timeout = timeout
+        self.read_only = read_only
         self.lock = threading.RLock()
-        self.in_transaction = False
+        self.read_lock = threading.Lock()
+        self.owner: int | None = None  # the thread holding the open transaction
         # (hierarchy, status) -> change of its count, written once per transaction.
         self.counts: Counter[tuple[str, Status]] = Counter()
-        try:
+        self.memory = path in ("", ":memory:") or (uri and "mode=memory" in path)
+        self.reader: sqlite3.Connection
+        target = path
+        if read_only and not uri:
+            target, uri = Path(path).absolute().as_uri() + "?mode=ro", True
+        with self.opening():
             self.connection = sqlite3.connect(
-                path, timeout=timeout, isolation_level=None, check_same_thread=False
+                target, timeout=timeout, isolation_level=None, check_same_thread=False, uri=uri
             )
-        except sqlite3.Error as error:
-            raise self.open_error(error) from error
         try:
-            self.configure()
-            self.migrate()
+            self.configure(self.connection)
+            if read_only:
+                self.check_schema(writable=False)
+            else:
+                self.migrate()
+            if self.memory:
+                self.reader = self.connection
+            else:
+                with self.opening():
+                    self.reader = sqlite3.connect(
+                        target,
+                        timeout=timeout,
+                        isolation_level=None,
+                        check_same_thread=False,
+                        uri=uri,
+                    )
+                self.configure(self.reader, reader=True)
         except BaseException:
             self.connection.close()
             raise
 
-    def configure(self) -> None:
+    # -- errors -------------------------------------------------------------
+
+    @contextmanager
+    def translated(self, *, taken: NumberRecord | str | None = None) -> Iterator[None]:
+        """Every driver error as the `NumInvError` a caller can act on.
+
+        `taken` names what a unique-key failure means: that record (or text)
+        was added by another writer.
+        """
         try:
-            execute = self.connection.execute
+            yield
+        except sqlite3.IntegrityError as error:
+            if taken is None:
+                raise StorageError(f"{self.path!r}: {error}", value=self.path) from error
+            if isinstance(taken, NumberRecord):
+                raise ConcurrentUpdate(
+                    f"{taken.number} at {taken.hierarchy} was added by another writer",
+                    number=taken.number,
+                    hierarchy=taken.hierarchy,
+                ) from error
+            raise ConcurrentUpdate(f"{taken} was added by another writer") from error
+        except sqlite3.Error as error:
+            raise self.error(error) from error
+
+    @contextmanager
+    def opening(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as error:
+            if _is_busy(error):
+                raise self.error(error) from error
+            raise InvalidInput(
+                f"cannot open {self.path!r} as a numinv database: {error}", value=self.path
+            ) from error
+
+    def error(self, error: sqlite3.Error) -> NumInvError:
+        if _is_busy(error):
+            return StorageError(
+                f"{self.path!r} is locked by another writer (waited up to {self.timeout:g} s)",
+                value=self.path,
+            )
+        if isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error):
+            return StorageError(f"{self.path!r} is closed", value=self.path)
+        if "readonly" in str(error) or "read-only" in str(error):
+            return StorageError(f"{self.path!r} is open for reading only", value=self.path)
+        return StorageError(f"{self.path!r}: {error}", value=self.path)
+
+    # -- opening ------------------------------------------------------------
+
+    def configure(self, connection: sqlite3.Connection, *, reader: bool = False) -> None:
+        with self.opening():
+            execute = connection.execute
             execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            if self.path not in ("", ":memory:"):
-                execute("PRAGMA journal_mode = WAL")
+            if not self.memory and not self.read_only and not reader:
+                self.retrying(lambda: execute("PRAGMA journal_mode = WAL"))
             # FULL: a committed assignment survives a power cut, not only a crash.
             execute("PRAGMA synchronous = FULL")
             # 32 MiB of pages: a large load keeps its index pages in memory until commit.
             execute("PRAGMA cache_size = -32768")
-        except sqlite3.Error as error:
-            raise self.open_error(error) from error
+
+    def retrying(self, step: Any) -> Any:
+        """Run a step SQLite refuses at once while another connection changes the file.
+
+        Switching to WAL needs a moment with no other connection writing, and
+        SQLite does not wait for it as it does for a lock: try again until
+        `timeout` has passed.
+        """
+        deadline = time.monotonic() + self.timeout
+        pause = 0.005
+        while True:
+            try:
+                return step()
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     def migrate(self) -> None:
-        """Create or upgrade the schema; refuse a file written by a newer numinv."""
-        try:
-            if self.schema_version() == SCHEMA_VERSION:
-                return
-            self.connection.execute("BEGIN IMMEDIATE")
+        """Create or upgrade the schema; refuse a file written by a newer numinv or another app."""
+        if self.check_schema(writable=True) == SCHEMA_VERSION:
+            return
+        with self.opening():
+            self.retrying(lambda: self.connection.execute("BEGIN IMMEDIATE"))
             try:
-                self.upgrade(self.schema_version())
+                self.upgrade(self.check_schema(writable=True))
                 self.connection.execute("COMMIT")
             except BaseException:
-                self.connection.execute("ROLLBACK")
+                with suppress(sqlite3.Error):
+                    self.connection.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as error:
-            raise self.open_error(error) from error
 
-    def schema_version(self) -> int:
+    def check_schema(self, *, writable: bool) -> int:
         execute = self.connection.execute
-        if not execute(_HAS_VERSIONS).fetchone():
-            return 0
-        (found,) = execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        with self.opening():
+            if not execute(_HAS_VERSIONS).fetchone():
+                if execute(_HAS_TABLES).fetchone():
+                    raise InvalidInput(
+                        f"{self.path!r} is an SQLite database of another application "
+                        "(it has tables but no numinv schema); numinv will not write into it",
+                        value=self.path,
+                    )
+                found = 0
+            else:
+                (found,) = execute(
+                    "SELECT coalesce(max(version), 0) FROM schema_version"
+                ).fetchone()
         if found > SCHEMA_VERSION:
             raise InvalidInput(
                 f"{self.path!r} has schema version {found}, newer than version "
                 f"{SCHEMA_VERSION} that this numinv knows: upgrade numinv to open it",
+                value=self.path,
+            )
+        if not writable and found < SCHEMA_VERSION:
+            raise InvalidInput(
+                f"{self.path!r} has schema version {found}; it must be opened for writing once "
+                f"to be upgraded to version {SCHEMA_VERSION}",
                 value=self.path,
             )
         return int(found)
@@ -382,100 +549,71 @@ class _Database:
                 "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, now)
             )
 
-    def open_error(self, error: sqlite3.Error) -> NumInvError:
-        if _is_busy(error):
-            return self.error(error)
-        return InvalidInput(
-            f"cannot open {self.path!r} as a numinv database: {error}", value=self.path
-        )
+    # -- reads ---------------------------------------------------------------
 
-    def error(self, error: sqlite3.Error) -> NumInvError:
-        """A driver error as the `NumInvError` a caller can act on."""
-        if _is_busy(error):
-            return StorageError(
-                f"{self.path!r} is locked by another writer; gave up after {self.timeout:g} s",
-                value=self.path,
-            )
-        if isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error):
-            return StorageError(f"{self.path!r} is closed", value=self.path)
-        return StorageError(f"{self.path!r}: {error}", value=self.path)
-
-    def rows(
-        self, sql: str, parameters: tuple[Any, ...], *, counted: bool = False
-    ) -> list[tuple[Any, ...]]:
-        """The rows of a query; `counted` first writes the open transaction's counts."""
-        with self.lock:
-            try:
-                if counted:
-                    self.write_counts()
+    def rows(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """A query's rows: inside the open transaction on its own thread, else committed state."""
+        if self.owner == threading.get_ident():
+            with self.translated():
                 return self.connection.execute(sql, parameters).fetchall()
-            except sqlite3.Error as error:
-                raise self.error(error) from error
+        lock = self.read_lock if self.reader is not self.connection else self.lock
+        with lock, self.translated():
+            return self.reader.execute(sql, parameters).fetchall()
 
-    def records(self, sql: str, parameters: tuple[Any, ...]) -> list[NumberRecord]:
-        return list(map(_from_row, self.rows(sql, parameters)))
+    def records(self, sql: str, parameters: Sequence[Any]) -> list[NumberRecord]:
+        return list(map(TEXT.record, self.rows(sql, parameters)))
+
+    # -- writes ----------------------------------------------------------------
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """A statement inside the open transaction (the caller holds the lock)."""
+        with self.translated():
+            return self.connection.execute(sql, parameters)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        with self.translated():
+            return self.connection.executemany(sql, rows)
 
     def write_counts(self) -> None:
         """Write the transaction's count changes: at commit, or before counts are read."""
-        if not self.counts:
-            return
-        execute = self.connection.execute
-        for (hierarchy, status), change in self.counts.items():
-            if not change:
-                continue
-            key = (hierarchy, str(status))
-            if execute(_ADD_COUNT, (change, *key)).rowcount == 0:
-                execute(_NEW_COUNT, (change, *key))
-            elif change < 0:
-                execute(_DROP_COUNT, key)
+        changed = [(h, str(s), n) for (h, s), n in self.counts.items() if n]
         self.counts.clear()
+        if changed:
+            self.executemany(_ADD_COUNT, changed)
+            self.executemany(_DROP_COUNT, [(h, s) for h, s, n in changed if n < 0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         with self.lock:
-            if self.in_transaction:  # joined by a nested call: the outer one commits
+            if self.owner is not None:  # joined by a nested call: the outer one commits
                 yield
                 return
-            self.begin()
-            self.in_transaction = True
+            if self.read_only:
+                raise StorageError(f"{self.path!r} is open for reading only", value=self.path)
+            with self.translated():
+                self.connection.execute("BEGIN IMMEDIATE")
+            self.owner = threading.get_ident()
             try:
                 yield
-                self.commit()
+                self.write_counts()
+                with self.translated():
+                    self.connection.execute("COMMIT")
             except BaseException:
-                self.rollback()
+                if self.connection.in_transaction:
+                    # The error that made us roll back is the one the caller needs; a
+                    # rollback that fails too shows up at the next BEGIN.
+                    with suppress(sqlite3.Error):
+                        self.connection.execute("ROLLBACK")
                 raise
             finally:
-                self.in_transaction = False
+                self.owner = None
                 self.counts.clear()
-
-    def begin(self) -> None:
-        try:
-            self.connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            raise self.error(error) from error
-
-    def commit(self) -> None:
-        try:
-            self.write_counts()
-            self.connection.execute("COMMIT")
-        except sqlite3.Error as error:
-            raise self.error(error) from error
-
-    def rollback(self) -> None:
-        if self.connection.in_transaction:
-            # The error that made us roll back is the one the caller needs; a
-            # rollback that fails too shows up at the next BEGIN.
-            with suppress(sqlite3.Error):
-                self.connection.execute("ROLLBACK")
 
     def close(self) -> None:
         with self.lock:
+            if self.reader is not self.connection:
+                self.reader.close()
             self.connection.close()
-
-
-def _is_busy(error: sqlite3.Error) -> bool:
-    name = getattr(error, "sqlite_errorname", "")
-    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error)
 
 
 # -- reads and writes ---------------------------------------------------------------
@@ -489,7 +627,7 @@ class _Reads:
 
     def get(self, number: str, hierarchy: str) -> NumberRecord | None:
         rows = self._db.rows(_GET, (hierarchy, number))
-        return _from_row(rows[0]) if rows else None
+        return TEXT.record(rows[0]) if rows else None
 
     def holding(self, number: str) -> list[NumberRecord]:
         return self._db.records(_HOLDING, (number,))
@@ -508,31 +646,101 @@ class _Reads:
             parameters += [query.prefix, query.prefix + _AFTER_DIGITS]
         if query.after is not None:
             parameters.append(query.after)
+        if query.due_by is not None:
+            parameters.append(time_text(query.due_by))
         parameters.append(query.limit)
-        sql = _scan_sql(query.status is not None, query.prefix is not None, query.after is not None)
-        return self._db.records(sql, tuple(parameters))
+        sql = _SCANS[
+            (
+                query.status is not None,
+                query.prefix is not None,
+                query.after is not None,
+                query.due_by is not None,
+            )
+        ]
+        return self._db.records(sql, parameters)
 
     def nodes(self, under: str | None = None) -> list[str]:
         return list(self.counts(under))
 
     def due(self, now: datetime, limit: int) -> list[NumberRecord]:
-        return self._db.records(_DUE, (_time_text(now), limit))
+        return self._db.records(_DUE, (time_text(now), limit))
+
+    def next_release(self) -> datetime | None:
+        rows = self._db.rows(_NEXT_RELEASE, ())
+        return datetime.fromisoformat(rows[0][0]) if rows else None
 
     def with_e164(self, e164: str) -> list[NumberRecord]:
         return self._db.records(_WITH_E164, (e164,))
 
+    def held_by(self, who: str) -> list[NumberRecord]:
+        return self._db.records(_HELD_BY, (who,))
+
     def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
+        db = self._db
+        if db.owner == threading.get_ident():
+            with db.lock:
+                db.write_counts()
         if under is None:
-            rows = self._db.rows(_ALL_NODE_COUNTS, (), counted=True)
+            rows = db.rows(_ALL_NODE_COUNTS, ())
         else:
-            rows = self._db.rows(_NODE_COUNTS, (under, under + "/"), counted=True)
+            rows = db.rows(_NODE_COUNTS, (under, under + "/"))
         found: dict[str, dict[Status, int]] = {}
         for hierarchy, status, total in rows:
             if under is None or is_at_or_below(hierarchy, under):
                 statuses = found.get(hierarchy)
                 if statuses is None:
                     statuses = found[hierarchy] = dict.fromkeys(Status, 0)
-                statuses[_STATUSES[status]] = total
+                statuses[Status(status)] = total
+        return found
+
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        if nodes is None:
+            rows = self._db.rows(_ALL_SETTINGS, ())
+        else:
+            wanted = list(nodes)
+            if not wanted:
+                return {}
+            marks = ", ".join("?" * len(wanted))
+            rows = self._db.rows(f"{_ALL_SETTINGS} WHERE hierarchy IN ({marks})", wanted)
+        found: dict[str, NodeSettings] = {}
+        for hierarchy, *settings in rows:
+            values: dict[str, Any] = dict(zip(_SETTINGS_FIELDS, settings, strict=True))
+            for name in ("auto_cooling", "prevent_duplicates"):
+                if values[name] is not None:
+                    values[name] = bool(values[name])
+            found[hierarchy] = NodeSettings(**values)
+        return found
+
+    def retired(self, numbers: NumberRange, hierarchy: str) -> Mapping[str, int]:
+        rows = self._db.rows(_RETIRED, (hierarchy, numbers.first, numbers.last, len(numbers.first)))
+        return dict(rows)
+
+    def changes(self, after: int, limit: int) -> list[Change]:
+        if limit <= 0:
+            return []
+        found: list[Change] = []
+        rows = self._db.rows(_ENTRY_AT, (after,)) if after > 0 else []
+        rows += self._db.rows(_ENTRIES_AFTER, (after, limit))
+        for row in rows:
+            if len(found) >= limit:
+                break
+            seq, entry = _entry_of(row)
+            if seq + entry.span - 1 <= after:
+                continue
+            first = max(after + 1 - seq, 0)
+            found += expand(seq, entry, first=first, last=first + limit - len(found) - 1)
+        return found
+
+    def history(self, number: str) -> list[Change]:
+        rows = self._db.rows(_HISTORY, (number, block_of(number), number, number, len(number)))
+        found: list[Change] = []
+        for row in rows:
+            seq, entry = _entry_of(row)
+            if entry.numbers is None:
+                found += expand(seq, entry)
+            else:
+                offset = int(number[len(entry.numbers.plus) :]) - entry.numbers.start
+                found += expand(seq, entry, first=offset, last=offset)
         return found
 
 
@@ -542,22 +750,18 @@ class _SqliteTransaction(_Reads):
     def insert(self, records: Iterable[NumberRecord]) -> None:
         db = self._db
         written: list[NumberRecord] = []
-        pending: list[NumberRecord] = []
 
-        def rows() -> Iterator[tuple[Any, ...]]:
-            # A row is stored once the next one is asked for: count it then, so
-            # that a refusal part way leaves counts and associations in step.
+        def rows() -> Iterator[list[Any]]:
             for record in records:
-                pending[:] = [record]
-                yield _to_row(record)
                 written.append(record)
-            pending.clear()
+                yield TEXT.row(record)
 
         with db.lock:
             try:
                 db.connection.executemany(_INSERT, rows())
             except sqlite3.IntegrityError as error:
-                record = pending[0]
+                # The statement that failed is the last row handed over.
+                record = written[-1]
                 raise ConcurrentUpdate(
                     f"{record.number} at {record.hierarchy} was added by another writer",
                     number=record.number,
@@ -565,18 +769,21 @@ class _SqliteTransaction(_Reads):
                 ) from error
             except sqlite3.Error as error:
                 raise db.error(error) from error
-            finally:
-                self._indexed(written)
+            self._indexed(written)
 
     def _indexed(self, records: list[NumberRecord]) -> None:
-        """Count stored records and associate their E.164 numbers."""
-        counts = self._db.counts
+        """Count stored records and index their E.164 numbers and holders."""
+        db = self._db
         associations: list[tuple[str, str, str]] = []
+        holders: list[tuple[str, str, str]] = []
         for record in records:
-            counts[(record.hierarchy, record.status)] += 1
+            db.counts[(record.hierarchy, record.status)] += 1
             associations += [(e164, *record.key) for e164 in record.e164]
+            holders += [(name, *record.key) for name in _names(record)]
         if associations:
-            self._execute_many(_ASSOCIATE, associations)
+            db.executemany(_ASSOCIATE, associations)
+        if holders:
+            db.executemany(_HOLD, holders)
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
         db = self._db
@@ -590,27 +797,24 @@ class _SqliteTransaction(_Reads):
                     hierarchy=hierarchy,
                 )
             # The rows straight from the template: no record per number.
-            rest = _to_row(template)[1:]
-            try:
+            rest = TEXT.row(template)[1:]
+            with db.translated(taken=f"a number of {numbers} at {hierarchy}"):
                 db.connection.executemany(_INSERT, zip(numbers, *map(repeat, rest), strict=False))
-            except sqlite3.IntegrityError as error:
-                raise ConcurrentUpdate(
-                    f"a number of {numbers} at {hierarchy} was added by another writer",
-                    hierarchy=hierarchy,
-                ) from error
-            except sqlite3.Error as error:
-                raise db.error(error) from error
             db.counts[(hierarchy, template.status)] += len(numbers)
             if template.e164:
-                self._execute_many(
+                db.executemany(
                     _ASSOCIATE,
                     ((e164, number, hierarchy) for number in numbers for e164 in template.e164),
+                )
+            names = _names(template)
+            if names:
+                db.executemany(
+                    _HOLD, ((name, number, hierarchy) for number in numbers for name in names)
                 )
 
     def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
         db = self._db
         with db.lock:
-            execute = db.connection.execute
             counts = db.counts
             for old, new in changes:
                 if new.key != old.key:
@@ -620,38 +824,47 @@ class _SqliteTransaction(_Reads):
                         number=old.number,
                         hierarchy=old.hierarchy,
                     )
-                try:
-                    cursor = execute(_UPDATE, (*_to_row(new)[2:], *old.key, old.version))
-                except sqlite3.Error as error:
-                    raise db.error(error) from error
+                cursor = db.execute(_UPDATE, (*TEXT.row(new)[2:], *old.key, old.version))
                 if cursor.rowcount != 1:
                     raise self._stale(old)
                 if old.status != new.status:
                     counts[(old.hierarchy, old.status)] -= 1
                     counts[(new.hierarchy, new.status)] += 1
                 if old.e164 != new.e164:
-                    self._reassociate(old, new.e164)
+                    self._reassociate(old, old.e164, new.e164, _ASSOCIATE, _DISSOCIATE)
+                if old.uses != new.uses or old.reserved_for != new.reserved_for:
+                    self._reassociate(old, tuple(_names(old)), tuple(_names(new)), _HOLD, _UNHOLD)
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
         db = self._db
         with db.lock:
-            execute = db.connection.execute
             for record in records:
-                try:
-                    cursor = execute(_DELETE, (*record.key, record.version))
-                except sqlite3.Error as error:
-                    raise db.error(error) from error
+                cursor = db.execute(_DELETE, (*record.key, record.version))
                 if cursor.rowcount != 1:
                     raise self._stale(record)
                 db.counts[(record.hierarchy, record.status)] -= 1
+                db.execute(_RETIRE, (record.hierarchy, record.number, record.version))
                 if record.e164:
-                    self._reassociate(record, ())
+                    self._reassociate(record, record.e164, (), _ASSOCIATE, _DISSOCIATE)
+                names = tuple(_names(record))
+                if names:
+                    self._reassociate(record, names, (), _HOLD, _UNHOLD)
 
-    def _reassociate(self, old: NumberRecord, e164: tuple[str, ...]) -> None:
-        gone = [(e, *old.key) for e in old.e164 if e not in e164]
-        added = [(e, *old.key) for e in e164 if e not in old.e164]
-        self._execute_many(_DISSOCIATE, gone)
-        self._execute_many(_ASSOCIATE, added)
+    def _reassociate(
+        self,
+        record: NumberRecord,
+        old: tuple[str, ...],
+        new: tuple[str, ...],
+        add: str,
+        remove: str,
+    ) -> None:
+        db = self._db
+        gone = [(name, *record.key) for name in old if name not in new]
+        added = [(name, *record.key) for name in new if name not in old]
+        if gone:
+            db.executemany(remove, gone)
+        if added:
+            db.executemany(add, added)
 
     def _stale(self, record: NumberRecord) -> ConcurrentUpdate:
         stored = self._db.rows(_VERSION_OF, (record.hierarchy, record.number))
@@ -663,46 +876,103 @@ class _SqliteTransaction(_Reads):
             hierarchy=record.hierarchy,
         )
 
-    def _execute_many(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
-        try:
-            self._db.connection.executemany(sql, rows)
-        except sqlite3.Error as error:
-            raise self._db.error(error) from error
+    def claim(self, query: Query) -> list[NumberRecord]:
+        return self.scan(query)  # writers are serialised: what this transaction reads is its own
+
+    def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        db = self._db
+        with db.lock:
+            if settings is None or settings.empty:
+                db.execute(_UNCONFIGURE, (hierarchy,))
+                return
+            values = [getattr(settings, name) for name in _SETTINGS_FIELDS]
+            db.execute(_CONFIGURE, (hierarchy, *values))
+
+    def journal(self, entries: Sequence[Entry]) -> int:
+        db = self._db
+        total = sum(entry.span for entry in entries)
+        with db.lock:
+            ((last,),) = db.execute(_NEXT_SEQ, (total,)).fetchall()
+            first = int(last) - total + 1
+            rows: list[tuple[Any, ...]] = []
+            seq = first
+            for entry in entries:
+                rows += _entry_rows(seq, entry)
+                seq += entry.span
+            db.executemany(_WRITE_JOURNAL, rows)
+            return first
 
 
 class SqliteRepository(_Reads):
     """A repository in an SQLite database: a file shared by threads and processes, or memory.
 
     Args:
-        path: the database file (created with its schema on first use), or
-            `":memory:"` for a private in-memory database.
+        path: the database file (created with its schema on first use), a
+            `file:` URI, or `":memory:"` for a private in-memory database.
         timeout: seconds a writer waits for another connection's write lock
             before giving up with `StorageError`.
+        read_only: open an existing file for reading only (every read works;
+            a transaction raises `StorageError`).
 
     Raises:
-        InvalidInput: the file cannot be opened as a numinv database, or its
-            schema is newer than this version of numinv knows.
+        InvalidInput: the file cannot be opened as a numinv database, belongs
+            to another application, or its schema is newer than this version
+            of numinv knows.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        read_only: bool = False,
+    ) -> None:
         if not isinstance(path, str | os.PathLike):
             raise InvalidInput(f"path must be a file path or ':memory:', not {path!r}", value=path)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
-            raise InvalidInput(f"timeout must be seconds >= 0, not {timeout!r}", value=timeout)
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not math.isfinite(timeout)
+            or not 0 <= timeout <= 86_400
+        ):
+            raise InvalidInput(
+                f"timeout must be seconds from 0 to 86400, not {timeout!r}", value=timeout
+            )
+        if not isinstance(read_only, bool):
+            raise InvalidInput(f"read_only must be True or False, not {read_only!r}")
         self._path = os.fspath(path)
-        super().__init__(_Database(self._path, float(timeout)))
+        if not isinstance(self._path, str) or "\x00" in self._path:
+            raise InvalidInput(f"{path!r} is not a file path", value=path)
+        uri = self._path.startswith("file:")
+        if uri and "mode=ro" in self._path:
+            read_only = True
+        if not uri and not read_only and self._path not in ("", ":memory:"):
+            read_only = os.path.exists(self._path) and not os.access(self._path, os.W_OK)
+        super().__init__(_Database(self._path, float(timeout), read_only=read_only, uri=uri))
 
     @property
     def path(self) -> str:
         return self._path
+
+    @property
+    def read_only(self) -> bool:
+        return self._db.read_only
 
     @contextmanager
     def transaction(self) -> Iterator[_SqliteTransaction]:
         with self._db.transaction():
             yield _SqliteTransaction(self._db)
 
+    def prune(self, before: datetime) -> int:
+        db = self._db
+        cut = time_text(before)
+        with db.transaction():
+            ((count,),) = db.execute(_PRUNE_COUNT, (cut,)).fetchall()
+            db.execute(_PRUNE, (cut,))
+        return int(count)
+
     def close(self) -> None:
-        """Close the connection; the repository cannot be used afterwards."""
+        """Close the connections; the repository cannot be used afterwards."""
         self._db.close()
 
     def __enter__(self) -> SqliteRepository:

@@ -20,15 +20,17 @@ as it was:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 
 import attrs
 
+from numinv.core.journal import Entry
 from numinv.core.numbers import NumberRange
-from numinv.core.records import NumberRecord, Status
+from numinv.core.records import Change, NumberRecord, Status
+from numinv.settings import NodeSettings
 from numinv.storage.protocol import Query, Reader, Repository, Transaction
 
 __all__ = ["FaultyRepository", "InjectedFault"]
@@ -98,6 +100,24 @@ class _Reads:
     def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
         return self._reader.counts(under)
 
+    def next_release(self) -> datetime | None:
+        return self._reader.next_release()
+
+    def held_by(self, who: str) -> list[NumberRecord]:
+        return self._reader.held_by(who)
+
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        return self._reader.node_settings(nodes)
+
+    def retired(self, numbers: NumberRange, hierarchy: str) -> Mapping[str, int]:
+        return self._reader.retired(numbers, hierarchy)
+
+    def changes(self, after: int, limit: int) -> list[Change]:
+        return self._reader.changes(after, limit)
+
+    def history(self, number: str) -> list[Change]:
+        return self._reader.history(number)
+
 
 class _FaultyTransaction(_Reads):
     def __init__(self, tx: Transaction, steps: _Steps) -> None:
@@ -124,6 +144,17 @@ class _FaultyTransaction(_Reads):
         self._steps.step()
         self._tx.delete(self._steps.each(records))
 
+    def claim(self, query: Query) -> list[NumberRecord]:
+        return self._tx.claim(query)
+
+    def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        self._steps.step()
+        self._tx.configure(hierarchy, settings)
+
+    def journal(self, entries: Sequence[Entry]) -> int:
+        self._steps.step()
+        return self._tx.journal(list(self._steps.each(entries)))
+
 
 class FaultyRepository(_Reads):
     """A repository whose armed write step raises `InjectedFault` inside the transaction."""
@@ -147,3 +178,6 @@ class FaultyRepository(_Reads):
     def transaction(self) -> Iterator[Transaction]:
         with self.repository.transaction() as tx:
             yield _FaultyTransaction(tx, self._steps)
+
+    def prune(self, before: datetime) -> int:
+        return self.repository.prune(before)

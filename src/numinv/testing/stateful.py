@@ -27,13 +27,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from numinv.audit import AuditReport
-from numinv.core.hierarchy import related
+from numinv.core.hierarchy import lineage, related
 from numinv.core.records import Consumer, Event, NumberRecord, Observation, ServiceType, Status
 from numinv.errors import NumInvError
 from numinv.inventory import Inventory
 from numinv.settings import Settings
 from numinv.storage.memory import InMemoryRepository
-from numinv.storage.protocol import Repository
+from numinv.storage.protocol import Query, Repository
 
 __all__ = ["InventoryMachine"]
 
@@ -107,6 +107,18 @@ class InventoryMachine(RuleBasedStateMachine):
             self.replica[event.after.key] = event.after
 
     def stored(self) -> Snapshot:
+        """Every record as the repository holds it (a read never writes a due release)."""
+        repository = self.inventory.repository
+        found: Snapshot = {}
+        for node in repository.nodes():
+            after: str | None = None
+            while page := repository.scan(Query(node, after=after, limit=100)):
+                found.update((record.key, record) for record in page)
+                after = page[-1].number
+        return found
+
+    def shown(self) -> Snapshot:
+        """Every record as the inventory shows it now."""
         return {record.key: record for record in self.inventory.search()}
 
     def attempt(
@@ -182,7 +194,15 @@ class InventoryMachine(RuleBasedStateMachine):
 
     @rule(consumer=_consumers)
     def assign_next(self, consumer: Consumer) -> None:
-        offered = next(self.inventory.available(consumer.hierarchy), None)
+        mine = [
+            record
+            for record in self.inventory.numbers_of(consumer.id)
+            if record.status is Status.RESERVED
+            and record.reserved_for == consumer.id
+            and record.hierarchy in lineage(consumer.hierarchy)
+        ]
+        mine.sort(key=lambda r: (lineage(consumer.hierarchy).index(r.hierarchy), r.number))
+        offered = mine[0] if mine else next(self.inventory.available(consumer.hierarchy), None)
         record = self.attempt(f"assign_next({consumer})", self.inventory.assign_next, consumer)
         if isinstance(record, NumberRecord):
             assert offered is not None, "assign_next found a number available() did not offer"
@@ -253,7 +273,10 @@ class InventoryMachine(RuleBasedStateMachine):
     def release_due(self) -> None:
         released = self.attempt("release_due()", self.inventory.release_due)
         assert isinstance(released, list)
-        assert all(record.status is Status.AVAILABLE for record in released)
+        assert all(
+            record.status is (Status.AVAILABLE if record.reserved_for is None else Status.RESERVED)
+            for record in released
+        )
 
     @rule(number=_numbers, node=_nodes, e164=st.sampled_from(["+271", "+272", "+273"]))
     def associate_e164(self, number: str, node: str, e164: str) -> None:
@@ -336,8 +359,8 @@ class InventoryMachine(RuleBasedStateMachine):
 
     @invariant()
     def status_agrees_with_uses(self) -> None:
-        for record in self.stored().values():
-            if record.status in (Status.AVAILABLE, Status.RESERVED):
+        for record in self.shown().values():
+            if record.status in (Status.AVAILABLE, Status.RESERVED, Status.INACTIVE):
                 assert not record.uses, f"{record.status} with uses: {record}"
             elif record.status is Status.COOLING:
                 assert not record.uses, f"Cooling with uses: {record}"
@@ -351,7 +374,7 @@ class InventoryMachine(RuleBasedStateMachine):
 
     @invariant()
     def reservations_have_not_lapsed(self) -> None:
-        for record in self.stored().values():
+        for record in self.shown().values():
             if record.status is Status.RESERVED and record.release_date is not None:
                 assert record.release_date > self.now, f"lapsed reservation shown: {record}"
 

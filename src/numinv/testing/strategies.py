@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from hypothesis import strategies as st
 
-from numinv.core.hybrid import SERVICE_TYPES
+from numinv.core.hybrid import BUILTIN_SERVICE_TYPES
 from numinv.core.kinds import BUILTIN_KINDS
 from numinv.core.records import (
     FREE_TEXT_FIELDS,
@@ -18,7 +18,7 @@ from numinv.core.records import (
     Usage,
     Use,
 )
-from numinv.core.vendors import shown_vendor
+from numinv.core.vendors import shown_number_type, shown_vendor
 
 __all__ = [
     "bad_numbers",
@@ -33,6 +33,7 @@ __all__ = [
     "numbers",
     "segments",
     "service_types",
+    "texts",
 ]
 
 DIGITS = "0123456789"
@@ -121,7 +122,16 @@ def number_ranges(draw: st.DrawFn, *, max_size: int = 200) -> tuple[str, str, in
     return first, last, size
 
 
-_TEXT = st.text(max_size=12)
+def texts(*, min_size: int = 0, max_size: int = 12) -> st.SearchStrategy[str]:
+    """Free text of any kind a store can keep: any character but NUL and lone surrogates."""
+    return st.text(
+        st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
+        min_size=min_size,
+        max_size=max_size,
+    )
+
+
+_TEXT = texts()
 _DATES = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 )
@@ -131,11 +141,12 @@ def _uses() -> st.SearchStrategy[Use]:
     return st.builds(
         Use,
         kind=kinds(),
-        consumer_id=st.text(min_size=1, max_size=8).filter(str.strip),
+        consumer_id=texts(min_size=1, max_size=8).filter(str.strip),
         usage=st.sampled_from(Usage),
         vendor=st.sampled_from(["", "Microsoft", "AudioCodes", "Webex Calling"]),
         status=st.sampled_from([Status.USED, Status.USED_UTILITY]),
         hierarchy=hierarchy_paths(),
+        owner=st.sampled_from(["", "alice", "bob"]),
     )
 
 
@@ -162,21 +173,27 @@ def number_records(draw: st.DrawFn) -> NumberRecord:
         release_date = draw(st.none() | _DATES)
     e164 = tuple(draw(st.lists(e164_numbers(), max_size=3, unique=True)))
     admin_vendor = draw(st.sampled_from(sorted(_VENDOR_TYPES)))
+    number_type = draw(st.sampled_from(_VENDOR_TYPES[admin_vendor]))
+    vendor = shown_vendor(uses) if uses else admin_vendor
     free = {name: draw(_TEXT) for name in FREE_TEXT_FIELDS}
+    reserved_for = draw(st.none() | texts(min_size=1, max_size=8))
+    if status is Status.AVAILABLE and reserved_for is not None:
+        status = Status.RESERVED
     return NumberRecord(
         number=draw(numbers(max_digits=15)),
         hierarchy=draw(hierarchy_paths()),
         status=status,
         usage=tuple(dict.fromkeys(use.usage for use in uses)),
         uses=uses,
-        vendor=shown_vendor(uses) if uses else admin_vendor,
-        internal_number_type=draw(st.sampled_from(_VENDOR_TYPES[admin_vendor])),
+        vendor=vendor,
+        internal_number_type=shown_number_type(number_type, vendor),
+        admin_number_type=number_type,
         release_date=release_date,
-        reserved_for=draw(st.none() | st.text(min_size=1, max_size=8)),
+        reserved_for=reserved_for,
         e164=e164,
         primary_e164=draw(st.none() | st.sampled_from(e164)) if e164 else None,
         admin_vendor=admin_vendor,
-        service_type=draw(st.none() | st.sampled_from(sorted(SERVICE_TYPES, key=str))),
+        service_type=draw(st.none() | st.sampled_from(sorted(map(str, BUILTIN_SERVICE_TYPES)))),
         cooling_use=draw(st.none() | _uses()),
         tag_before_cooling=draw(st.none() | _TEXT),
         version=draw(st.integers(min_value=1, max_value=10**6)),

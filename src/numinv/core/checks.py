@@ -1,0 +1,151 @@
+"""Argument checks and limits, each refusal an `InvalidInput` naming the value.
+
+One place for what a whole number, a duration, a text or a flag must be, so
+that the service, the settings and the records refuse alike.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from numinv.errors import InvalidInput
+
+__all__ = [
+    "LATEST",
+    "MAX_DAYS",
+    "MAX_TEXT",
+    "MAX_VERSION",
+    "aware",
+    "days",
+    "flag",
+    "iterable",
+    "limit",
+    "listing",
+    "member",
+    "share",
+    "text",
+    "whole",
+]
+
+# Durations (cooling, reservations) are 1 to 999 days (SPEC 6, decision 6).
+MAX_DAYS = 999
+# Versions and counts fit a signed 64-bit database column.
+MAX_VERSION = 2**63 - 1
+# Free text longer than this is refused: a field, not a document.
+MAX_TEXT = 65_536
+# The latest instant a release date may have: a clock near the end of the
+# calendar plus the longest duration would otherwise overflow.
+LATEST = datetime(9999, 12, 31, tzinfo=UTC) - timedelta(days=MAX_DAYS + 1)
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def listing(items: list[str]) -> str:
+    """The first ten items, then how many more: for messages about many numbers."""
+    shown = ", ".join(items[:10])
+    return f"{shown} and {len(items) - 10} more" if len(items) > 10 else shown
+
+
+def text(value: object, what: str) -> str:
+    """Text that every store can keep: no NUL, no lone surrogate, not huge."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text, not {value!r}", value=value)
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(
+            f"{what} is {len(value)} characters long; at most {MAX_TEXT} are kept",
+            value=value[:40] + "...",
+        )
+    if "\x00" in value:
+        raise InvalidInput(f"{what} must not hold a NUL character: {value!r}", value=value)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                f"{what} holds a lone surrogate, which no store can keep: {value!r}", value=value
+            ) from None
+    return value
+
+
+def whole(value: object, what: str, smallest: int, largest: int) -> int:
+    """A whole number (not a bool) from `smallest` to `largest`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not smallest <= value <= largest:
+        raise InvalidInput(
+            f"{what} must be a whole number from {smallest} to {largest}, not {value!r}",
+            value=value,
+        )
+    return value
+
+
+def days(value: object, what: str) -> int | None:
+    """None, or a duration of 1 to `MAX_DAYS` whole days."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
+        raise InvalidInput(
+            f"{what} must be a whole number of days from 1 to {MAX_DAYS}, not {value!r}",
+            value=value,
+        )
+    return value
+
+
+def flag(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{what} must be True or False, not {value!r}", value=value)
+    return value
+
+
+def share(value: object, what: str) -> float:
+    """A share from 0 to 1 (a float or an int)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= 1
+    ):
+        raise InvalidInput(f"{what} must be a share from 0 to 1, not {value!r}", value=value)
+    return float(value)
+
+
+def aware(value: object, what: str) -> datetime | None:
+    """None, or a timezone-aware datetime as UTC, within the range numinv can count from."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(f"{what} must be a timezone-aware datetime, not {value!r}", value=value)
+    try:
+        moment = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"{what} is out of range: {value!r}", value=value) from None
+    if moment > LATEST:
+        raise InvalidInput(
+            f"{what} must be before {LATEST.date().isoformat()}, not {value!r}", value=value
+        )
+    return moment
+
+
+def member(kind: type[E], value: object) -> E:
+    """The enum member named by its value (`"Available"`, `Status.AVAILABLE`)."""
+    if isinstance(value, str) and value in kind._value2member_map_:
+        return kind(value)
+    allowed = ", ".join(item.value for item in kind)
+    raise InvalidInput(f"{value!r} is not a {kind.__name__}; one of: {allowed}", value=value)
+
+
+def limit(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"limit must be a whole number >= 0, not {value!r}", value=value)
+    return min(value, sys.maxsize)
+
+
+def iterable(value: object, what: str) -> Iterable[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidInput(f"{what} must be an iterable, not {value!r}", value=value)
+    return value

@@ -1,0 +1,192 @@
+"""Records as database rows and back, derived from the fields of `NumberRecord`.
+
+The column layout is the record's fields, in their order; each field's type
+picks its converter (`CONVERTERS`), so a new record field is written once
+here (nowhere, when its type is already known) plus a migration in each
+store. Text and integers are stored as they are; enums as their values;
+tuples and uses as JSON, written and read by hand because cattrs costs more
+than the rest of a row (a test holds the JSON equal to what numinv's
+converter writes); datetimes as UTC ISO 8601 text with microseconds, a fixed
+width so that text order is time order, unless a store keeps them natively.
+
+The journal keeps a record as the JSON array of its row (`to_json`), and the
+record before a change as the fields that differ from the record after it
+(`diff_json`), which a change usually leaves few of.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, get_type_hints
+
+import attrs
+
+from numinv.core.records import NumberRecord, Status, Usage, Use
+from numinv.errors import InvalidInput
+
+__all__ = ["COLUMNS", "TEXT", "Codec", "Converter", "time_text", "uses_data"]
+
+Converter = tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (to the store, from it)
+
+COLUMNS: Final = tuple(field.name for field in attrs.fields(NumberRecord))
+_NO_LIST = "[]"
+_STATUSES: Final = {status.value: status for status in Status}
+_USAGES: Final = {usage.value: usage for usage in Usage}
+
+
+def time_text(value: datetime) -> str:
+    """ISO 8601 in UTC with microseconds: fixed width, so text order is time order."""
+    if value.tzinfo is None:
+        raise InvalidInput(
+            f"{value!r} has no time zone; numinv stores aware datetimes", value=value
+        )
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@functools.lru_cache(maxsize=4096)
+def _list_text(values: tuple[str, ...]) -> str:
+    return json.dumps(values) if values else _NO_LIST
+
+
+@functools.lru_cache(maxsize=4096)
+def _usage_of(text: str) -> tuple[Usage, ...]:
+    return tuple(_USAGES[value] for value in json.loads(text)) if text != _NO_LIST else ()
+
+
+@functools.lru_cache(maxsize=4096)
+def _strings_of(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text)) if text != _NO_LIST else ()
+
+
+def _use_data(use: Use) -> dict[str, str]:
+    """A use as the JSON object numinv's converter makes of it, keys sorted."""
+    return {
+        "consumer_id": use.consumer_id,
+        "hierarchy": use.hierarchy,
+        "kind": use.kind,
+        "owner": use.owner,
+        "status": use.status.value,
+        "usage": use.usage.value,
+        "vendor": use.vendor,
+    }
+
+
+def _use_from(data: dict[str, str]) -> Use:
+    return Use(
+        kind=data["kind"],
+        consumer_id=data["consumer_id"],
+        usage=_USAGES[data["usage"]],
+        vendor=data["vendor"],
+        status=_STATUSES[data["status"]],
+        hierarchy=data["hierarchy"],
+        owner=data.get("owner", ""),
+    )
+
+
+def uses_data(uses: tuple[Use, ...]) -> list[dict[str, str]]:
+    return [_use_data(use) for use in uses]
+
+
+@functools.lru_cache(maxsize=4096)
+def _uses_text(uses: tuple[Use, ...]) -> str:
+    return json.dumps(uses_data(uses)) if uses else _NO_LIST
+
+
+@functools.lru_cache(maxsize=4096)
+def _uses_of(text: str) -> tuple[Use, ...]:
+    return tuple(map(_use_from, json.loads(text))) if text != _NO_LIST else ()
+
+
+def _use_text(use: Use) -> str:
+    return json.dumps(_use_data(use))
+
+
+def _use_of(text: str) -> Use:
+    return _use_from(json.loads(text))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+DATETIME_AS_TEXT: Final[Converter] = (time_text, datetime.fromisoformat)
+DATETIME_AS_IS: Final[Converter] = (_same, lambda value: value.astimezone(UTC))
+
+# By field type: how a value goes into the store and comes back. Types not
+# named (str, int, and their optional forms) are stored as they are.
+CONVERTERS: Final[Mapping[object, Converter]] = {
+    Status: (str, _STATUSES.__getitem__),
+    tuple[Usage, ...]: (_list_text, _usage_of),
+    tuple[str, ...]: (_list_text, _strings_of),
+    tuple[Use, ...]: (_uses_text, _uses_of),
+    Use | None: (_use_text, _use_of),
+    datetime | None: DATETIME_AS_TEXT,
+}
+_AS_IS = frozenset({str, int, str | None, int | None})
+
+
+class Codec:
+    """The row layout of a store: `COLUMNS` in order, each value converted by its field's type."""
+
+    def __init__(self, overrides: Mapping[object, Converter] | None = None) -> None:
+        hints = get_type_hints(NumberRecord)
+        table = {**CONVERTERS, **(overrides or {})}
+        to_store: list[tuple[int, Callable[[Any], Any]]] = []
+        from_store: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, name in enumerate(COLUMNS):
+            kind = hints[name]
+            if kind in _AS_IS:
+                continue
+            if kind not in table:
+                raise TypeError(f"no converter for NumberRecord.{name}: {kind}")
+            encode, decode = table[kind]
+            if encode is not _same:
+                to_store.append((index, encode))
+            if decode is not _same:
+                from_store.append((index, decode))
+        self._to_store = tuple(to_store)
+        self._from_store = tuple(from_store)
+
+    def row(self, record: NumberRecord) -> list[Any]:
+        """The record as the values of `COLUMNS`."""
+        values = [getattr(record, name) for name in COLUMNS]
+        for index, encode in self._to_store:
+            value = values[index]
+            if value is not None:
+                values[index] = encode(value)
+        return values
+
+    def record(self, row: tuple[Any, ...] | list[Any]) -> NumberRecord:
+        """The record a row of `COLUMNS` holds."""
+        values = list(row)
+        for index, decode in self._from_store:
+            value = values[index]
+            if value is not None:
+                values[index] = decode(value)
+        return NumberRecord(*values)
+
+    def to_json(self, record: NumberRecord) -> str:
+        return json.dumps(self.row(record), ensure_ascii=False, separators=(",", ":"))
+
+    def from_json(self, text: str) -> NumberRecord:
+        return self.record(json.loads(text))
+
+    def diff_json(self, before: NumberRecord, after: NumberRecord) -> str:
+        """`before` as the fields in which it differs from `after` (a JSON object)."""
+        old, new = self.row(before), self.row(after)
+        changed = {COLUMNS[i]: value for i, value in enumerate(old) if value != new[i]}
+        return json.dumps(changed, ensure_ascii=False, separators=(",", ":"))
+
+    def from_diff(self, text: str, after: NumberRecord) -> NumberRecord:
+        changed = json.loads(text)
+        row = self.row(after)
+        for index, name in enumerate(COLUMNS):
+            if name in changed:
+                row[index] = changed[name]
+        return self.record(row)
+
+
+TEXT: Final = Codec()

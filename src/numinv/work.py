@@ -1,0 +1,172 @@
+"""The unit of work: one repository transaction, its changes, their journal entries and events.
+
+`Inventory` asks a `UnitOfWork`, and nothing else, to write and to commit.
+The unit writes each change through the transaction and keeps its journal
+entry; on a clean exit it writes the entries in the same transaction (the
+store numbers them in commit order), commits, and hands the events to the
+dispatcher, which delivers them in sequence order. Nothing is journaled or
+announced for work that was rolled back.
+
+A record read for writing is taken as it stands now (`current`): a cooling
+or timed reservation whose release date has passed is released first, as a
+change of its own (`release_due`), so that reads, which never write, and the
+next write agree on what the number is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Self
+
+import attrs
+
+from numinv.core.journal import Entry, number_of
+from numinv.core.lifecycle import Action, Lapse, Rules, is_due, transition
+from numinv.core.numbers import NumberRange
+from numinv.core.records import Event, NumberRecord
+from numinv.events import Dispatcher
+from numinv.storage.protocol import Repository, Transaction
+
+__all__ = ["UnitOfWork"]
+
+
+class UnitOfWork:
+    """One transaction of one inventory call: what it wrote, journaled and announced."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        dispatcher: Dispatcher,
+        operation: str,
+        rules: Rules,
+        actor: str | None,
+    ) -> None:
+        self.repository = repository
+        self.dispatcher = dispatcher
+        self.operation = operation
+        self.rules = rules
+        self.actor = actor
+        self.count = 0
+        self._entries: list[Entry] = []
+        self._context = repository.transaction()
+        self._tx: Transaction | None = None
+
+    @property
+    def tx(self) -> Transaction:
+        assert self._tx is not None, "the unit of work is not open"
+        return self._tx
+
+    def __enter__(self) -> Self:
+        self._tx = self._context.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        first: int | None = None
+        listening = self.dispatcher.listening
+        try:
+            if error is None and self._entries:
+                first = self.tx.journal(self._entries)
+                if listening:
+                    self.dispatcher.register(first)
+        except BaseException as failure:
+            self._context.__exit__(type(failure), failure, failure.__traceback__)
+            raise
+        try:
+            self._context.__exit__(kind, error, traceback)
+        except BaseException:
+            if first is not None and listening:
+                self.dispatcher.cancel(first)
+            raise
+        finally:
+            self._tx = None
+        if first is not None and listening:
+            self.dispatcher.ready(first, self._events(first))
+
+    # -- reading for writing --------------------------------------------------
+
+    def current(self, record: NumberRecord) -> NumberRecord:
+        """The record as it stands now, its due release stored first (a change of its own)."""
+        if record.release_date is None or not is_due(record, self.rules.now):
+            return record
+        lapsed = transition(record, Lapse(), self.rules)
+        self.replace(record, lapsed, Lapse.operation)
+        return lapsed
+
+    # -- writes ------------------------------------------------------------------
+
+    def _journal(self, entry: Entry) -> None:
+        self._entries.append(entry)
+        self.count += entry.span
+
+    def _entry(
+        self, before: NumberRecord | None, after: NumberRecord | None, operation: str | None
+    ) -> Entry:
+        return Entry(operation or self.operation, before, after, self.rules.now, self.actor)
+
+    def insert(self, records: Iterable[NumberRecord], operation: str | None = None) -> None:
+        records = list(records)
+        self.tx.insert(records)
+        for record in records:
+            self._journal(self._entry(None, record, operation))
+
+    def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
+        """Add every number of the range as `template` (one compact journal entry)."""
+        self.tx.insert_range(numbers, template)
+        first = template if template.number == numbers.first else _numbered(template, numbers)
+        self._journal(
+            Entry(self.operation, None, first, self.rules.now, self.actor, numbers=numbers)
+        )
+
+    def replace(self, old: NumberRecord, new: NumberRecord, operation: str | None = None) -> None:
+        self.tx.replace([(old, new)])
+        self._journal(self._entry(old, new, operation))
+
+    def replace_all(self, changes: list[tuple[NumberRecord, NumberRecord]]) -> None:
+        self.tx.replace(changes)
+        for old, new in changes:
+            self._journal(self._entry(old, new, None))
+
+    def delete(self, records: list[NumberRecord]) -> None:
+        self.tx.delete(records)
+        for record in records:
+            self._journal(self._entry(record, None, None))
+
+    def move(self, old: NumberRecord, new: NumberRecord) -> None:
+        """Store a record under a new key: one change, from the old key to the new one."""
+        self.tx.delete([old])
+        self.tx.insert([new])
+        self._journal(self._entry(old, new, None))
+
+    def apply(self, record: NumberRecord, action: Action) -> NumberRecord:
+        """Run an action on a record read in this unit; store the result if it changed."""
+        after = transition(record, action, self.rules)
+        if after is not record:
+            self.replace(record, after)
+        return after
+
+    # -- events ---------------------------------------------------------------
+
+    def _events(self, first: int) -> Iterator[Event]:
+        seq = first
+        for entry in self._entries:
+            if entry.numbers is None:
+                yield Event(entry.operation, entry.before, entry.after, entry.at, seq, entry.actor)
+            else:
+                template = entry.record
+                for offset in range(entry.span):
+                    record = _numbered(template, entry.numbers, offset)
+                    yield Event(entry.operation, None, record, entry.at, seq + offset, entry.actor)
+            seq += entry.span
+
+
+def _numbered(template: NumberRecord, numbers: NumberRange, offset: int = 0) -> NumberRecord:
+    return attrs.evolve(template, number=number_of(numbers, offset))
+
+
+Opener = Callable[[str], UnitOfWork]
