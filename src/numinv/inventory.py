@@ -164,10 +164,16 @@ class Inventory:
         self._describe = describe
         self._actor = actor
         self._dispatcher = Dispatcher()
+        self._retried = 0
 
     @property
     def repository(self) -> Repository:
         return self._repository
+
+    @property
+    def retried(self) -> int:
+        """How many times a call was run again after losing a race (`ConcurrentUpdate`)."""
+        return self._retried
 
     @property
     def settings(self) -> Settings:
@@ -231,6 +237,7 @@ class Inventory:
             except ConcurrentUpdate:
                 if attempt == attempts - 1:
                     raise
+                self._retried += 1
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _read_rules(self, nodes: Iterable[str] = ()) -> Rules:
