@@ -4,6 +4,8 @@ Which directory numbers exist, where in an organisation's hierarchy they may
 be used, who uses them, and which are held back (reserved, cooling).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from numinv.audit import AuditChange, AuditConflict, AuditReport
 from numinv.core.kinds import ConsumerKind, Cooling
 from numinv.core.numbers import cucm_form
@@ -35,6 +37,9 @@ from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Query, Repository, Transaction
 from numinv.storage.sqlite import SqliteRepository
 from numinv.utilization import NodeUtilization, Utilization
+
+if TYPE_CHECKING:
+    from numinv.storage.postgres import PostgresRepository as PostgresRepository
 
 __version__ = "0.1.0"
 
@@ -74,3 +79,17 @@ __all__ = [
     "Utilization",
     "cucm_form",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`numinv.PostgresRepository`, imported on first use: psycopg only when it is wanted."""
+    if name == "PostgresRepository":
+        try:
+            from numinv.storage.postgres import PostgresRepository
+        except ImportError as error:
+            raise AttributeError(
+                f"numinv.PostgresRepository needs the postgres extra "
+                f"(pip install 'numinv[postgres]'): {error}"
+            ) from error
+        return PostgresRepository
+    raise AttributeError(f"module 'numinv' has no attribute {name!r}")

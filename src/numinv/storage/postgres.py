@@ -599,6 +599,8 @@ class _Database:
                 f"another writer took part of this transaction's work ({error.sqlstate}: "
                 f"{_first_line(error)}); try again"
             ) from error
+        except pg.InFailedSqlTransaction as error:
+            raise self.failed() from error
         except (pg.LockNotAvailable, pg.QueryCanceled) as error:
             raise StorageError(
                 f"{self.where}: waited longer than {self.lock_timeout:g} s for a lock another "
@@ -631,6 +633,14 @@ class _Database:
                 f"text holds a lone surrogate, which PostgreSQL cannot store: {error}"
             ) from error
 
+    def failed(self) -> StorageError:
+        """A transaction whose statement failed: PostgreSQL will only roll it back."""
+        return StorageError(
+            f"{self.where}: a statement of this transaction failed, so PostgreSQL rolled it "
+            "back; nothing was stored",
+            value=self.schema,
+        )
+
     # -- opening ------------------------------------------------------------
 
     def configure(self, connection: psycopg.Connection[Any]) -> None:
@@ -659,24 +669,33 @@ class _Database:
         but no numinv schema version (another application's).
         """
         with self.connect(conninfo) as connection, self.translated():
-            if self.found_version(connection) == SCHEMA_VERSION:
+            if self.found_version(connection, locked=False) == len(_MIGRATIONS):
                 return
-            with connection.transaction():
-                key = int.from_bytes(hashlib.sha256(self.schema.encode()).digest()[:4], "big")
-                connection.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_CLASS, key - 2**31)
-                )
-                self.upgrade(connection, self.found_version(connection))
+            # A session lock taken before the transaction begins, so that the
+            # transaction reads the catalog as the previous holder left it.
+            key = int.from_bytes(hashlib.sha256(self.schema.encode()).digest()[:4], "big")
+            lock = (_LOCK_CLASS, key - 2**31)
+            connection.execute("SELECT pg_advisory_lock(%s, %s)", lock)
+            try:
+                with connection.transaction():
+                    self.upgrade(connection, self.found_version(connection, locked=True))
+            finally:
+                with suppress(psycopg.Error):
+                    connection.execute("SELECT pg_advisory_unlock(%s, %s)", lock)
 
-    def found_version(self, connection: psycopg.Connection[Any]) -> int:
-        versions = connection.execute(
-            "SELECT to_regclass(%s)", (f"{self.quoted}.schema_version",)
-        ).fetchone()
-        if versions is None or versions[0] is None:
-            other = connection.execute(
-                "SELECT 1 FROM pg_tables WHERE schemaname = %s LIMIT 1", (self.schema,)
-            ).fetchone()
-            if other is not None:
+    def found_version(self, connection: psycopg.Connection[Any], *, locked: bool) -> int:
+        """The schema's version; 0 when it has none (yet: another process may be creating it)."""
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'p') "
+                "ORDER BY c.relname = 'schema_version' DESC LIMIT 1",
+                (self.schema,),
+            )
+        ]
+        if tables != ["schema_version"]:
+            if tables and locked:
                 raise InvalidInput(
                     f"schema {self.schema!r} of {self.where} holds tables but no numinv schema; "
                     "numinv will not write into another application's schema",
@@ -687,10 +706,11 @@ class _Database:
             f"SELECT coalesce(max(version), 0) FROM {self.quoted}.schema_version"
         ).fetchone()
         found = int(row[0]) if row else 0
-        if found > SCHEMA_VERSION:
+        known = len(_MIGRATIONS)
+        if found > known:
             raise InvalidInput(
                 f"schema {self.schema!r} of {self.where} has version {found}, newer than "
-                f"version {SCHEMA_VERSION} that this numinv knows: upgrade numinv to open it",
+                f"version {known} that this numinv knows: upgrade numinv to open it",
                 value=self.schema,
             )
         return found
@@ -764,13 +784,9 @@ class _Database:
             self.local.open = held
             try:
                 yield held
-                self.write_counts(held)
                 if connection.info.transaction_status == TransactionStatus.INERROR:
-                    raise StorageError(
-                        f"{self.where}: a statement of this transaction failed, so PostgreSQL "
-                        "rolled it back; nothing was stored",
-                        value=self.schema,
-                    )
+                    raise self.failed()
+                self.write_counts(held)
                 with self.translated():
                     connection.execute("COMMIT")
             except BaseException:
