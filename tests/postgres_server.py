@@ -23,7 +23,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 __all__ = ["ServerUnavailable", "find_bindir", "server_url", "throwaway_server"]
@@ -109,8 +109,12 @@ def _has_icu(bindir: Path) -> bool:
 
 
 @contextlib.contextmanager
-def throwaway_server() -> Iterator[str]:
-    """Start a private cluster, yield its URL, and stop and remove it afterwards."""
+def throwaway_server(overrides: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Start a private cluster, yield its URL, and stop and remove it afterwards.
+
+    `overrides` replace or add server settings (e.g. `{"fsync": "on"}`).
+    """
+    settings = {**SETTINGS, **(overrides or {})}
     bindir = find_bindir()
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     if root:
@@ -153,7 +157,7 @@ def throwaway_server() -> Iterator[str]:
         )
         port = _free_port()
         options = " ".join(
-            [f"-p {port}", f"-k {sockets}", *(f"-c {k}={v}" for k, v in SETTINGS.items())]
+            [f"-p {port}", f"-k {sockets}", *(f"-c {k}={v}" for k, v in settings.items())]
         )
         _run(
             _as_owner(

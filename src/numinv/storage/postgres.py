@@ -198,7 +198,36 @@ _LARGEST_LIMIT: Final = 2**62
 # Batches at least this long go by COPY (records) or by one COPY of journal rows.
 _COPY_AT: Final = 500
 _CHUNK: Final = 5000  # rows per statement of a batched UPDATE or DELETE
+_SCALAR_ROWS: Final = 16  # at most this many rows go as plain parameters
 _COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class _Batch:
+    """A statement over rows: scalars in VALUES for a few rows, arrays to unnest for many.
+
+    The template's `{rows}` is a FROM item with the rows' columns; a few rows
+    go as plain parameters (arrays cost psycopg far more to send), many as
+    one array per column. `fixed` parameters come before the rows'.
+    """
+
+    def __init__(self, template: str, types: Sequence[str], *, fixed: int = 0) -> None:
+        self.template = template
+        self.types = tuple(types)
+        self.fixed = fixed
+        self.arrays = template.replace(
+            "{rows}", "unnest(" + ", ".join(f"%s::{kind}[]" for kind in types) + ")"
+        )
+        row = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+        self.values = tuple(
+            template.replace("{rows}", f"(VALUES {', '.join([row] * count)})")
+            for count in range(_SCALAR_ROWS + 1)
+        )
+
+    def __call__(self, rows: Sequence[Sequence[Any]], *fixed: Any) -> tuple[str, list[Any]]:
+        """The statement and its parameters for these rows."""
+        if len(rows) <= _SCALAR_ROWS:
+            return self.values[len(rows)], [*fixed, *(value for row in rows for value in row)]
+        return self.arrays, [*fixed, *_columns(rows, len(self.types))]
 
 
 class _Sql:
@@ -265,16 +294,20 @@ class _Sql:
             f"SELECT release_date FROM {r} WHERE release_date IS NOT NULL "
             "ORDER BY release_date LIMIT 1"
         )
+        # LATERAL: one key look-up per index entry, whatever a prepared
+        # statement's plan guesses of how many entries a name has.
         joined = ", ".join("r." + name for name in COLUMNS)
+        keyed = (
+            f"CROSS JOIN LATERAL ({self.select} AS k "
+            "WHERE k.hierarchy = i.hierarchy AND k.number = i.number) AS r"
+        )
         self.with_e164 = (
-            f"SELECT {joined} FROM {s}.e164 AS a JOIN {r} AS r "
-            "ON r.hierarchy = a.hierarchy AND r.number = a.number "
-            "WHERE a.e164 = %s ORDER BY r.number, r.hierarchy"
+            f"SELECT {joined} FROM {s}.e164 AS i {keyed} "
+            "WHERE i.e164 = %s ORDER BY r.number, r.hierarchy"
         )
         self.held_by = (
-            f"SELECT {joined} FROM {s}.holders AS h JOIN {r} AS r "
-            "ON r.hierarchy = h.hierarchy AND r.number = h.number "
-            "WHERE h.who = %s ORDER BY r.number, r.hierarchy"
+            f"SELECT {joined} FROM {s}.holders AS i {keyed} "
+            "WHERE i.who = %s ORDER BY r.number, r.hierarchy"
         )
         # Every path at or below `p` lies in [p, p + "/"): "/" follows "." in byte order.
         self.node_counts = (
@@ -285,34 +318,38 @@ class _Sql:
             f"SELECT hierarchy, status, total FROM {s}.node_counts "
             "WHERE total > 0 ORDER BY hierarchy"
         )
-        self.add_counts = (
+        self.add_counts = _Batch(
             f"INSERT INTO {s}.node_counts AS c (hierarchy, status, total) "
-            "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
-            "ON CONFLICT (hierarchy, status) DO UPDATE SET total = c.total + excluded.total"
+            "SELECT * FROM {rows} AS v(hierarchy, status, total) "
+            "ON CONFLICT (hierarchy, status) DO UPDATE SET total = c.total + excluded.total",
+            ("text", "text", "bigint"),
         )
-        self.associate = (
+        self.associate = _Batch(
             f"INSERT INTO {s}.e164 (e164, number, hierarchy) "
-            "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING"
+            "SELECT * FROM {rows} AS v(e164, number, hierarchy) ON CONFLICT DO NOTHING",
+            ("text", "text", "text"),
         )
-        self.dissociate = (
-            f"DELETE FROM {s}.e164 AS a USING unnest(%s::text[], %s::text[], %s::text[]) "
-            "AS v(e164, number, hierarchy) WHERE a.e164 = v.e164 AND a.number = v.number "
-            "AND a.hierarchy = v.hierarchy"
+        self.dissociate = _Batch(
+            f"DELETE FROM {s}.e164 AS a USING {{rows}} AS v(e164, number, hierarchy) "
+            "WHERE a.e164 = v.e164 AND a.number = v.number AND a.hierarchy = v.hierarchy",
+            ("text", "text", "text"),
         )
-        self.hold = (
+        self.hold = _Batch(
             f"INSERT INTO {s}.holders (who, number, hierarchy) "
-            "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING"
+            "SELECT * FROM {rows} AS v(who, number, hierarchy) ON CONFLICT DO NOTHING",
+            ("text", "text", "text"),
         )
-        self.unhold = (
-            f"DELETE FROM {s}.holders AS h USING unnest(%s::text[], %s::text[], %s::text[]) "
-            "AS v(who, number, hierarchy) WHERE h.who = v.who AND h.number = v.number "
-            "AND h.hierarchy = v.hierarchy"
+        self.unhold = _Batch(
+            f"DELETE FROM {s}.holders AS h USING {{rows}} AS v(who, number, hierarchy) "
+            "WHERE h.who = v.who AND h.number = v.number AND h.hierarchy = v.hierarchy",
+            ("text", "text", "text"),
         )
-        self.retire = (
+        self.retire = _Batch(
             f"INSERT INTO {s}.retired AS t (hierarchy, number, version) "
-            "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
+            "SELECT * FROM {rows} AS v(hierarchy, number, version) "
             "ON CONFLICT (hierarchy, number) "
-            "DO UPDATE SET version = greatest(t.version, excluded.version)"
+            "DO UPDATE SET version = greatest(t.version, excluded.version)",
+            ("text", "text", "bigint"),
         )
         self.retired = (
             f"SELECT number, version FROM {s}.retired WHERE hierarchy = %s "
@@ -320,7 +357,12 @@ class _Sql:
         )
         fields = ", ".join(_SETTINGS_FIELDS)
         self.all_settings = f"SELECT hierarchy, {fields} FROM {s}.node_settings"
-        self.some_settings = f"{self.all_settings} WHERE hierarchy = ANY(%s::text[])"
+        self.some_settings = _Batch(
+            f"SELECT t.hierarchy, {', '.join('t.' + name for name in _SETTINGS_FIELDS)} "
+            f"FROM {s}.node_settings AS t JOIN {{rows}} AS v(hierarchy) "
+            "ON t.hierarchy = v.hierarchy",
+            ("text",),
+        )
         self.configure = (
             f"INSERT INTO {s}.node_settings (hierarchy, {fields}) "
             f"VALUES ({', '.join(['%s'] * (len(_SETTINGS_FIELDS) + 1))}) "
@@ -331,15 +373,15 @@ class _Sql:
         self.next_seq = f"UPDATE {s}.journal_seq SET last = last + %s WHERE id = 1 RETURNING last"
         self.last_seq = f"SELECT last FROM {s}.journal_seq WHERE id = 1"
         # One round trip: take the seqs and write the entries (offsets are 1-based).
-        self.write_journal = (
+        self.write_journal = _Batch(
             f"WITH n AS ({self.next_seq}), "
             f"j AS (INSERT INTO {s}.journal ({_JOURNAL_COLUMNS}) "
             "SELECT n.last - %s + v.o, v.span, v.operation, v.number, v.last, v.block, "
-            "v.hierarchy, v.at, v.actor, v.before, v.after FROM n, unnest(%s::bigint[], "
-            "%s::integer[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-            "%s::timestamptz[], %s::text[], %s::text[], %s::text[]) "
+            "v.hierarchy, v.at, v.actor, v.before, v.after FROM n, {rows} "
             "AS v(o, span, operation, number, last, block, hierarchy, at, actor, before, after)) "
-            "SELECT last FROM n"
+            "SELECT last FROM n",
+            ("bigint", "integer", *["text"] * 5, "timestamptz", *["text"] * 3),
+            fixed=2,
         )
         self.copy_journal = f"COPY {s}.journal ({_JOURNAL_COLUMNS}) FROM STDIN"
         self.entry_at = (
@@ -359,7 +401,7 @@ class _Sql:
             "SELECT coalesce(sum(span), 0) FROM gone"
         )
         self.scans = {
-            (status, prefix, after, due, lock): self._scan(r, status, prefix, after, due, lock)
+            (status, prefix, after, due, lock): self._scan(status, prefix, after, due, lock)
             for status in (False, True)
             for prefix in (False, True)
             for after in (False, True)
@@ -367,19 +409,24 @@ class _Sql:
             for lock in (False, True)
         }
 
-    def _scan(
-        self, records: str, status: bool, prefix: bool, after: bool, due: bool, lock: bool
-    ) -> str:
-        where = ["hierarchy = %s"]
+    def _scan(self, status: bool, prefix: bool, after: bool, due: bool, lock: bool) -> str:
+        # Equality on the index's leading columns is written as a closed range,
+        # and the order is the index's whole key: only the index that holds a
+        # node's (status's) numbers in order can then answer without a sort.
+        # Written as `=`, a planner guessing at a prepared statement's
+        # parameters may walk every number of the table in order instead.
+        where = ["hierarchy >= %s AND hierarchy <= %s"]
+        order = "hierarchy, number"
         if status:
-            where.append("status = %s")
+            where.append("status >= %s AND status <= %s")
+            order = "hierarchy, status, number"
         if prefix:
             where.append("number >= %s AND number < %s")
         if after:
             where.append("number > %s")
         if due:
             where.append("release_date <= %s")
-        sql = f"{self.select} WHERE {' AND '.join(where)} ORDER BY number LIMIT %s"
+        sql = f"{self.select} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s"
         # Rows another transaction is taking are skipped, not waited for.
         return sql + " FOR UPDATE SKIP LOCKED" if lock else sql
 
@@ -520,15 +567,54 @@ def _entry_of(row: Sequence[Any]) -> tuple[int, Entry]:
 # -- the connections ----------------------------------------------------------------
 
 
-class _Open:
-    """The transaction open on one thread: its connection and its unwritten count changes."""
+_BEGIN: Final = "BEGIN ISOLATION LEVEL READ COMMITTED"
 
-    __slots__ = ("connection", "counts")
+
+class _Open:
+    """The transaction open on one thread: its connection and the writes it has not sent.
+
+    Round trips are the cost of a short transaction, so nothing that needs no
+    answer waits for one: `BEGIN` goes with the first statement, and index
+    writes (`pending`) go with the next statement, in one pipeline. Count
+    changes wait for the end (`counts`): they are sent once, sorted, just
+    before the journal or the commit, so writers lock those shared rows late
+    and in one order.
+    """
+
+    __slots__ = ("begun", "connection", "counts", "pending")
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.connection = connection
-        # (hierarchy, status) -> change of its count, written once, just before commit.
+        self.begun = False
+        self.pending: list[tuple[str, Sequence[Any]]] = []
+        # (hierarchy, status) -> change of its count.
         self.counts: Counter[tuple[str, str]] = Counter()
+
+    def later(self, sql: str, parameters: Sequence[Any]) -> None:
+        """A write whose answer nobody needs: sent with the next statement."""
+        self.pending.append((sql, parameters))
+
+    def execute(self, sql: str | None, parameters: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        """Run a statement (None: only what is waiting) after `BEGIN` and the pending writes."""
+        connection = self.connection
+        if self.begun and not self.pending:
+            return connection.execute(sql, parameters) if sql else connection.cursor()
+        with connection.pipeline():
+            if not self.begun:
+                connection.execute(_BEGIN)
+                self.begun = True
+            for waiting, values in self.pending:
+                connection.execute(waiting, values)
+            self.pending.clear()
+            cursor = connection.execute(sql, parameters) if sql is not None else None
+        return cursor if cursor is not None else connection.cursor()
+
+    def count(self, add_counts: _Batch) -> None:
+        """Queue the count changes, in key order, as a pending write."""
+        changed = sorted((*key, total) for key, total in self.counts.items() if total)
+        self.counts.clear()
+        if changed:
+            self.later(*add_counts(changed))
 
 
 def _quoted(schema: object) -> str:
@@ -644,9 +730,18 @@ class _Database:
     # -- opening ------------------------------------------------------------
 
     def configure(self, connection: psycopg.Connection[Any]) -> None:
-        """Set up each pool connection: UTC, and how long a row lock is waited for."""
-        connection.execute("SET TIME ZONE 'UTC'")
-        connection.execute(f"SET lock_timeout = {max(1, int(self.lock_timeout * 1000))}")
+        """Set up each pool connection: UTC, how long a row lock is waited for, no parallel plans.
+
+        Every statement of the adapter reads a few index entries; starting
+        parallel workers for one (which a plan guessing at a prepared
+        statement's parameters may do) costs milliseconds.
+        """
+        connection.execute(
+            "SELECT set_config('TimeZone', 'UTC', false), "
+            "set_config('lock_timeout', %s, false), "
+            "set_config('max_parallel_workers_per_gather', '0', false)",
+            (f"{max(1, int(self.lock_timeout * 1000))}ms",),
+        )
 
     def connect(self, conninfo: str) -> psycopg.Connection[Any]:
         try:
@@ -747,7 +842,7 @@ class _Database:
         held = held or self.open
         with self.translated():
             if held is not None:
-                return held.connection.execute(sql, parameters).fetchall()
+                return held.execute(sql, parameters).fetchall()
             with self.pool.connection() as connection:
                 return connection.execute(sql, parameters).fetchall()
 
@@ -758,17 +853,6 @@ class _Database:
 
     # -- writes ----------------------------------------------------------------
 
-    def write_counts(self, held: _Open) -> None:
-        """Write the transaction's count changes, in key order: at commit, or before a read."""
-        changed = sorted((key, total) for key, total in held.counts.items() if total)
-        held.counts.clear()
-        if changed:
-            hierarchies = [hierarchy for (hierarchy, _), _ in changed]
-            statuses = [status for (_, status), _ in changed]
-            totals = [total for _, total in changed]
-            with self.translated():
-                held.connection.execute(self.sql.add_counts, (hierarchies, statuses, totals))
-
     @contextmanager
     def transaction(self) -> Iterator[_Open]:
         held = self.open
@@ -778,17 +862,16 @@ class _Database:
         with self.translated():
             connection = self.pool.getconn()
         try:
-            with self.translated():
-                connection.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
             held = _Open(connection)
             self.local.open = held
             try:
                 yield held
                 if connection.info.transaction_status == TransactionStatus.INERROR:
                     raise self.failed()
-                self.write_counts(held)
-                with self.translated():
-                    connection.execute("COMMIT")
+                held.count(self.sql.add_counts)
+                if held.begun or held.pending:
+                    with self.translated():
+                        held.execute("COMMIT")
             except BaseException:
                 _roll_back(connection)
                 raise
@@ -854,9 +937,9 @@ class _Reads:
         return self._scan(query, lock=False)
 
     def _scan(self, query: Query, *, lock: bool) -> list[NumberRecord]:
-        parameters: list[Any] = [query.hierarchy]
+        parameters: list[Any] = [query.hierarchy, query.hierarchy]
         if query.status is not None:
-            parameters.append(str(query.status))
+            parameters += [str(query.status), str(query.status)]
         if query.prefix is not None:
             parameters += [query.prefix, query.prefix + _AFTER_DIGITS]
         if query.after is not None:
@@ -894,7 +977,7 @@ class _Reads:
     def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
         held = self._held or self._db.open
         if held is not None:
-            self._db.write_counts(held)
+            held.count(self._db.sql.add_counts)
         sql = self._db.sql
         if under is None:
             rows = self._rows(sql.all_node_counts, ())
@@ -916,7 +999,7 @@ class _Reads:
             wanted = list(nodes)
             if not wanted:
                 return {}
-            rows = self._rows(self._db.sql.some_settings, (wanted,))
+            rows = self._rows(*self._db.sql.some_settings([(node,) for node in wanted]))
         return {
             hierarchy: NodeSettings(**dict(zip(_SETTINGS_FIELDS, settings, strict=True)))
             for hierarchy, *settings in rows
@@ -976,10 +1059,12 @@ class _PostgresTransaction(_Reads):
         self, sql: str, parameters: Sequence[Any] = (), **taken: str
     ) -> psycopg.Cursor[Any]:
         with self._db.translated(**taken):
-            return self._open.connection.execute(sql, parameters)
+            return self._open.execute(sql, parameters)
 
     def _copy(self, sql: str, lines: Iterable[str], *, taken: str | None = None) -> None:
         """Send lines of COPY text, in chunks."""
+        with self._db.translated():
+            self._open.execute(None)  # BEGIN and what is waiting go first
         with (
             self._db.translated(taken=taken),
             self._open.connection.cursor() as cursor,
@@ -1051,9 +1136,9 @@ class _PostgresTransaction(_Reads):
             associations += [(e164, *record.key) for e164 in record.e164]
             holders += [(name, *record.key) for name in _names(record)]
         if associations:
-            self._execute(self._db.sql.associate, _columns(associations, 3))
+            self._open.later(*self._db.sql.associate(associations))
         if holders:
-            self._execute(self._db.sql.hold, _columns(holders, 3))
+            self._open.later(*self._db.sql.hold(holders))
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
         _check(template)
@@ -1073,11 +1158,11 @@ class _PostgresTransaction(_Reads):
         self._open.counts[(hierarchy, str(template.status))] += len(numbers)
         if template.e164:
             rows = [(e164, number, hierarchy) for number in numbers for e164 in template.e164]
-            self._execute(sql.associate, _columns(rows, 3))
+            self._open.later(*sql.associate(rows))
         names = sorted(_names(template))
         if names:
             rows = [(name, number, hierarchy) for number in numbers for name in names]
-            self._execute(sql.hold, _columns(rows, 3))
+            self._open.later(*sql.hold(rows))
 
     # -- replace and delete ----------------------------------------------------------
 
@@ -1141,7 +1226,7 @@ class _PostgresTransaction(_Reads):
             (sql.hold, new_names),
         ):
             if rows:
-                self._execute(statement, _columns(rows, 3))
+                self._open.later(*statement(rows))
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
         doomed = list(records)
@@ -1178,18 +1263,13 @@ class _PostgresTransaction(_Reads):
             counts[(record.hierarchy, str(record.status))] -= 1
             associations += [(e164, *record.key) for e164 in record.e164]
             holders += [(name, *record.key) for name in _names(record)]
-        self._execute(
-            sql.retire,
-            (
-                [record.hierarchy for record in doomed],
-                [record.number for record in doomed],
-                [record.version for record in doomed],
-            ),
+        self._open.later(
+            *sql.retire([(record.hierarchy, record.number, record.version) for record in doomed])
         )
         if associations:
-            self._execute(sql.dissociate, _columns(associations, 3))
+            self._open.later(*sql.dissociate(associations))
         if holders:
-            self._execute(sql.unhold, _columns(holders, 3))
+            self._open.later(*sql.unhold(holders))
 
     def _stale(self, record: NumberRecord) -> ConcurrentUpdate:
         stored = self._rows(self._db.sql.version_of, (record.hierarchy, record.number))
@@ -1209,10 +1289,10 @@ class _PostgresTransaction(_Reads):
     def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
         _refuse(hierarchy, "the node")
         if settings is None or settings.empty:
-            self._execute(self._db.sql.unconfigure, (hierarchy,))
+            self._open.later(self._db.sql.unconfigure, (hierarchy,))
             return
         values = [getattr(settings, name) for name in _SETTINGS_FIELDS]
-        self._execute(self._db.sql.configure, (hierarchy, *values))
+        self._open.later(self._db.sql.configure, (hierarchy, *values))
 
     def journal(self, entries: Sequence[Entry]) -> int:
         db, held = self._db, self._open
@@ -1222,7 +1302,7 @@ class _PostgresTransaction(_Reads):
             if entry.actor is not None:
                 _refuse(entry.actor, "the actor")
         # Counts first, then the sequence row: every writer locks them in that order.
-        db.write_counts(held)
+        held.count(db.sql.add_counts)
         if total == 0:
             rows = self._rows(db.sql.last_seq, ())
             return int(rows[0][0]) + 1
@@ -1232,9 +1312,7 @@ class _PostgresTransaction(_Reads):
             lines += _entry_rows(offset, entry)
             offset += entry.span
         if len(lines) < _COPY_AT:
-            ((last,),) = self._execute(
-                db.sql.write_journal, (total, total, *_columns(lines, 11))
-            ).fetchall()
+            ((last,),) = self._execute(*db.sql.write_journal(lines, total, total)).fetchall()
             return int(last) - total + 1
         ((last,),) = self._execute(db.sql.next_seq, (total,)).fetchall()
         base = int(last) - total
