@@ -70,7 +70,7 @@ def test_settings_come_from_the_environment(loaded: Numinv) -> None:
     assert message.startswith("1 numbers of 4420790000 already exist")
     assert (
         loaded.ok("range", "add", "4420790000", "--at", "sys.other")
-        == "added 1 number at sys.other\n"
+        == "added 1 number at sys.other (a new node)\n"
     )
 
 
