@@ -113,8 +113,9 @@ def fitted(
         else natural[i]
         for i, col in enumerate(columns)
     ]
+    # Without edges, each column costs its width, one space each side and a rule.
     kept: set[int] = set()
-    used = 1
+    used = -3
     for i in sorted(range(len(columns)), key=lambda i: (columns[i].rank, i)):
         if columns[i].rank == 0 or used + least[i] + 3 <= width:
             kept.add(i)
@@ -134,6 +135,8 @@ def fitted(
             for i in shown
         ),
         box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
         title=title,
         caption=caption,
         caption_justify="left",
@@ -214,8 +217,8 @@ def record_view(record: NumberRecord, width: int) -> RenderableType:
         Col("Kind"),
         Col("Consumer"),
         Col("Usage", 1),
-        Col("Vendor", 2, wrap=True),
-        Col("Node", 3),
+        Col("Node", 2),
+        Col("Vendor", 3, wrap=True),
     )
     rows = [
         (

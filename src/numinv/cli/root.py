@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -170,7 +171,7 @@ class Session:
             if new:  # closed after the repository (last in, first out): then removed
                 ctx.call_on_close(self._remove_if_failed)
             repository = ctx.with_resource(open_repository(self.db))
-            self._inventory = Inventory(repository, settings=self.settings())
+            self._inventory = Inventory(repository, settings=self.settings(), clock=_clock())
         return self._inventory
 
     def _remove_if_failed(self) -> None:
@@ -179,6 +180,21 @@ class Session:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with suppress(OSError):
                     os.remove(self.db + suffix)
+
+
+def _clock() -> Callable[[], datetime] | None:
+    """A fixed time from NUMINV_NOW (ISO, UTC), for reproducible transcripts; else None."""
+    text = os.environ.get("NUMINV_NOW")
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO date and time", param_hint="NUMINV_NOW"
+        ) from None
+    fixed = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return lambda: fixed
 
 
 def open_repository(target: str) -> Any:
@@ -322,7 +338,7 @@ class Root(click.Group):
         if args and name not in COMMANDS and not name.startswith("-"):
             from numinv.cli.errors import suggestion
 
-            hint = suggestion(name, COMMANDS)
+            hint = suggestion(name, list(COMMANDS))
             ctx.fail(f"No such command {name!r}{hint}")
         return super().resolve_command(ctx, args)
 
