@@ -29,7 +29,8 @@ def test_without_the_cli_extra_the_command_says_what_to_install() -> None:
     done = python("-c", hide_rich, "--help")
     assert done.returncode == 1
     assert done.stderr == (
-        "numinv: error: the command line needs click and rich: pip install 'numinv[cli]'\n"
+        "numinv: error: the command line needs click and rich (numinv's cli extra): "
+        "python3 -m pip install click rich\n"
     )
 
 

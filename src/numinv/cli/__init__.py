@@ -23,7 +23,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     missing += [name for name in _EXTRA if name not in sys.modules and find_spec(name) is None]
     if missing:
         print(
-            "numinv: error: the command line needs click and rich: pip install 'numinv[cli]'",
+            "numinv: error: the command line needs click and rich (numinv's cli extra): "
+            "python3 -m pip install click rich",
             file=sys.stderr,
         )
         sys.exit(1)
