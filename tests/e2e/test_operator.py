@@ -434,3 +434,10 @@ def test_the_at_option_completes_the_nodes_of_the_database(loaded: Numinv) -> No
         [sys.executable, "-m", "numinv"], capture_output=True, text=True, env=env, timeout=60
     )
     assert "plain,sys.acme.uk.london" in done.stdout.splitlines()
+
+
+def test_numinv_now_fixes_the_time_of_a_command(loaded: Numinv) -> None:
+    env = {"NUMINV_NOW": "2030-05-01T08:00:00"}
+    out = loaded.ok("reserve", "4420790001", "--at", SITE, "--days", "2", env=env)
+    assert out == f"4420790001 at {SITE}: Reserved, until 2030-05-03 08:00 UTC\n"
+    assert "'soon' is not an ISO date" in loaded.misused("sweep", env={"NUMINV_NOW": "soon"})
