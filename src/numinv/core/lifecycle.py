@@ -545,7 +545,7 @@ def _lapse_cooling(record: NumberRecord, action: Lapse, rules: Rules) -> Changes
 
 def _lapse_reservation(record: NumberRecord, action: Lapse, rules: Rules) -> Changes:
     # The administrator gave the reservation its end when making it: it ends whole,
-    # its *Reserved for* flag with it (decision 44).
+    # its *Reserved for* flag with it (decision 57).
     return _unreserve(record, action, rules) if is_due(record, rules.now) else {}
 
 
