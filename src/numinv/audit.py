@@ -260,9 +260,9 @@ class Audit:
             record = self.step(record, Recompute(), steps)
         if unassigned and not users:
             latest = unassigned[-1]
-            action = ObserveUnassigned(
-                admin_vendor(latest.vendor), latest.internal_number_type, latest.active
-            )
+            vendor = admin_vendor(latest.vendor)
+            number_type = check_internal_number_type(latest.internal_number_type, vendor)
+            action = ObserveUnassigned(vendor, number_type, latest.active)
             record = self.step(record, action, steps)
         return _Fix(original, observations, record, steps, conflicts)
 

@@ -70,6 +70,16 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = {
     "export": ("numinv.cli.files", "export", "Write records as CSV, JSON or JSON Lines."),
     "import": ("numinv.cli.files", "import_records", "Store the records of an export."),
     "simulate": ("numinv.cli.simulate", "simulate_command", "Simulate a number estate."),
+    "history": (
+        "numinv.cli.journal",
+        "history",
+        "Show every change of NUMBER, oldest first: who had it, and when.",
+    ),
+    "changes": (
+        "numinv.cli.journal",
+        "changes",
+        "Print the change feed: every committed change after SEQ, in commit order.",
+    ),
 }
 
 # The settings options: name -> (declarations, environment variable, click options).
