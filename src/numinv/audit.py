@@ -356,8 +356,10 @@ class Audit:
                 self.fixes[key] = fix
             if fix.fixed is fix.original:
                 continue
-            current = unit.current(stored)
-            unit.replace(current, _versioned(fix.fixed, current.version + 1))
+            current = unit.current(stored)  # a due release is stored as a change of its own
+            fixed = _versioned(fix.fixed, current.version)
+            if fixed != current:
+                unit.replace(current, _versioned(fixed, current.version + 1))
         self.add(unit)
 
     def add(self, unit: UnitOfWork) -> None:
