@@ -590,10 +590,16 @@ class _Database:
                 return
             if self.read_only:
                 raise StorageError(f"{self.path!r} is open for reading only", value=self.path)
-            with self.translated():
-                self.connection.execute("BEGIN IMMEDIATE")
+            if self.connection.in_transaction:
+                # Left open by an interrupt that came between a BEGIN and our guard:
+                # nothing of it was committed, and it must not swallow this one.
+                with self.translated():
+                    self.connection.execute("ROLLBACK")
             self.owner = threading.get_ident()
             try:
+                # Inside the guard: an interrupt just after BEGIN still rolls back.
+                with self.translated():
+                    self.connection.execute("BEGIN IMMEDIATE")
                 yield
                 self.write_counts()
                 with self.translated():
