@@ -675,12 +675,13 @@ class InMemoryRepository(_Reads):
             if state.undo is not None:  # joined by a nested call: the outer one commits
                 yield _MemoryTransaction(state)
                 return
-            state.undo = []
             try:
+                # Inside the guard, so that no interrupt leaves an undo log behind
+                # that would make every later transaction look nested.
+                state.undo = []
                 yield _MemoryTransaction(state)
             except BaseException:
-                undo = state.undo
-                for step in reversed(undo):
+                for step in reversed(state.undo or ()):
                     step()
                 raise
             finally:
