@@ -62,5 +62,6 @@ def test_three_threads_updating_one_record_deliver_every_event_once_in_seq_order
     assert len(journal) == THREADS * UPDATES
     assert [event.seq for event in seen] == [change.seq for change in journal]
     versions = [event.after.version for event in seen if event.after is not None]
-    assert versions == sorted(versions) and len(set(versions)) == len(versions)
+    assert versions == sorted(versions)
+    assert len(set(versions)) == len(versions)
     assert seen[-1].after == inventory.get("1000", SITE)

@@ -127,7 +127,8 @@ def test_a_dry_run_audit_reports_what_it_would_fix_and_writes_nothing(
 
     report = inventory.audit([Observation("1002", PHONE)], fix=False)
 
-    assert report.changed == 1 and not report.fixed
+    assert report.changed == 1
+    assert not report.fixed
     assert repository.get("1002", SITE) == stored
     assert inventory.get("1002", SITE).status is Status.AVAILABLE
 
@@ -191,5 +192,6 @@ def test_a_get_returns_while_another_process_holds_the_write_lock(tmp_path: Path
         finally:
             writer.execute("ROLLBACK")
             writer.close()
-    assert record.status is Status.AVAILABLE and len(listed) == 9
+    assert record.status is Status.AVAILABLE
+    assert len(listed) == 9
     assert waited < 20, f"the reads waited {waited:.1f} s behind the write lock"

@@ -424,6 +424,7 @@ class _Database:
         `taken` names what a unique-key failure means: that record (or text)
         was added by another writer.
         """
+        started = time.monotonic()
         try:
             yield
         except sqlite3.IntegrityError as error:
@@ -437,23 +438,27 @@ class _Database:
                 ) from error
             raise ConcurrentUpdate(f"{taken} was added by another writer") from error
         except sqlite3.Error as error:
-            raise self.error(error) from error
+            raise self.error(error, time.monotonic() - started) from error
 
     @contextmanager
     def opening(self) -> Iterator[None]:
+        started = time.monotonic()
         try:
             yield
         except sqlite3.Error as error:
             if _is_busy(error):
-                raise self.error(error) from error
+                raise self.error(error, time.monotonic() - started) from error
             raise InvalidInput(
                 f"cannot open {self.path!r} as a numinv database: {error}", value=self.path
             ) from error
 
-    def error(self, error: sqlite3.Error) -> NumInvError:
+    def error(self, error: sqlite3.Error, waited: float | None = None) -> NumInvError:
         if _is_busy(error):
+            # Say what happened: SQLite refuses some steps at once, without waiting.
+            how_long = "" if waited is None else f"gave up after {waited:.1f} s; "
             return StorageError(
-                f"{self.path!r} is locked by another writer (waited up to {self.timeout:g} s)",
+                f"{self.path!r} is locked by another connection ({how_long}"
+                f"the timeout is {self.timeout:g} s)",
                 value=self.path,
             )
         if isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error):
