@@ -47,7 +47,19 @@ _LISTS = {"usage", "e164"}
 # JSON keeps apart what a blank cell cannot: no saved tag (None) and a blank one.
 _JSON = {"uses", "cooling_use", "tag_before_cooling"}
 _OPTIONAL = {"release_date", "reserved_for", "primary_e164", "service_type"}
-_NEUTRALISED = frozenset({*FREE_TEXT_FIELDS, "vendor", "admin_vendor"})
+# Every column of text a host or an operator chose (numbers, E.164 numbers, dates,
+# enums and JSON start with nothing a spreadsheet runs).
+_NEUTRALISED = frozenset(
+    {
+        *FREE_TEXT_FIELDS,
+        "hierarchy",
+        "reserved_for",
+        "vendor",
+        "admin_vendor",
+        "internal_number_type",
+        "admin_number_type",
+    }
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ESCAPED = (*_FORMULA_START, "'")
 
