@@ -367,6 +367,12 @@ def _entry_of(row: tuple[Any, ...]) -> tuple[int, Entry]:
 # -- the connections ----------------------------------------------------------------
 
 
+def _unkeepable(error: UnicodeEncodeError) -> InvalidInput:
+    """Text SQLite cannot store (a lone surrogate), refused as the in-memory store's checks do."""
+    text = error.object if isinstance(error.object, str) else repr(error.object)
+    return InvalidInput(f"{text!r} holds a lone surrogate, which no store can keep", value=text)
+
+
 def _is_busy(error: sqlite3.Error) -> bool:
     name = getattr(error, "sqlite_errorname", "")
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error)
@@ -439,6 +445,8 @@ class _Database:
             raise ConcurrentUpdate(f"{taken} was added by another writer") from error
         except sqlite3.Error as error:
             raise self.error(error, time.monotonic() - started) from error
+        except UnicodeEncodeError as error:
+            raise _unkeepable(error) from error
 
     @contextmanager
     def opening(self) -> Iterator[None]:
@@ -558,12 +566,17 @@ class _Database:
 
     def rows(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         """A query's rows: inside the open transaction on its own thread, else committed state."""
-        if self.owner == threading.get_ident():
-            with self.translated():
-                return self.connection.execute(sql, parameters).fetchall()
-        lock = self.read_lock if self.reader is not self.connection else self.lock
-        with lock, self.translated():
-            return self.reader.execute(sql, parameters).fetchall()
+        try:
+            if self.owner == threading.get_ident():
+                with self.translated():
+                    return self.connection.execute(sql, parameters).fetchall()
+            lock = self.read_lock if self.reader is not self.connection else self.lock
+            with lock, self.translated():
+                return self.reader.execute(sql, parameters).fetchall()
+        except InvalidInput as error:
+            if isinstance(error.__cause__, UnicodeEncodeError):
+                return []  # no stored text holds a lone surrogate: nothing matches
+            raise
 
     def records(self, sql: str, parameters: Sequence[Any]) -> list[NumberRecord]:
         return list(map(TEXT.record, self.rows(sql, parameters)))
@@ -780,6 +793,8 @@ class _SqliteTransaction(_Reads):
                 ) from error
             except sqlite3.Error as error:
                 raise db.error(error) from error
+            except UnicodeEncodeError as error:
+                raise _unkeepable(error) from error
             self._indexed(written)
 
     def _indexed(self, records: list[NumberRecord]) -> None:
