@@ -947,21 +947,32 @@ class Inventory:
         Works in batches that each commit, so a crash part way leaves what was
         released released; calling it again carries on. Returns the records
         released.
+
+        Raises:
+            NumInvError: a batch failed; the batches before it stay committed,
+                and the error's note says how many records they released.
         """
         released: list[NumberRecord] = []
 
-        def sweep(unit: UnitOfWork) -> int:
-            count = 0
+        def sweep(unit: UnitOfWork) -> list[NumberRecord]:
+            batch = []
             for record in unit.tx.due(unit.rules.now, _SWEEP):
                 if is_due(record, unit.rules.now):
                     after = transition(record, Lapse(), unit.rules)
                     unit.replace(record, after)
-                    released.append(after)
-                    count += 1
-            return count
+                    batch.append(after)
+            return batch
 
-        while self._run(Lapse.operation, sweep, retry=False):
-            pass
+        try:
+            while batch := self._run(Lapse.operation, sweep, retry=False):
+                released += batch  # committed: a batch that fails is not counted
+        except BaseException as error:
+            if released:
+                error.add_note(
+                    f"release_due released {len(released)} records in batches that committed "
+                    "before this failure; they stay released, and calling it again carries on"
+                )
+            raise
         return released
 
     def update(self, number: str, at: str, **fields: str) -> NumberRecord:
