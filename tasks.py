@@ -1,18 +1,21 @@
 """Run numinv's tasks from a fresh clone with nothing but Python >= 3.11.
 
-    python3 tasks.py simulate [ARGS...]   the main job: a simulation on the in-memory store
+    python3 tasks.py simulate [ARGS...]    the main job: a simulation on the in-memory store
     python3 tasks.py test [PYTEST ARGS...] the whole test suite
-    python3 tasks.py lint                 ruff check, ruff format --check, mypy --strict src
-    python3 tasks.py bench [ARGS...]      the benchmarks (long: minutes)
+    python3 tasks.py lint                  ruff check, ruff format --check, mypy --strict src
+    python3 tasks.py bench [ARGS...]       the benchmarks (long: minutes)
 
-Each task creates `.venv` on first use and installs the project into it
-(editable, with the `cli` and `test` extras); it reinstalls only when
-pyproject.toml changes.
+Each task creates `.venv` on first use and installs the project into it,
+editable, with only the extras it needs: `simulate` the `cli` extra, the
+others `dev` (everything, and the linters). `.venv/.numinv-installed` records
+the pyproject.toml it installed from and the extras, so a task installs again
+only when pyproject.toml changed or it needs an extra not yet there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -23,23 +26,39 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".numinv-installed"
+# What each extra brings, so that a task can tell whether it is already there.
+INCLUDES = {"dev": {"dev", "cli", "postgres", "testing"}, "cli": {"cli"}}
+NEEDS = {"simulate": "cli", "test": "dev", "lint": "dev", "bench": "dev"}
 
 
 def _python() -> Path:
     return BIN / ("python.exe" if os.name == "nt" else "python")
 
 
-def _ensure_environment() -> None:
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted and _python().exists():
+def _stamp() -> dict[str, object]:
+    try:
+        found = json.loads(STAMP.read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _ensure_environment(extra: str) -> None:
+    """Install `.[extra]` into .venv unless the stamp says it (or more) is installed."""
+    pyproject = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = _stamp()
+    have = set(stamp.get("extras", [])) if stamp.get("pyproject") == pyproject else set()
+    if _python().exists() and INCLUDES[extra] <= have:
         return
     if not _python().exists():
         print("creating .venv ...", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("installing numinv[cli,test] into .venv ...", file=sys.stderr)
+        have = set()
+    print(f"installing numinv[{extra}] into .venv ...", file=sys.stderr)
     pip = [str(_python()), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "-e", f"{ROOT}[cli,test]"], check=True)
-    STAMP.write_text(wanted)
+    subprocess.run([*pip, "install", "-e", f"{ROOT}[{extra}]"], check=True)
+    extras = sorted(have | INCLUDES[extra])
+    STAMP.write_text(json.dumps({"pyproject": pyproject, "extras": extras}) + "\n")
 
 
 def _run(*command: str) -> int:
@@ -47,11 +66,11 @@ def _run(*command: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"simulate", "test", "lint", "bench"}:
+    if not argv or argv[0] not in NEEDS:
         print(__doc__, file=sys.stderr)
         return 2
     task, rest = argv[0], argv[1:]
-    _ensure_environment()
+    _ensure_environment(NEEDS[task])
     python = str(_python())
     if task == "simulate":
         return _run(python, "-m", "numinv", "simulate", *rest)

@@ -260,9 +260,9 @@ class Audit:
             record = self.step(record, Recompute(), steps)
         if unassigned and not users:
             latest = unassigned[-1]
-            action = ObserveUnassigned(
-                admin_vendor(latest.vendor), latest.internal_number_type, latest.active
-            )
+            vendor = admin_vendor(latest.vendor)
+            number_type = check_internal_number_type(latest.internal_number_type, vendor)
+            action = ObserveUnassigned(vendor, number_type, latest.active)
             record = self.step(record, action, steps)
         return _Fix(original, observations, record, steps, conflicts)
 
@@ -356,8 +356,10 @@ class Audit:
                 self.fixes[key] = fix
             if fix.fixed is fix.original:
                 continue
-            current = unit.current(stored)
-            unit.replace(current, _versioned(fix.fixed, current.version + 1))
+            current = unit.current(stored)  # a due release is stored as a change of its own
+            fixed = _versioned(fix.fixed, current.version)
+            if fixed != current:
+                unit.replace(current, _versioned(fixed, current.version + 1))
         self.add(unit)
 
     def add(self, unit: UnitOfWork) -> None:

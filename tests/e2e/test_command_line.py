@@ -29,7 +29,8 @@ def test_without_the_cli_extra_the_command_says_what_to_install() -> None:
     done = python("-c", hide_rich, "--help")
     assert done.returncode == 1
     assert done.stderr == (
-        "numinv: error: the command line needs click and rich: pip install 'numinv[cli]'\n"
+        "numinv: error: the command line needs click and rich (numinv's cli extra): "
+        "python3 -m pip install click rich\n"
     )
 
 
@@ -70,7 +71,7 @@ def test_settings_come_from_the_environment(loaded: Numinv) -> None:
     assert message.startswith("1 numbers of 4420790000 already exist")
     assert (
         loaded.ok("range", "add", "4420790000", "--at", "sys.other")
-        == "added 1 number at sys.other\n"
+        == "added 1 number at sys.other (a new node)\n"
     )
 
 

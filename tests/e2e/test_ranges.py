@@ -6,7 +6,10 @@ from tests.e2e.conftest import CUSTOMER, SITE, Numinv
 
 
 def test_range_add_loads_every_number_of_the_range(numinv: Numinv) -> None:
-    assert numinv.ok("range", "add", "0098", "0101", "--at", SITE) == f"added 4 numbers at {SITE}\n"
+    assert (
+        numinv.ok("range", "add", "0098", "0101", "--at", SITE)
+        == f"added 4 numbers at {SITE} (a new node)\n"
+    )
     listed = numinv.json("list", "--json")
     assert [record["number"] for record in listed] == ["0098", "0099", "0100", "0101"]
 
@@ -71,7 +74,7 @@ def test_range_update_sets_fields_on_every_number(loaded: Numinv) -> None:
 
 
 def test_range_update_without_a_field_is_refused(loaded: Numinv) -> None:
-    assert "at least one field" in loaded.fails("range", "update", "4420790000", "--at", SITE)
+    assert "at least one field" in loaded.misused("range", "update", "4420790000", "--at", SITE)
 
 
 def test_range_update_refuses_numbers_missing_at_the_node(loaded: Numinv) -> None:
@@ -136,4 +139,7 @@ def test_range_cool_refuses_a_date_that_is_not_iso(loaded: Numinv) -> None:
 
 
 def test_range_add_loads_the_single_digit_numbers(numinv: Numinv) -> None:
-    assert numinv.ok("range", "add", "0", "9", "--at", SITE) == f"added 10 numbers at {SITE}\n"
+    assert (
+        numinv.ok("range", "add", "0", "9", "--at", SITE)
+        == f"added 10 numbers at {SITE} (a new node)\n"
+    )

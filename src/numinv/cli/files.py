@@ -4,28 +4,54 @@ from __future__ import annotations
 
 import csv
 import os
-import sys
+import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
-from numinv import Inventory, NumberRecord, NumInvError, Observation
-from numinv.cli.render import audit_changes_table, interactive, out, progress, reading, status
-from numinv.cli.root import Failure, Session, pass_session
-from numinv.serialization import read_csv, read_json, write_csv, write_json
+from numinv.cli.errors import Failure, words
+from numinv.cli.options import NODE
+from numinv.cli.output import formats, write_document, write_lines, write_records
+from numinv.cli.root import Session, command, pass_session
+from numinv.cli.tree import check_node, resolve_kind
 
-__all__ = ["audit", "export", "import_records"]
+if TYPE_CHECKING:
+    from numinv import AuditReport, Inventory, NumberRecord, Observation
+
+__all__ = ["atomic_output", "audit", "export", "import_records"]
 
 INPUT = click.Path(exists=True, dir_okay=False, allow_dash=True)
 AUDIT_COLUMNS = ("number", "kind", "id", "hierarchy")
+_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 
 
-def _format(given: str | None, path: str | None) -> str:
-    if given:
-        return given
-    return "json" if path and path.lower().endswith(".json") else "csv"
+@contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[TextIO]:
+    """A text file written beside `path` and renamed over it only when all went well.
+
+    (click's `atomic=True` renames the partial file into place even when the
+    writing fails, so it does not fit here.)
+    """
+    target = Path(path)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
+        )
+    except OSError as error:
+        raise Failure(f"cannot write {target}: {error.strerror or error}") from error
+    try:
+        with open(handle, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.replace(temporary, target)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _format_of(path: str | None) -> str:
+    return _SUFFIXES.get(Path(path).suffix.lower(), "csv") if path else "csv"
 
 
 def _total(inventory: Inventory, at: str | None, only: bool) -> int:
@@ -35,70 +61,124 @@ def _total(inventory: Inventory, at: str | None, only: bool) -> int:
     return sum(node.total for node in usage.values())
 
 
-def _write(records: Iterable[NumberRecord], fmt: str, stream: TextIO) -> int:
-    return write_json(records, stream) if fmt == "json" else write_csv(records, stream)
-
-
-@click.command()
-@click.option("--at", metavar="NODE", help="Only this node and the nodes below it.")
+@command()
+@click.option("--at", type=NODE, metavar="NODE", help="Only this node and the nodes below it.")
 @click.option("--only", is_flag=True, help="With --at: that node only.")
-@click.option("--json", "fmt", flag_value="json", help="JSON (default for a .json file).")
-@click.option("--csv", "fmt", flag_value="csv", help="CSV (the default).")
+@formats("csv", json_help="Write a JSON array, one record a line (default for a .json file).")
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
-    help="Write to this file instead of stdout.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write to this file (whole, or not at all) instead of stdout.",
 )
 @pass_session
 def export(
     session: Session, at: str | None, only: bool, fmt: str | None, output: str | None
 ) -> None:
-    """Write every record (or those at and below a node) as CSV or JSON.
+    """Write records as CSV, JSON or JSON Lines.
+
+    Every record, or those at and below a node. Without a format option the
+    file name says it (.json, .jsonl, else CSV).
 
     \b
     numinv export -o inventory.json
-    numinv export --at sys.acme.uk --csv > uk.csv
+    numinv export --at sys.acme.uk --jsonl > uk.jsonl
     """
     inventory = session.inventory(existing=True)
-    fmt = _format(fmt, output)
+    check_node(inventory, at)
+    fmt = fmt or _format_of(output)
     records = inventory.search(at=at, below=not only)
     if output is None or output == "-":
-        _write(records, fmt, sys.stdout)
+        write_records(records, fmt)
         return
-    target = Path(output)
-    # Written beside the target and renamed at the end: no half-written export.
-    partial = target.with_name(target.name + ".partial")
+    from numinv.cli.render import interactive, progress
+
     total = _total(inventory, at, only) if interactive() else None
-    try:
-        stream = partial.open("w", encoding="utf-8", newline="")
-    except OSError as error:
-        raise Failure(f"cannot write {target}: {error.strerror or error}") from error
-    try:
-        with progress() as bar, stream:
-            count = _write(bar.track(records, total=total, description="Exporting"), fmt, stream)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    click.echo(f"exported {count} records to {target}", err=True)
+    with atomic_output(output) as stream, progress() as bar:
+        count = write_records(bar.track(records, total=total, description="Exporting"), fmt, stream)
+    click.echo(f"exported {count} records to {output}", err=True)
 
 
-@click.command("import")
+class _Rejoined:
+    """A stream whose first characters were read ahead (to tell its format) and put back."""
+
+    def __init__(self, head: str, rest: TextIO) -> None:
+        self._head, self._rest = head, rest
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.readline, "")
+
+    def read(self, size: int | None = -1) -> str:
+        if size is None or size < 0:
+            text, self._head = self._head + self._rest.read(), ""
+            return text
+        text, self._head = self._head[:size], self._head[size:]
+        return text + (self._rest.read(size - len(text)) if len(text) < size else "")
+
+    def readline(self, size: int | None = -1) -> str:
+        if not self._head:
+            return self._rest.readline()
+        line, newline, rest = self._head.partition("\n")
+        if newline:
+            self._head = rest
+            return line + newline
+        text, self._head = self._head + self._rest.readline(), ""
+        return text
+
+
+def _sniffed(stream: TextIO) -> tuple[str, TextIO]:
+    """The format the content says (`[`: JSON, `{`: JSON Lines, else CSV) and the stream."""
+    head = stream.read(4096)
+    first = head.lstrip()[:1]
+    fmt = {"[": "json", "{": "jsonl"}.get(first, "csv")
+    return fmt, cast(TextIO, _Rejoined(head, stream))
+
+
+def _jsonl_records(stream: TextIO) -> Iterator[NumberRecord]:
+    from numinv import InvalidInput
+    from numinv.serialization import from_json
+
+    for line_number, line in enumerate(stream, start=1):
+        if line.strip():
+            try:
+                yield from_json(line)
+            except InvalidInput as error:
+                raise Failure(f"line {line_number}: {words(str(error))}") from error
+
+
+def _read(stream: TextIO, fmt: str) -> list[NumberRecord]:
+    from numinv.serialization import read_csv, read_json
+
+    if fmt == "jsonl":
+        return list(_jsonl_records(stream))
+    return list(read_json(stream) if fmt == "json" else read_csv(stream))
+
+
+@command("import")
 @click.argument("path", metavar="FILE", type=INPUT)
-@click.option("--json", "fmt", flag_value="json", help="JSON (default for a .json file).")
-@click.option("--csv", "fmt", flag_value="csv", help="CSV (the default).")
+@click.option("--json", "fmt", flag_value="json", help="The file is a JSON array.")
+@click.option("--jsonl", "fmt", flag_value="jsonl", help="The file is JSON Lines.")
+@click.option("--csv", "fmt", flag_value="csv", help="The file is CSV.")
 @pass_session
 def import_records(session: Session, path: str, fmt: str | None) -> None:
-    """Store the records of an export (CSV or JSON; - for stdin), all or none.
+    """Store the records of an export.
+
+    CSV, JSON or JSON Lines: as a format option says, else as the file name
+    ends (.csv, .json, .jsonl), else as the content starts; - for stdin.
+    All the records or none; a database the import created is removed again
+    when the import fails.
 
     \b
     numinv --db copy.db import inventory.json
     """
-    fmt = _format(fmt, path)
-    inventory = session.inventory()
+    from numinv.cli.render import reading, watching
+
     with reading(path, "Reading") as stream:
-        records = list(read_json(stream) if fmt == "json" else read_csv(stream))
-    with status(f"Importing {len(records)} records ..."):
+        sniffed, rejoined = _sniffed(stream)
+        suffix = None if path == "-" else _SUFFIXES.get(Path(path).suffix.lower())
+        records = _read(rejoined, fmt or suffix or sniffed)
+    inventory = session.inventory()
+    with watching(inventory.repository, "Importing", len(records)):
         count = inventory.import_records(records)
     click.echo(f"imported {count} records")
 
@@ -106,12 +186,14 @@ def import_records(session: Session, path: str, fmt: str | None) -> None:
 class Observations:
     """The observations of an audit CSV; `line` is the line of the last one yielded."""
 
-    def __init__(self, stream: TextIO, name: str, session: Session) -> None:
-        self.stream, self.name, self.session = stream, name, session
+    def __init__(self, stream: TextIO, name: str, inventory: Inventory) -> None:
+        self.stream, self.name, self.inventory = stream, name, inventory
         self.line = 0
         self.done = False
 
     def __iter__(self) -> Iterator[Observation]:
+        from numinv import Consumer, Observation
+
         reader = csv.DictReader(self.stream)
         missing = [c for c in AUDIT_COLUMNS if c not in (reader.fieldnames or ())]
         if missing:
@@ -124,16 +206,72 @@ class Observations:
             number, kind, consumer_id, node, vendor = (
                 (row.get(column) or "").strip() for column in (*AUDIT_COLUMNS, "vendor")
             )
-            yield Observation(number, self.session.consumer(kind, consumer_id, node, vendor))
+            try:
+                resolved = resolve_kind(self.inventory.kinds, kind)
+            except click.BadParameter as error:
+                raise Failure(f"{self.name} line {self.line}: {error.message}") from error
+            yield Observation(number, Consumer(resolved, consumer_id, node, vendor))
         self.done = True
 
 
-@click.command()
+def _audit_document(report: AuditReport) -> dict[str, Any]:
+    return {
+        "scope": report.scope,
+        "fixed": report.fixed,
+        "examined": report.examined,
+        "changed": report.changed,
+        "counts": dict(report.counts),
+        "changes": list(_changes(report)),
+        "conflicts": list(_conflicts(report)),
+        "unknown": list(_unknown(report)),
+    }
+
+
+def _changes(report: AuditReport) -> Iterable[dict[str, Any]]:
+    from numinv.serialization import to_dict
+
+    for change in report.changes:
+        yield {
+            "number": change.number,
+            "hierarchy": change.hierarchy,
+            "reason": str(change.reason),
+            "before": None if change.before is None else to_dict(change.before),
+            "after": to_dict(change.after),
+        }
+
+
+def _consumer(consumer: Any) -> dict[str, str]:
+    return {
+        "kind": consumer.kind,
+        "id": consumer.id,
+        "hierarchy": consumer.hierarchy,
+        "vendor": consumer.vendor,
+    }
+
+
+def _conflicts(report: AuditReport) -> Iterable[dict[str, Any]]:
+    for conflict in report.conflicts:
+        yield {
+            "number": conflict.number,
+            "hierarchy": conflict.hierarchy,
+            "status": None if conflict.status is None else str(conflict.status),
+            "consumer": _consumer(conflict.consumer),
+            "reason": conflict.reason,
+        }
+
+
+def _unknown(report: AuditReport) -> Iterable[dict[str, Any]]:
+    for observation in report.unknown:
+        yield {"number": observation.number, "consumer": _consumer(observation.consumer)}
+
+
+@command()
 @click.argument("path", metavar="FILE", type=INPUT)
-@click.option("--at", metavar="NODE", help="Audit only this node and the nodes below it.")
+@click.option("--at", type=NODE, metavar="NODE", help="Audit only this node and those below it.")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("--add-missing", is_flag=True, help="Add observed numbers the inventory lacks.")
 @click.option("--changes", "show_changes", is_flag=True, help="List every change as a table.")
+@formats(json_help="Write the whole report as JSON.")
 @pass_session
 def audit(
     session: Session,
@@ -142,25 +280,48 @@ def audit(
     dry_run: bool,
     add_missing: bool,
     show_changes: bool,
+    fmt: str | None,
 ) -> None:
-    """Reconcile the inventory with what the UC applications use (a CSV; - for stdin).
+    """Reconcile with what the UC applications use.
 
-    FILE has the columns number,kind,id,hierarchy and optionally vendor: one
-    row per number a consumer really uses.
+    FILE (- for stdin) is a CSV with the columns number,kind,id,hierarchy and
+    optionally vendor: one row per number a consumer really uses. With
+    --jsonl, each change, conflict and unknown observation is one line, with
+    "type" saying which.
 
     \b
     numinv audit observed.csv --at sys.acme --dry-run
     """
+    from numinv import NumInvError
+
     inventory = session.inventory(existing=dry_run)
+    check_node(inventory, at)
     name = "stdin" if path == "-" else path
+    from numinv.cli.render import reading
+
     with reading(path, "Auditing") as stream:
-        observations = Observations(stream, name, session)
+        observations = Observations(stream, name, inventory)
         try:
             result = inventory.audit(observations, at=at, fix=not dry_run, add_missing=add_missing)
         except NumInvError as error:
             if observations.line and not observations.done:
-                raise Failure(f"{name} line {observations.line}: {error}") from error
+                raise Failure(f"{name} line {observations.line}: {words(str(error))}") from error
             raise
+    if fmt == "json":
+        write_document(_audit_document(result), fmt)
+        return
+    if fmt == "jsonl":
+        write_lines(
+            [
+                *({"type": "change", **item} for item in _changes(result)),
+                *({"type": "conflict", **item} for item in _conflicts(result)),
+                *({"type": "unknown", **item} for item in _unknown(result)),
+            ]
+        )
+        return
     click.echo(str(result))
     if show_changes and result.changes:
-        out().print(audit_changes_table(result))
+        from numinv.cli.render import audit_changes_table, out
+
+        console = out()
+        console.print(audit_changes_table(result, console.width))

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import sys
+from typing import Any
 
 import click
 
 from numinv import Status, Usage
-from numinv.cli.options import at_option, to_cursor, to_share
-from numinv.cli.render import out, record_view, records_table, utilization_table
-from numinv.cli.root import Session, pass_session
-from numinv.serialization import to_dict, write_csv, write_json
+from numinv.cli.options import NODE, at_option, to_cursor, to_share
+from numinv.cli.output import formats, write_document, write_lines, write_records
+from numinv.cli.root import Session, command, pass_session
+from numinv.cli.tree import check_node
 
 __all__ = ["list_numbers", "report", "show"]
 
-# A table is for reading: past this many rows, --limit or --json/--csv say what is wanted.
+# A table is for reading: past this many rows, --limit or --json/--jsonl/--csv say what is wanted.
 TABLE_ROWS = 1000
 
 
-@click.command("list")
-@click.option("--at", metavar="NODE", help="Only this node and the nodes below it.")
+@command("list")
+@click.option("--at", type=NODE, metavar="NODE", help="Only this node and the nodes below it.")
 @click.option("--only", is_flag=True, help="With --at: that node only, not the nodes below.")
 @click.option(
     "--status",
@@ -46,8 +45,7 @@ TABLE_ROWS = 1000
     metavar="NUMBER[@NODE]",
     help="Resume after NUMBER, or after NUMBER@NODE.",
 )
-@click.option("--json", "fmt", flag_value="json", help="Write JSON (one record a line).")
-@click.option("--csv", "fmt", flag_value="csv", help="Write CSV with a header.")
+@formats("csv", json_help="Write a JSON array (one record a line).")
 @pass_session
 def list_numbers(
     session: Session,
@@ -62,13 +60,17 @@ def list_numbers(
     after: str | tuple[str, str] | None,
     fmt: str | None,
 ) -> None:
-    """List numbers, sorted by number and node, as a table, JSON or CSV.
+    """List numbers as a table, JSON or CSV.
+
+    Sorted by number and node. A table shows the number, its node and its
+    status always, and the other columns as the terminal's width allows.
 
     \b
     numinv list --at sys.acme.uk --status Available --limit 20
     numinv list --usage Hunt_Pilot --csv > pilots.csv
     """
     inventory = session.inventory(existing=True)
+    check_node(inventory, at)
     wanted = limit if fmt or limit is not None else TABLE_ROWS + 1
     records = inventory.search(
         at=at,
@@ -81,40 +83,53 @@ def list_numbers(
         limit=wanted,
         after=after,
     )
-    if fmt == "json":
-        write_json(records, sys.stdout)
-    elif fmt == "csv":
-        write_csv(records, sys.stdout)
-    else:
-        rows = list(records)
-        out().print(records_table(rows[:TABLE_ROWS]))
-        if len(rows) > TABLE_ROWS and limit is None:
-            click.echo(
-                f"(the first {TABLE_ROWS} shown; give --limit, or --json or --csv for all)",
-                err=True,
-            )
+    if fmt is not None:
+        write_records(records, fmt)
+        return
+    from numinv.cli.render import out, records_table
+
+    rows = list(records)
+    console = out()
+    console.print(records_table(rows[:TABLE_ROWS], console.width))
+    if len(rows) > TABLE_ROWS and limit is None:
+        click.echo(
+            f"(the first {TABLE_ROWS} shown; give --limit, or --json, --jsonl or --csv for all)",
+            err=True,
+        )
+    elif not rows:
+        click.echo("no numbers match", err=True)
 
 
-@click.command()
+@command()
 @click.argument("number")
 @at_option
-@click.option("--json", "as_json", is_flag=True, help="Write the record as JSON.")
+@formats(json_help="Write the record as JSON.")
 @pass_session
-def show(session: Session, number: str, at: str, as_json: bool) -> None:
-    """Show the number visible from a node: its fields and its uses.
+def show(session: Session, number: str, at: str, fmt: str | None) -> None:
+    """Show one number's fields and its uses.
+
+    The number is the one visible from the node (walking up), as `assign`
+    would find it.
 
     \b
     numinv show 4420790001 --at sys.acme.uk.london
     """
-    record = session.inventory(existing=True).get(number, at)
-    if as_json:
-        click.echo(json.dumps(to_dict(record), indent=2, ensure_ascii=False, sort_keys=True))
-    else:
-        out().print(record_view(record))
+    inventory = session.inventory(existing=True)
+    check_node(inventory, at)
+    record = inventory.get(number, at)
+    if fmt is not None:
+        from numinv.serialization import to_dict
+
+        write_document(to_dict(record), fmt)
+        return
+    from numinv.cli.render import out, record_view
+
+    console = out()
+    console.print(record_view(record, console.width))
 
 
-@click.command()
-@click.option("--at", metavar="NODE", help="Only this node and the nodes below it.")
+@command()
+@click.option("--at", type=NODE, metavar="NODE", help="Only this node and the nodes below it.")
 @click.option(
     "--below",
     callback=to_share,
@@ -123,29 +138,40 @@ def show(session: Session, number: str, at: str, as_json: bool) -> None:
     show_default=True,
     help="Flag nodes with less than this share Available (10% or 0.1).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Write the report as JSON.")
+@formats(json_help="Write the report as JSON.")
 @pass_session
-def report(session: Session, at: str | None, below: float, as_json: bool) -> None:
-    """Utilization per node: numbers in each status, share Available, low nodes flagged.
+def report(session: Session, at: str | None, below: float, fmt: str | None) -> None:
+    """Utilization per node; low nodes flagged.
+
+    Per node at or below --at: its numbers in each status and the share
+    Available; nodes under the threshold are flagged LOW and named last.
 
     \b
     numinv report --at sys.acme --below 15%
     """
-    usage = session.inventory(existing=True).utilization(at, below=below)
-    if as_json:
-        nodes = [
-            {
-                "hierarchy": node.hierarchy,
-                "total": node.total,
-                "counts": {str(status): count for status, count in node.counts.items()},
-                "available_share": node.available_share,
-                "low": node.low,
-            }
-            for node in usage.values()
-        ]
-        click.echo(json.dumps({"threshold": usage.threshold, "nodes": nodes}, indent=2))
+    inventory = session.inventory(existing=True)
+    check_node(inventory, at)
+    usage = inventory.utilization(at, below=below)
+    nodes: list[dict[str, Any]] = [
+        {
+            "hierarchy": node.hierarchy,
+            "total": node.total,
+            "counts": {str(status): count for status, count in node.counts.items()},
+            "available_share": node.available_share,
+            "low": node.low,
+        }
+        for node in usage.values()
+    ]
+    if fmt == "json":
+        write_document({"threshold": usage.threshold, "nodes": nodes}, fmt)
         return
-    out().print(utilization_table(usage))
+    if fmt == "jsonl":
+        write_lines({"threshold": usage.threshold, **node} for node in nodes)
+        return
+    from numinv.cli.render import out, utilization_table
+
+    console = out()
+    console.print(utilization_table(usage, console.width))
     low = usage.low
     flagged = f": {', '.join(node.hierarchy for node in low)}" if low else ""
     count = "1 node" if len(usage) == 1 else f"{len(usage)} nodes"

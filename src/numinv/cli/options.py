@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 __all__ = [
+    "NODE",
     "at_option",
+    "check_days_or_until",
+    "check_last_or_count",
     "consumer_options",
     "range_arguments",
     "to_cursor",
@@ -19,7 +24,54 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    ParamType = click.ParamType[Any]  # generic only in newer click
+else:
+    ParamType = click.ParamType
 _EXTRA_FIELDS = frozenset(f"extra{n}" for n in range(1, 10))
+
+
+class Node(ParamType):
+    """A hierarchy node; completes from the nodes of the database (when it exists)."""
+
+    name = "node"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        target = ctx.find_root().params.get("db") or os.environ.get("NUMINV_DB", "numinv.db")
+        if not isinstance(target, str) or "://" in target or not os.path.isfile(target):
+            return []
+        try:
+            from numinv import Inventory
+            from numinv.cli.tree import known_nodes
+            from numinv.storage.sqlite import SqliteRepository
+
+            with SqliteRepository(target) as repository:
+                nodes = known_nodes(Inventory(repository))
+        except Exception:  # completion must never break the shell
+            return []
+        return [CompletionItem(node) for node in sorted(nodes) if node.startswith(incomplete)]
+
+
+NODE = Node()
+
+
+class Kind(ParamType):
+    """A consumer kind: checked when the command runs (the table is the inventory's)."""
+
+    name = "kind"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        from numinv import Inventory
+        from numinv.cli.tree import short_kinds
+
+        short = sorted(name.rsplit("/", 1)[-1] for name in short_kinds(Inventory().kinds).values())
+        return [
+            CompletionItem(kind) for kind in short if kind.lower().startswith(incomplete.lower())
+        ]
 
 
 def to_share(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -77,10 +129,27 @@ def to_extras(
     return extras
 
 
+def check_days_or_until(days: int | None, until: datetime | None) -> None:
+    """`--days` and `--until` say the same thing twice: a usage error."""
+    if days is not None and until is not None:
+        raise click.UsageError("give --days or --until, not both")
+
+
+def check_last_or_count(last: str | None, count: int | None) -> None:
+    """`LAST` and `--count` say the same thing twice: a usage error."""
+    if last is not None and count is not None:
+        raise click.UsageError("give LAST or --count, not both")
+
+
 def at_option(function: F) -> F:
     """`--at NODE`, required: where a number is looked up (walking up the hierarchy)."""
     return click.option(
-        "--at", "at", required=True, metavar="NODE", help="Hierarchy node, e.g. sys.acme.uk.london."
+        "--at",
+        "at",
+        required=True,
+        type=NODE,
+        metavar="NODE",
+        help="Where to look the number up from (walking up), e.g. sys.acme.uk.london.",
     )(function)
 
 
@@ -91,7 +160,9 @@ def range_arguments(function: F) -> F:
             click.argument("first"),
             click.argument("last", required=False),
             click.option("--count", type=click.IntRange(min=1), help="Numbers from FIRST on."),
-            click.option("--at", required=True, metavar="NODE", help="The node holding the range."),
+            click.option(
+                "--at", required=True, type=NODE, metavar="NODE", help="The node holding the range."
+            ),
         )
     ):
         function = decorator(function)
@@ -99,18 +170,32 @@ def range_arguments(function: F) -> F:
 
 
 def consumer_options(function: F) -> F:
-    """`--kind`, `--id`, `--at` and `--vendor`: who uses the number."""
+    """`--kind`, `--id`, `--at`, `--vendor`, `--owner` (who uses the number) and `--new-node`."""
     for decorator in reversed(
         (
             click.option(
                 "--kind",
                 required=True,
-                help="Consumer kind, e.g. device/cucm/Phone, or its last part (Phone, HuntPilot, "
-                "CsOnlineUser, audiocodes, ...).",
+                type=Kind(),
+                help="Consumer kind: Phone, HuntPilot, CsOnlineUser, audiocodes, ... "
+                "or a full name such as device/cucm/Phone.",
             ),
             click.option("--id", "consumer_id", required=True, help="The consumer's id."),
-            click.option("--at", required=True, metavar="NODE", help="The consumer's node."),
+            click.option(
+                "--at", required=True, type=NODE, metavar="NODE", help="The consumer's node."
+            ),
             click.option("--vendor", default="", help="The phone's vendor (VOSS phones only)."),
+            click.option(
+                "--owner",
+                default="",
+                metavar="PERSON",
+                help="The user the device belongs to (may take what is reserved for them).",
+            ),
+            click.option(
+                "--new-node",
+                is_flag=True,
+                help="The consumer's node holds no numbers yet (it uses those above it).",
+            ),
         )
     ):
         function = decorator(function)

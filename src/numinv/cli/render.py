@@ -1,40 +1,56 @@
-"""How the command shows things: record lines and tables, reports, progress on a terminal.
+"""Tables and progress for people (rich, imported only by commands that draw them).
 
-Progress goes to stderr and only when both stdout and stderr are terminals,
-so piped or redirected output stays clean. Text from the inventory is
-always passed to rich as `Text`, never as markup.
+Tables fit the terminal: the key columns (a number, its node, its status or
+flag) are never shortened; lesser columns wrap, and when even that does not
+fit, the least important are left out and the caption says which. Progress
+goes to stderr and only when both stdout and stderr are terminals, so piped
+or redirected output stays clean. Text from the inventory is always passed
+to rich as `Text`, never as markup.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+import attrs
+import click
+from rich import box
 from rich.console import Console, Group, RenderableType
-from rich.progress import Progress, SpinnerColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Column, Table
 from rich.text import Text
 
-from numinv import AuditReport, NumberRecord, Status, Utilization, cucm_form
+from numinv import Status, cucm_form
+from numinv.cli.errors import moment
+
+if TYPE_CHECKING:
+    from numinv import AuditReport, NumberRecord, Utilization
 
 __all__ = [
+    "Col",
     "audit_changes_table",
-    "count_column",
+    "fitted",
     "interactive",
-    "moment",
-    "node_column",
     "out",
     "progress",
     "reading",
-    "record_line",
     "record_view",
     "records_table",
     "status",
     "utilization_table",
+    "watching",
 ]
 
 _PIPED_WIDTH = 200  # rich would squeeze a table into 80 columns when it cannot ask a terminal
@@ -58,93 +74,118 @@ def out() -> Console:
     return Console(highlight=False, width=_PIPED_WIDTH if piped else None)
 
 
-def progress() -> Progress:
-    """A transient progress bar on stderr, disabled unless `interactive()`."""
-    return Progress(
-        SpinnerColumn(),
-        *Progress.get_default_columns(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not interactive(),
+# -- tables that fit ----------------------------------------------------------------
+
+
+@attrs.frozen
+class Col:
+    """A column: `rank` 0 is a key (never dropped nor shortened); higher ranks go first."""
+
+    header: str
+    rank: int = 0
+    justify: str = "left"
+    wrap: bool = False
+
+
+def _longest_word(cell: Text) -> int:
+    return max((len(word) for word in cell.plain.split()), default=0)
+
+
+def _first_word(col: Col) -> int:
+    return len(col.header.split()[0]) if col.header else 0
+
+
+def fitted(
+    columns: Sequence[Col],
+    rows: Sequence[Sequence[Text]],
+    width: int,
+    *,
+    title: str | None = None,
+    styles: Sequence[str | None] | None = None,
+) -> Table:
+    """`rows` in `width` columns: lesser columns wrap, then drop out (the caption says so)."""
+    natural = [
+        max([len(col.header), *(row[i].cell_len for row in rows)]) for i, col in enumerate(columns)
+    ]
+    least = [
+        min(natural[i], max(10, *(_longest_word(row[i]) for row in rows), _first_word(col)))
+        if col.wrap
+        else natural[i]
+        for i, col in enumerate(columns)
+    ]
+    # Without edges, each column costs its width, one space each side and a rule.
+    kept: set[int] = set()
+    used = -3
+    for i in sorted(range(len(columns)), key=lambda i: (columns[i].rank, i)):
+        if columns[i].rank == 0 or used + least[i] + 3 <= width:
+            kept.add(i)
+            used += least[i] + 3
+    shown = sorted(kept)
+    dropped = [columns[i].header for i in range(len(columns)) if i not in kept]
+    caption = f"not shown at {width} columns: {', '.join(dropped)}" if dropped else None
+    table = Table(
+        *(
+            Column(
+                columns[i].header,
+                justify=columns[i].justify,  # type: ignore[arg-type]
+                no_wrap=not columns[i].wrap,
+                overflow="fold",
+                min_width=least[i],
+            )
+            for i in shown
+        ),
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        title=title,
+        caption=caption,
+        caption_justify="left",
     )
-
-
-def node_column(nodes: Iterable[str]) -> Column:
-    """The column of node paths: never shortened, other columns give way."""
-    return Column("Node", no_wrap=True, min_width=max(map(len, nodes), default=4))
-
-
-def count_column(header: str, width: int) -> Column:
-    """Right-aligned counts, never cut: on a narrow terminal the header folds instead."""
-    return Column(header, justify="right", overflow="fold", min_width=width)
-
-
-def status(message: str) -> AbstractContextManager[Any]:
-    """A spinner on stderr while work without steps to count runs (quiet when piped)."""
-    return Console(stderr=True).status(message) if interactive() else nullcontext()
-
-
-@contextmanager
-def reading(path: str, description: str) -> Iterator[TextIO]:
-    """Open a UTF-8 text file (a BOM is skipped), `-` for stdin, with a bar of bytes read.
-
-    The spinner keeps turning once the file is read while the work on it goes on.
-    """
-    if path == "-":
-        yield sys.stdin
-        return
-    with (
-        progress() as bar,
-        bar.open(path, "r", encoding="utf-8-sig", newline="", description=description) as stream,
-    ):
-        yield stream
-
-
-def moment(value: datetime | None) -> str:
-    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def record_line(record: NumberRecord) -> str:
-    """One line: number, node, status, usage, vendor and what holds it back."""
-    text = f"{record.number} at {record.hierarchy}: {record.status}"
-    if record.usage:
-        text += f" ({', '.join(record.usage)})"
-    if record.vendor:
-        text += f", vendor {record.vendor}"
-    if record.release_date is not None:
-        text += f", until {moment(record.release_date)}"
-    if record.reserved_for:
-        text += f", reserved for {record.reserved_for}"
-    return text
+    for index, row in enumerate(rows):
+        style = styles[index] if styles is not None else None
+        table.add_row(*(row[i] for i in shown), style=style)
+    return table
 
 
 def _status(value: Status) -> Text:
     return Text(value, style=STATUS_STYLE.get(value, ""))
 
 
-def records_table(records: Iterable[NumberRecord]) -> Table:
-    table = Table(
-        "Number", "Hierarchy", "Status", "Usage", "Vendor", "E.164", "Tag", "Release date"
+def records_table(records: Iterable[NumberRecord], width: int) -> Table:
+    """`list`: number, node and status always; the other columns as room allows."""
+    columns = (
+        Col("Number"),
+        Col("Node"),
+        Col("Status"),
+        Col("Usage", 1, wrap=True),
+        Col("Release date", 2, wrap=True),
+        Col("Vendor", 3, wrap=True),
+        Col("Reserved for", 4, wrap=True),
+        Col("E.164", 5),
+        Col("Tag", 6, wrap=True),
     )
-    for record in records:
-        table.add_row(
+    rows = [
+        (
             Text(record.number),
             Text(record.hierarchy),
             _status(record.status),
             Text(", ".join(record.usage)),
+            Text(moment(record.release_date)),
             Text(record.vendor),
+            Text(record.reserved_for or ""),
             Text(record.e164_display),
             Text(record.tag),
-            Text(moment(record.release_date)),
         )
-    return table
+        for record in records
+    ]
+    return fitted(columns, rows, width)
 
 
 def _fields(record: NumberRecord) -> Iterator[tuple[str, str | Text]]:
     yield "Number", record.number
     if record.number.startswith("+"):
         yield "CUCM form", cucm_form(record.number)
-    yield "Hierarchy", record.hierarchy
+    yield "Node", record.hierarchy
     yield "Status", _status(record.status)
     yield "Usage", ", ".join(record.usage)
     yield "Vendor", record.vendor
@@ -162,58 +203,211 @@ def _fields(record: NumberRecord) -> Iterator[tuple[str, str | Text]]:
     yield "Version", str(record.version)
 
 
-def record_view(record: NumberRecord) -> RenderableType:
+def record_view(record: NumberRecord, width: int) -> RenderableType:
     """A record as `show` prints it: its fields, then its uses in the order they were added."""
     fields = Table.grid(padding=(0, 2))
-    fields.add_column(style="bold")
-    fields.add_column()
+    fields.add_column(style="bold", no_wrap=True)
+    fields.add_column(overflow="fold")
     for name, value in _fields(record):
         fields.add_row(name, value if isinstance(value, Text) else Text(value))
     if not record.uses:
         return Group(fields, Text("No uses."))
-    uses = Table("#", "Kind", "Consumer", "Usage", "Vendor", "Hierarchy", title="Uses")
-    for index, use in enumerate(record.uses, start=1):
-        uses.add_row(
-            str(index),
+    columns = (
+        Col("#", justify="right"),
+        Col("Kind"),
+        Col("Consumer"),
+        Col("Usage", 1),
+        Col("Node", 2),
+        Col("Vendor", 3, wrap=True),
+    )
+    rows = [
+        (
+            Text(str(index)),
             Text(use.kind),
             Text(use.consumer_id),
             Text(use.usage),
             Text(use.vendor),
             Text(use.hierarchy),
         )
-    return Group(fields, uses)
+        for index, use in enumerate(record.uses, start=1)
+    ]
+    return Group(fields, fitted(columns, rows, width, title="Uses"))
 
 
-def utilization_table(usage: Utilization) -> Table:
-    """Per node, the count in each status and the share Available; low nodes flagged."""
-    width = len(str(max((node.total for node in usage.values()), default=0)))
-    table = Table(
-        node_column(usage),
-        *(count_column(header, width) for header in ("Total", *(str(s) for s in Status))),
-        count_column("Available %", len("100.0%")),
-        Column("Flag", no_wrap=True),
+def utilization_table(usage: Utilization, width: int) -> Table:
+    """`report`: per node its share Available and flag always; the counts as room allows."""
+    columns = (
+        Col("Node"),
+        Col("Available %", justify="right"),
+        Col("Flag"),
+        Col("Total", 1, justify="right"),
+        Col("Available", 2, justify="right"),
+        Col("Used", 3, justify="right"),
+        Col("Cooling", 4, justify="right"),
+        Col("Reserved", 5, justify="right"),
+        Col("Used-Utility", 6, justify="right"),
     )
-    for node in usage.values():
-        table.add_row(
+    order = (Status.AVAILABLE, Status.USED, Status.COOLING, Status.RESERVED, Status.USED_UTILITY)
+    nodes = list(usage.values())
+    rows = [
+        (
             Text(node.hierarchy),
-            str(node.total),
-            *(str(node.counts.get(s, 0)) for s in Status),
-            f"{node.available_share:.1%}",
-            Text("LOW", style="bold red") if node.low else "",
-            style="red" if node.low else None,
+            Text(f"{node.available_share:.1%}"),
+            Text("LOW", style="bold red") if node.low else Text(""),
+            Text(str(node.total)),
+            *(Text(str(node.counts.get(status, 0))) for status in order),
         )
-    return table
+        for node in nodes
+    ]
+    # The report reads left to right: node, counts, then the share and the flag.
+    table_order = (0, 3, 4, 5, 6, 7, 8, 1, 2)
+    return fitted(
+        [columns[i] for i in table_order],
+        [[row[i] for i in table_order] for row in rows],
+        width,
+        styles=["red" if node.low else None for node in nodes],
+    )
 
 
-def audit_changes_table(report: AuditReport) -> Table:
+def audit_changes_table(report: AuditReport, width: int) -> Table:
     """Every change of an audit: the number, its node, the status before and after, and why."""
-    table = Table("Number", "Node", "Before", "After", "Why")
-    for change in report.changes:
-        table.add_row(
+    columns = (Col("Number"), Col("Node"), Col("Before", 1), Col("After"), Col("Why", 2, wrap=True))
+    rows = [
+        (
             Text(change.number),
             Text(change.hierarchy),
             _status(change.before.status) if change.before is not None else Text("(new)"),
             _status(change.after.status),
             Text(change.reason),
         )
-    return table
+        for change in report.changes
+    ]
+    return fitted(columns, rows, width)
+
+
+# -- progress -----------------------------------------------------------------------
+
+
+def progress() -> Progress:
+    """A transient, counted progress bar on stderr, disabled unless `interactive()`."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(bar_width=16),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not interactive(),
+    )
+
+
+def status(message: str) -> AbstractContextManager[Any]:
+    """A spinner on stderr while work without steps to count runs (quiet when piped)."""
+    return Console(stderr=True).status(message) if interactive() else nullcontext()
+
+
+@contextmanager
+def reading(path: str, description: str) -> Iterator[TextIO]:
+    """Open a UTF-8 text file (a BOM is skipped), `-` for stdin, with a bar of bytes read."""
+    if path == "-":
+        if sys.stdin is None:  # the shell closed it (<&-)
+            raise click.UsageError("- reads standard input, but it is closed")
+        yield sys.stdin
+        return
+    with (
+        progress() as bar,
+        bar.open(path, "r", encoding="utf-8-sig", newline="", description=description) as stream,
+    ):
+        yield stream
+
+
+class _Counted:
+    """A range of numbers whose iteration advances a bar; everything else is the range's."""
+
+    def __init__(self, numbers: Any, advance: Any) -> None:
+        self._numbers, self._advance = numbers, advance
+
+    def __iter__(self) -> Iterator[Any]:
+        return _ticking(self._numbers, self._advance)
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._numbers
+
+    def __str__(self) -> str:
+        return str(self._numbers)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._numbers, name)
+
+
+def _ticking(items: Iterable[Any], advance: Any, every: int = 2000) -> Iterator[Any]:
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        if done == every:
+            advance(done)
+            done = 0
+    advance(done)
+
+
+class _Watched:
+    """A transaction whose writes advance a bar as the store consumes them."""
+
+    def __init__(self, tx: Any, advance: Any) -> None:
+        self._tx, self._advance = tx, advance
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+    def insert(self, records: Iterable[Any]) -> None:
+        self._tx.insert(_ticking(records, self._advance))
+
+    def insert_range(self, numbers: Any, template: Any) -> None:
+        self._tx.insert_range(_Counted(numbers, self._advance), template)
+
+    def replace(self, changes: Iterable[Any]) -> None:
+        self._tx.replace(_ticking(changes, self._advance))
+
+    def delete(self, records: Iterable[Any]) -> None:
+        self._tx.delete(_ticking(records, self._advance))
+
+
+@contextmanager
+def watching(repository: Any, description: str, total: int | None) -> Iterator[None]:
+    """A counted bar of the records a range operation or an import writes (on a terminal).
+
+    The library writes a range in one transaction (all or nothing) and has no
+    progress hook, so the bar counts what the transaction hands the store.
+    """
+    if not interactive():
+        yield
+        return
+    with progress() as bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(count: int) -> None:
+            bar.advance(task, count)
+
+        original = repository.transaction
+
+        @contextmanager
+        def transaction() -> Iterator[Any]:
+            with original() as tx:
+                yield _Watched(tx, advance)
+                bar.update(task, description=f"{description} (committing)")
+
+        try:
+            repository.transaction = transaction
+        except AttributeError:  # a store that cannot be watched: the bar only shows time
+            yield
+            return
+        try:
+            yield
+        finally:
+            del repository.transaction

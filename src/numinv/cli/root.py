@@ -1,192 +1,467 @@
-"""The root group: the database, the host's settings, and one-line errors.
+"""The root group: the database, the host's settings, lazy commands, and one-line errors.
 
-Settings are the host's, not the database's, so they are root options with
-environment defaults (`NUMINV_AUTO_COOLING`, ...). The database opens on
-first use, so `--help` and usage errors never touch it.
+Settings are the host's, not the database's, so they are options with
+environment defaults (`NUMINV_AUTO_COOLING`, ...). They and `--db` are
+accepted before the command name and after it (the later one wins). The
+database opens on first use, so `--help` and usage errors never touch it, and
+a command's module is imported only when that command runs: `numinv --help`
+imports click and this module, not rich nor the commands.
 """
 
 from __future__ import annotations
 
-import csv
-import sqlite3
-from collections.abc import Mapping
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import attrs
 import click
 from click.core import ParameterSource
 
-from numinv import Consumer, Inventory, NotFound, NumInvError, Settings, __version__
+from numinv import __version__
+from numinv.cli.errors import Failure, words
 
 if TYPE_CHECKING:
-    from numinv.storage.sqlite import SqliteRepository
+    from numinv import Inventory, Repository, Settings
 
-__all__ = ["Failure", "Session", "pass_session", "root"]
+__all__ = [
+    "COMMANDS",
+    "Command",
+    "Session",
+    "command",
+    "open_repository",
+    "pass_session",
+    "root",
+]
 
-_DEFAULTS = Settings()
-_SETTINGS = (
-    "auto_cooling",
-    "cooling_days",
-    "audiocodes_cooling_days",
-    "teluri_prefix",
-    "prevent_duplicates",
-    "max_range_size",
-)
+F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    ParamType = click.ParamType[Any]  # generic only in newer click
+else:
+    ParamType = click.ParamType
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+# name -> (module, attribute, one line of help). The help is here so that
+# `numinv --help` imports no command; a test checks it is each command's own.
+COMMANDS: Mapping[str, tuple[str, str, str]] = {
+    "range": ("numinv.cli.ranges", "range_group", "Load, change or remove a range of numbers."),
+    "list": ("numinv.cli.lookups", "list_numbers", "List numbers as a table, JSON or CSV."),
+    "show": ("numinv.cli.lookups", "show", "Show one number's fields and its uses."),
+    "report": ("numinv.cli.lookups", "report", "Utilization per node; low nodes flagged."),
+    "assign": ("numinv.cli.lifecycle", "assign", "Give NUMBER to a consumer."),
+    "assign-next": (
+        "numinv.cli.lifecycle",
+        "assign_next",
+        "Give a consumer its reserved number, or the first Available one it can see.",
+    ),
+    "unassign": ("numinv.cli.lifecycle", "unassign", "Take NUMBER from a consumer."),
+    "reserve": ("numinv.cli.lifecycle", "reserve", "Hold NUMBER back, for some days or someone."),
+    "unreserve": (
+        "numinv.cli.lifecycle",
+        "unreserve",
+        "Remove the reservation of NUMBER and who it is held for.",
+    ),
+    "reserve-next": (
+        "numinv.cli.lifecycle",
+        "reserve_next",
+        "Reserve the first Available number seen from a node, in one step.",
+    ),
+    "numbers-of": (
+        "numinv.cli.lifecycle",
+        "numbers_of",
+        "List the numbers PERSON (a consumer id or owner) uses or has reserved.",
+    ),
+    "activate": (
+        "numinv.cli.lifecycle",
+        "activate",
+        "Make an Inactive (Webex Calling) NUMBER Available.",
+    ),
+    "deactivate": (
+        "numinv.cli.lifecycle",
+        "deactivate",
+        "Make an Available NUMBER Inactive: a Webex Calling number not yet active.",
+    ),
+    "cool": ("numinv.cli.lifecycle", "cool", "Cool NUMBER, or move its release date."),
+    "release": ("numinv.cli.lifecycle", "release", "End the cooling of NUMBER now."),
+    "sweep": ("numinv.cli.lifecycle", "sweep", "Release every cooling and reservation now due."),
+    "e164": ("numinv.cli.lifecycle", "e164", "Add or remove E.164 numbers of a number."),
+    "service": ("numinv.cli.lifecycle", "service", "Apply a subscriber's service type."),
+    "audit": ("numinv.cli.files", "audit", "Reconcile with what the UC applications use."),
+    "export": ("numinv.cli.files", "export", "Write records as CSV, JSON or JSON Lines."),
+    "import": ("numinv.cli.files", "import_records", "Store the records of an export."),
+    "simulate": ("numinv.cli.simulate", "simulate_command", "Simulate a number estate."),
+    "configure": (
+        "numinv.cli.settings",
+        "configure",
+        "Show or set the settings in force at a node (cooling, duplicates, threshold).",
+    ),
+    "history": (
+        "numinv.cli.journal",
+        "history",
+        "Show every change of NUMBER, oldest first: who had it, and when.",
+    ),
+    "changes": (
+        "numinv.cli.journal",
+        "changes",
+        "Print the change feed: every committed change after SEQ, in commit order.",
+    ),
+}
+
+# The settings options: name -> (declarations, environment variable, click options).
+_RANGE_DAYS = click.IntRange(1, 999)
+_SETTINGS: Mapping[str, tuple[tuple[str, ...], str, dict[str, Any]]] = {
+    "auto_cooling": (
+        ("--auto-cooling/--no-auto-cooling",),
+        "NUMINV_AUTO_COOLING",
+        {"help": "Cool a number when its last user or phone lets it go.  [default: off]"},
+    ),
+    "cooling_days": (
+        ("--cooling-days",),
+        "NUMINV_COOLING_DAYS",
+        {"type": _RANGE_DAYS, "metavar": "DAYS", "help": "How long cooling lasts.  [default: 30]"},
+    ),
+    "audiocodes_cooling_days": (
+        ("--audiocodes-cooling-days",),
+        "NUMINV_AUDIOCODES_COOLING_DAYS",
+        {
+            "type": _RANGE_DAYS,
+            "metavar": "DAYS",
+            "help": "How long an AudioCodes number cools.  [default: 2]",
+        },
+    ),
+    "teluri_prefix": (
+        ("--teluri-prefix",),
+        "NUMINV_TELURI_PREFIX",
+        {"metavar": "+DIGITS", "help": "TelURI prefix of the hybrid types.  [default: +88800]"},
+    ),
+    "prevent_duplicates": (
+        ("--prevent-duplicates/--allow-duplicates",),
+        "NUMINV_PREVENT_DUPLICATES",
+        {"help": "A number unique in the whole tree.  [default: allow]"},
+    ),
+    "max_range_size": (
+        ("--max-range-size",),
+        "NUMINV_MAX_RANGE_SIZE",
+        {
+            "type": click.IntRange(1, 10**9),
+            "metavar": "N",
+            "help": "The largest range one command may touch.  [default: 1000000]",
+        },
+    ),
+}
+_GIVEN = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
 
-class Failure(click.ClickException):
-    """A refusal shown as one line, `numinv: error: <message>`, exit status 1."""
+class Target(ParamType):
+    """`--db`: a SQLite file, or a PostgreSQL URL (`postgresql://...`)."""
 
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"numinv: error: {self.format_message()}", err=True, file=file)
+    name = "target"
 
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.filename is not None:
-        return f"{error.filename}: {error.strerror or error}"
-    if isinstance(error, UnicodeDecodeError):
-        return f"the input is not UTF-8 text ({error.reason} at byte {error.start})"
-    return " ".join(str(error).split()) or type(error).__name__
-
-
-class Root(click.Group):
-    """The `numinv` group: every expected failure of a command becomes one line on stderr."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except BrokenPipeError:
-            raise  # click quiets a closed pipe itself
-        except (NumInvError, OSError, sqlite3.Error, csv.Error, UnicodeError) as error:
-            raise Failure(_reason(error)) from error
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+        if text.startswith(POSTGRES_SCHEMES):
+            return text
+        if not text:
+            self.fail("give a file name or a postgresql:// URL", param, ctx)
+        if Path(text).is_dir():
+            self.fail(f"{text!r} is a directory, not a database file", param, ctx)
+        return text
 
 
-@attrs.define
 class Session:
-    """What every command shares: the database path, the settings, the open inventory."""
+    """What every command shares: the database, the settings given, the open inventory."""
 
-    db: Path
-    db_given: bool
-    settings: Settings
-    explicit: Mapping[str, object]  # the settings given on the command line or environment
-    _inventory: Inventory | None = None
+    def __init__(self, db: str, db_given: bool, given: dict[str, Any]) -> None:
+        self.db = db
+        self.db_given = db_given  # on the command line (not only NUMINV_DB)
+        self.given = given  # the settings given on the command line or in the environment
+        self.failed = False
+        self._inventory: Inventory | None = None
+
+    def set_db(self, db: str) -> None:
+        self.db, self.db_given = db, True
+
+    def settings(self, **defaults: Any) -> Settings:
+        """The settings: the library's defaults, then `defaults`, then those given."""
+        from numinv import Settings
+
+        return Settings(**{**defaults, **self.given})
+
+    @property
+    def is_url(self) -> bool:
+        return self.db.startswith(POSTGRES_SCHEMES)
 
     def inventory(self, *, existing: bool = False) -> Inventory:
-        """The inventory on the database; with `existing`, refuse a database file not yet made."""
+        """The inventory on the database; with `existing`, refuse a file not yet made."""
         if self._inventory is None:
-            if existing and not self.db.exists():
-                raise NotFound(
+            from numinv import Inventory
+
+            new = not self.is_url and not Path(self.db).exists()
+            if existing and new:
+                raise Failure(
                     f"no database at {self.db} (load numbers with 'numinv range add', "
                     "or give --db or NUMINV_DB)"
                 )
-            repository = click.get_current_context().with_resource(open_repository(self.db))
-            self._inventory = Inventory(repository, settings=self.settings)
+            ctx = click.get_current_context().find_root()
+            if new:  # closed after the repository (last in, first out): then removed
+                ctx.call_on_close(self._remove_if_failed)
+            repository = ctx.with_resource(open_repository(self.db))
+            self._inventory = Inventory(repository, settings=self.settings(), clock=_clock())
         return self._inventory
 
-    def consumer(self, kind: str, consumer_id: str, at: str, vendor: str = "") -> Consumer:
-        """A consumer; `kind` may be a kind's full name or, when unique, its last part."""
-        return Consumer(resolve_kind(self.inventory().kinds, kind), consumer_id, at, vendor)
+    def _remove_if_failed(self) -> None:
+        """A command that made the database file and then failed leaves no file behind."""
+        if self.failed:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with suppress(OSError):
+                    os.remove(self.db + suffix)
 
 
-def open_repository(path: Path) -> SqliteRepository:
-    """A SQLite repository on `path` (imported here: only commands that need it pay for it)."""
+def _clock() -> Callable[[], datetime] | None:
+    """A fixed time from NUMINV_NOW (ISO, UTC), for reproducible transcripts; else None."""
+    text = os.environ.get("NUMINV_NOW")
+    if not text:
+        return None
     try:
-        from numinv.storage.sqlite import SqliteRepository
-    except ImportError as error:
-        raise Failure(f"the SQLite store is not available in this installation: {error}") from error
-    return SqliteRepository(path)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO date and time", param_hint="NUMINV_NOW"
+        ) from None
+    fixed = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return lambda: fixed
 
 
-def resolve_kind(kinds: Mapping[str, object], text: str) -> str:
-    """The kind named by `text`: itself, or the one kind whose last part it is (any case)."""
-    if text in kinds:
-        return text
-    wanted = text.lower()
-    matches = [name for name in kinds if wanted in (name.lower(), name.rsplit("/", 1)[-1].lower())]
-    return matches[0] if len(matches) == 1 else text  # else the inventory names the known kinds
+def open_repository(target: str) -> Any:
+    """The one place a `--db` target becomes a repository: a SQLite file, or PostgreSQL."""
+    if target.startswith(POSTGRES_SCHEMES):
+        raise Failure(
+            f"{target.split('://', 1)[0]}:// databases need the PostgreSQL store, which this "
+            "numinv does not have yet; give a SQLite file"
+        )
+    from numinv.storage.sqlite import SqliteRepository
+
+    repository: Repository = SqliteRepository(target)
+    return repository
 
 
 pass_session = click.make_pass_decorator(Session)
 
 
-@click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]})
+# -- options typed before or after the command name ---------------------------------
+
+
+class GlobalOption(click.Option):
+    """An option of the root that a command also takes; shown apart in its help."""
+
+
+def _teluri(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None:
+        from numinv import InvalidInput, Settings
+
+        try:
+            Settings(teluri_prefix=value)
+        except InvalidInput as error:
+            raise click.BadParameter(f"{value!r} is not '+' and 1 to 15 digits") from error
+    return value
+
+
+def _on_command(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A global option given after the command name: it overrides the one before."""
+    if param.name == "teluri_prefix":
+        _teluri(ctx, param, value)
+    if value is not None and ctx.get_parameter_source(param.name or "") in _GIVEN:
+        session = ctx.find_object(Session)
+        if session is not None:
+            if param.name == "db":
+                session.set_db(value)
+            else:
+                session.given[param.name or ""] = value
+    return value
+
+
+def _db_option(*, on_root: bool) -> Callable[[F], F]:
+    return click.option(
+        "--db",
+        type=Target(),
+        metavar="FILE|URL",
+        default="numinv.db" if on_root else None,
+        envvar="NUMINV_DB" if on_root else None,
+        show_default=on_root,
+        show_envvar=on_root,
+        help="The SQLite database file" + (" (or NUMINV_DB)." if not on_root else "."),
+        cls=click.Option if on_root else GlobalOption,
+        expose_value=on_root,
+        callback=None if on_root else _on_command,
+    )
+
+
+def global_options(function: F) -> F:
+    """`--db` and the settings, on a command: the same options as the root's."""
+    for name, (declarations, envvar, extra) in reversed(list(_SETTINGS.items())):
+        function = click.option(
+            *declarations,
+            name,
+            cls=GlobalOption,
+            default=None,
+            expose_value=False,
+            callback=_on_command,
+            help=f"{extra['help'].split('  [')[0]} (or {envvar}).",
+            **{k: v for k, v in extra.items() if k != "help"},
+        )(function)
+    return _db_option(on_root=False)(function)
+
+
+class Command(click.Command):
+    """A command whose help lists its own options first, then the global ones."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        own: list[tuple[str, str]] = []
+        shared: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                (shared if isinstance(param, GlobalOption) else own).append(record)
+        if own:
+            with formatter.section("Options"):
+                formatter.write_dl(own)
+        if shared:
+            with formatter.section("Global options (before or after the command name)"):
+                formatter.write_dl(shared)
+
+
+def command(
+    name: str | None = None, *, group: click.Group | None = None, **kwargs: Any
+) -> Callable[[Callable[..., Any]], Command]:
+    """`click.command` (or `group.command`) with the global options in their own section."""
+
+    def decorate(function: Callable[..., Any]) -> Command:
+        make = click.command if group is None else group.command
+        made = make(name, cls=Command, **kwargs)(global_options(function))
+        assert isinstance(made, Command)
+        return made
+
+    return decorate
+
+
+# -- the root group ----------------------------------------------------------------
+
+
+class Root(click.Group):
+    """The `numinv` group: commands loaded when used; every failure one line on stderr."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[cmd_name]
+        found = getattr(importlib.import_module(module), attribute)
+        assert isinstance(found, click.Command)
+        return found
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, short) for name, (_, _, short) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = click.utils.make_str(args[0]) if args else ""
+        if args and name not in COMMANDS and not name.startswith("-"):
+            from numinv.cli.errors import suggestion
+
+            hint = suggestion(name, list(COMMANDS))
+            ctx.fail(f"No such command {name!r}{hint}")
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort, click.ClickException, BrokenPipeError):
+            self._failed(ctx)
+            raise
+        except KeyboardInterrupt:
+            self._failed(ctx)
+            raise click.Abort() from None
+        except Exception as error:
+            self._failed(ctx)
+            raise Failure(_reason(error)) from error
+
+    @staticmethod
+    def _failed(ctx: click.Context) -> None:
+        if isinstance(ctx.obj, Session) and sys.exc_info()[0] is not click.exceptions.Exit:
+            ctx.obj.failed = True
+
+
+def _reason(error: BaseException) -> str:
+    from numinv import NumInvError
+
+    if isinstance(error, NumInvError):
+        return words(str(error))
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    if isinstance(error, UnicodeDecodeError):
+        return f"the input is not UTF-8 text ({error.reason} at byte {error.start})"
+    if isinstance(error, OSError | ValueError | LookupError) or _from_a_driver(error):
+        return words(str(error)) or type(error).__name__
+    # Not an expected refusal: still one line, but say it is ours to fix.
+    return (
+        f"unexpected {type(error).__name__}: {words(str(error))} "
+        "(a bug in numinv: please report it with the command that caused it)"
+    )
+
+
+def _from_a_driver(error: BaseException) -> bool:
+    return type(error).__module__.partition(".")[0] in {"sqlite3", "_csv", "csv", "json"}
+
+
+def _settings_options(function: F) -> F:
+    for name, (declarations, envvar, extra) in reversed(list(_SETTINGS.items())):
+        function = click.option(
+            *declarations,
+            name,
+            default=None,
+            envvar=envvar,
+            show_envvar=True,
+            callback=_teluri if name == "teluri_prefix" else None,
+            **extra,
+        )(function)
+    return function
+
+
+@click.group("numinv", cls=Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="numinv")
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default="numinv.db",
-    envvar="NUMINV_DB",
-    show_default=True,
-    show_envvar=True,
-    help="The SQLite database file.",
-)
-@click.option(
-    "--auto-cooling/--no-auto-cooling",
-    default=_DEFAULTS.auto_cooling,
-    envvar="NUMINV_AUTO_COOLING",
-    show_default=True,
-    show_envvar=True,
-    help="Cool a number when its last user or phone lets it go.",
-)
-@click.option(
-    "--cooling-days",
-    type=click.IntRange(1, 999),
-    default=_DEFAULTS.cooling_days,
-    envvar="NUMINV_COOLING_DAYS",
-    show_default=True,
-    show_envvar=True,
-    help="How long automatic and manual cooling last.",
-)
-@click.option(
-    "--audiocodes-cooling-days",
-    type=click.IntRange(1, 999),
-    default=_DEFAULTS.audiocodes_cooling_days,
-    envvar="NUMINV_AUDIOCODES_COOLING_DAYS",
-    show_default=True,
-    show_envvar=True,
-    help="How long an AudioCodes number cools (its device may come back).",
-)
-@click.option(
-    "--teluri-prefix",
-    default=_DEFAULTS.teluri_prefix,
-    envvar="NUMINV_TELURI_PREFIX",
-    show_default=True,
-    show_envvar=True,
-    help="Prefix of the TelURI set in extra4 by the hybrid service types.",
-)
-@click.option(
-    "--prevent-duplicates/--allow-duplicates",
-    default=_DEFAULTS.prevent_duplicates,
-    envvar="NUMINV_PREVENT_DUPLICATES",
-    show_default=True,
-    show_envvar=True,
-    help="Make a number unique in the whole tree, not only in its line of descent.",
-)
-@click.option(
-    "--max-range-size",
-    type=click.IntRange(1, 10**9),
-    default=_DEFAULTS.max_range_size,
-    envvar="NUMINV_MAX_RANGE_SIZE",
-    show_default=True,
-    show_envvar=True,
-    help="The largest range one command may load or change.",
-)
+@_db_option(on_root=True)
+@_settings_options
 @click.pass_context
-def root(ctx: click.Context, /, db: Path, **settings: Any) -> None:
+def root(ctx: click.Context, /, db: str, **settings: Any) -> None:
     """A telephone number inventory on a SQLite file.
 
     Numbers are loaded at hierarchy nodes (sys.acme.uk.london) and looked up
-    from a node by walking up the tree. Every refusal is one line on stderr
-    and exit status 1; usage errors exit with status 2.
+    from a node by walking up the tree. Global options go before or after the
+    command name. Every refusal is one line on stderr and exit status 1; usage
+    errors exit with status 2. Shell completion: see 'numinv' in docs/cli.md.
     """
-    given = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
-    explicit = {
-        name: settings[name] for name in _SETTINGS if ctx.get_parameter_source(name) in given
+    given = {
+        name: value
+        for name, value in settings.items()
+        if value is not None and ctx.get_parameter_source(name) in _GIVEN
     }
-    ctx.obj = Session(
-        db=db,
-        db_given=ctx.get_parameter_source("db") is ParameterSource.COMMANDLINE,
-        settings=Settings(**{name: settings[name] for name in _SETTINGS}),
-        explicit=explicit,
-    )
+    db_given = ctx.get_parameter_source("db") is ParameterSource.COMMANDLINE
+    ctx.obj = Session(db, db_given, given)
+
+
+def commands() -> Iterator[tuple[str, click.Command]]:
+    """Every command, loaded (for tests and documentation)."""
+    ctx = click.Context(root)
+    for name in COMMANDS:
+        found = root.get_command(ctx, name)
+        assert found is not None
+        yield name, found

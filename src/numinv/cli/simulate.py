@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import attrs
 import click
-from rich import box
-from rich.table import Column, Table
 from rich.text import Text
 
-from numinv import Inventory, Settings, Status
-from numinv.cli.render import count_column, node_column, out, progress
-from numinv.cli.root import Failure, Session, open_repository, pass_session
+from numinv import Status
+from numinv.cli.errors import Failure
+from numinv.cli.files import atomic_output
+from numinv.cli.output import formats, write_document, write_lines
+from numinv.cli.render import Col, fitted, out, progress
+from numinv.cli.root import Session, command, pass_session
 from numinv.simulation import SimulationConfig, SimulationResult, simulate
-
-if TYPE_CHECKING:
-    from numinv.storage.sqlite import SqliteRepository
 
 __all__ = ["simulate_command"]
 
@@ -27,48 +24,95 @@ _DEFAULTS = SimulationConfig()
 _SIMULATION_SETTINGS = {"auto_cooling": True}
 
 
-def _settings(session: Session, given: dict[str, Any]) -> Settings:
-    """Simulation defaults, then the root's settings given explicitly, then simulate's own."""
-    chosen = {**_SIMULATION_SETTINGS, **session.explicit, **given}
-    return attrs.evolve(session.settings, **chosen)
-
-
-def _summary(result: SimulationResult) -> Table:
-    statuses = list(Status)
-    counted = ("Loaded", *(str(s) for s in statuses), "Failed", "Exhausted (day)")
-    width = len(str(max(max(node.loaded, node.failed) for node in result.summary)))
-    table = Table(
-        node_column(node.node for node in result.summary),
-        "Role",
-        *(count_column(header, width) for header in counted),
-        title=f"Number estate after {result.config.days} days",
-        box=box.SIMPLE_HEAD,
+def _summary(result: SimulationResult, width: int) -> Any:
+    """Per node: what it loaded, its statuses at the end, failures and the day it ran out."""
+    columns = (
+        Col("Node"),
+        Col("Exhausted (day)", justify="right", wrap=True),
+        Col("Failed", 1, justify="right"),
+        Col("Available", 2, justify="right"),
+        Col("Used", 3, justify="right"),
+        Col("Cooling", 4, justify="right"),
+        Col("Loaded", 5, justify="right"),
+        Col("Reserved", 6, justify="right"),
+        Col("Used-Utility", 7, justify="right"),
+        Col("Role", 8),
     )
-    for node in result.summary:
-        exhausted = "" if node.exhausted_on is None else str(node.exhausted_on)
-        table.add_row(
+    order = (0, 9, 6, 3, 4, 8, 5, 7, 2, 1)  # shown as: node, role, loaded, statuses, outcome
+    rows = [
+        (
             Text(node.node),
-            node.role,
-            str(node.loaded),
-            *(str(node.counts.get(s, 0)) for s in statuses),
-            str(node.failed) if node.failed else "",
-            Text(exhausted, style="bold red"),
+            Text("" if node.exhausted_on is None else str(node.exhausted_on), style="bold red"),
+            Text(str(node.failed) if node.failed else ""),
+            *(
+                Text(str(node.counts.get(status, 0)))
+                for status in (Status.AVAILABLE, Status.USED, Status.COOLING)
+            ),
+            Text(str(node.loaded)),
+            Text(str(node.counts.get(Status.RESERVED, 0))),
+            Text(str(node.counts.get(Status.USED_UTILITY, 0))),
+            Text(node.role),
         )
-    return table
-
-
-def _activity(result: SimulationResult) -> Table:
-    table = Table(
-        "What happened", Column("Times", justify="right"), title="Activity", box=box.SIMPLE_HEAD
+        for node in result.summary
+    ]
+    return fitted(
+        [columns[i] for i in order],
+        [[row[i] for i in order] for row in rows],
+        width,
+        title=f"Number estate after {result.config.days} days",
     )
-    for what, times in result.activity.items():
-        table.add_row(what, str(times))
-    return table
+
+
+def _activity(result: SimulationResult, width: int) -> Any:
+    rows = [(Text(what), Text(str(times))) for what, times in result.activity.items()]
+    return fitted(
+        (Col("What happened"), Col("Times", justify="right")), rows, width, title="Activity"
+    )
+
+
+def _document(result: SimulationResult, where: str) -> dict[str, Any]:
+    settings = result.settings
+    return {
+        "config": {
+            "customers": result.config.customers,
+            "sites": result.config.sites,
+            "numbers_per_site": result.config.numbers_per_site,
+            "pool": result.config.pool,
+            "days": result.config.days,
+            "seed": result.config.seed,
+        },
+        "settings": {
+            "auto_cooling": settings.auto_cooling,
+            "cooling_days": settings.cooling_days,
+            "audiocodes_cooling_days": settings.audiocodes_cooling_days,
+        },
+        "start": result.date_of(0).isoformat(),
+        "store": where,
+        "nodes": [
+            {
+                "hierarchy": node.node,
+                "role": node.role,
+                "loaded": node.loaded,
+                "counts": {str(status): node.counts.get(status, 0) for status in Status},
+                "failed": node.failed,
+                "exhausted_on": node.exhausted_on,
+            }
+            for node in result.summary
+        ],
+        "activity": dict(result.activity),
+        "history": [_change(change) for change in result.history],
+    }
+
+
+def _change(change: Any) -> dict[str, Any]:
+    from numinv.cli.journal import change_data
+
+    return change_data(change)
 
 
 def write_series(result: SimulationResult, path: Path) -> None:
     """The daily series as CSV: day, date, node, the count in each status, failed assignments."""
-    with path.open("w", encoding="utf-8", newline="") as stream:
+    with atomic_output(path) as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["day", "date", "node", *(str(s) for s in Status), "failed"])
         for row in result.series:
@@ -76,7 +120,7 @@ def write_series(result: SimulationResult, path: Path) -> None:
             writer.writerow([row.day, row.date.isoformat(), row.node, *counts, row.failed])
 
 
-@click.command("simulate")
+@command("simulate")
 @click.option(
     "--customers", type=click.IntRange(1, 999), default=_DEFAULTS.customers, show_default=True
 )
@@ -103,24 +147,17 @@ def write_series(result: SimulationResult, path: Path) -> None:
 @click.option("--days", type=click.IntRange(1, 36500), default=_DEFAULTS.days, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=_DEFAULTS.seed, show_default=True)
 @click.option(
-    "--auto-cooling/--no-auto-cooling",
-    default=None,
-    help="Cool numbers people leave behind (default: on, unless the root option says).",
-)
-@click.option("--cooling-days", type=click.IntRange(1, 999), help="Default: the root setting.")
-@click.option(
-    "--audiocodes-cooling-days", type=click.IntRange(1, 999), help="Default: the root setting."
-)
-@click.option(
     "--series",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the daily series to this CSV file.",
 )
 @click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Run on this (new or empty) SQLite file instead of in memory.",
+    "--history",
+    "number",
+    metavar="NUMBER",
+    help="At the end, show the history of NUMBER (e.g. +44001001000).",
 )
+@formats(json_help="Write the summary and activity as JSON.")
 @pass_session
 def simulate_command(
     session: Session,
@@ -131,17 +168,18 @@ def simulate_command(
     days: int,
     seed: int,
     series: Path | None,
-    db: Path | None,
-    auto_cooling: bool | None,
-    cooling_days: int | None,
-    audiocodes_cooling_days: int | None,
+    number: str | None,
+    fmt: str | None,
 ) -> None:
-    """Simulate a provider's estate: people joining and leaving, devices, reservations.
+    """Simulate a number estate.
 
-    Builds customers with a shared pool and sites, loads numbers, then runs
-    one step per simulated day with a seeded random generator: the same
-    options give the same result. Runs in memory unless --db is given (the
-    root --db counts only when given on the command line, never NUMINV_DB).
+    A provider's customers, each with a shared pool and sites; people join
+    and leave, devices go offline and come back, numbers are reserved. One
+    step per simulated day with a seeded random generator: the same options
+    give the same result. Auto cooling is on unless --no-auto-cooling is
+    given. Runs in memory unless --db is given on the command line (never
+    NUMINV_DB, so a simulation never writes into the inventory of the
+    environment); the file must be new or empty.
 
     \b
     numinv simulate --days 730 --seed 7 --series series.csv
@@ -154,16 +192,9 @@ def simulate_command(
         days=days,
         seed=seed,
     )
-    given = {
-        "auto_cooling": auto_cooling,
-        "cooling_days": cooling_days,
-        "audiocodes_cooling_days": audiocodes_cooling_days,
-    }
-    settings = _settings(
-        session, {name: value for name, value in given.items() if value is not None}
-    )
-    path = db or (session.db if session.db_given else None)
-    repository = None if path is None else _empty_repository(path)
+    settings = session.settings(**_SIMULATION_SETTINGS)
+    path = session.db if session.db_given else None
+    repository = None if path is None else _empty_repository(session, path)
     with progress() as bar:
         task = bar.add_task("Simulating", total=days + 1)
         result = simulate(
@@ -171,26 +202,46 @@ def simulate_command(
             settings=settings,
             repository=repository,
             on_day=lambda day: bar.update(task, completed=day + 1),
+            history=number,
         )
-    console = out()
-    console.print(_summary(result))
-    console.print(_activity(result))
     where = f"SQLite file {path}" if path is not None else "memory"
-    cooling_text = (
-        f"auto cooling {settings.cooling_days} days" if settings.auto_cooling else "no auto cooling"
-    )
-    click.echo(
-        f"seed {seed}, {days} days from {result.date_of(0).isoformat()}, in {where}; "
-        f"{cooling_text}, AudioCodes cooling {settings.audiocodes_cooling_days} days"
-    )
     if series is not None:
         write_series(result, series)
+    if fmt == "json":
+        write_document(_document(result, where), fmt)
+    elif fmt == "jsonl":
+        document = _document(result, where)
+        write_lines({"type": "node", **node} for node in document["nodes"])
+        write_lines([{"type": "activity", **document["activity"]}])
+        if number is not None:
+            from numinv.cli.journal import change_data
+
+            write_lines({"type": "change", **change_data(c)} for c in result.history)
+    else:
+        console = out()
+        console.print(_summary(result, console.width))
+        console.print(_activity(result, console.width))
+        if number is not None:
+            from numinv.cli.journal import history_table
+
+            title = f"History of {number}"
+            console.print(history_table(result.history, console.width, title=title))
+        cooling_text = (
+            f"auto cooling {settings.cooling_days} days"
+            if settings.auto_cooling
+            else "no auto cooling"
+        )
+        click.echo(
+            f"seed {seed}, {days} days from {result.date_of(0).isoformat()}, in {where}; "
+            f"{cooling_text}, AudioCodes cooling {settings.audiocodes_cooling_days} days"
+        )
+    if series is not None:
         click.echo(f"daily series written to {series}", err=True)
 
 
-def _empty_repository(path: Path) -> SqliteRepository:
-    """The SQLite file to simulate on, open until the command ends; refused if it holds numbers."""
-    repository = click.get_current_context().with_resource(open_repository(path))
-    if next(Inventory(repository).search(limit=1), None) is not None:
+def _empty_repository(session: Session, path: str) -> Any:
+    """The database to simulate on, open until the command ends; refused if it holds numbers."""
+    inventory = session.inventory()
+    if next(inventory.search(limit=1), None) is not None:
         raise Failure(f"{path} already holds numbers; a simulation needs a new or empty database")
-    return repository
+    return inventory.repository

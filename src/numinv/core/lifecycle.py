@@ -18,6 +18,7 @@ that person may take it (SPEC 18).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import ClassVar, Generic, TypedDict, TypeVar, cast
@@ -545,7 +546,7 @@ def _lapse_cooling(record: NumberRecord, action: Lapse, rules: Rules) -> Changes
 
 def _lapse_reservation(record: NumberRecord, action: Lapse, rules: Rules) -> Changes:
     # The administrator gave the reservation its end when making it: it ends whole,
-    # its *Reserved for* flag with it (decision 44).
+    # its *Reserved for* flag with it (decision 57).
     return _unreserve(record, action, rules) if is_due(record, rules.now) else {}
 
 
@@ -796,14 +797,16 @@ def _checked(
 
 TRANSITIONS: Mapping[tuple[type[Action], Status], Transition[Action]] = _checked(_TABLE)
 
-# Positions of the fields, for building a changed record without `attrs.evolve`.
+# Positions of the fields, for building a changed record without `attrs.evolve`
+# (which would check and copy every field by name).
 _FIELDS = tuple(field.name for field in attrs.fields(NumberRecord))
 _POSITION = {name: index for index, name in enumerate(_FIELDS)}
 _VERSION = _POSITION["version"]
+_VALUES = operator.attrgetter(*_FIELDS)
 
 
 def _evolved(record: NumberRecord, changes: Changes, version: int | None = None) -> NumberRecord:
-    values = [getattr(record, name) for name in _FIELDS]
+    values = list(_VALUES(record))
     for name, value in changes.items():
         values[_POSITION[name]] = value
     if version is not None:

@@ -237,9 +237,11 @@ class _State:
     def index(self, hierarchy: str, status: Status) -> SortedKeys[str]:
         statuses = self.nodes.get(hierarchy)
         if statuses is None:
+            # `nodes` last: a node is known once all three know it, and a new node
+            # interrupted part way is finished by the next call, never left half made.
+            self.node_paths.ensure(hierarchy)
+            self.node_place.setdefault(hierarchy, len(self.node_place))
             statuses = self.nodes[hierarchy] = {}
-            self.node_paths.add(hierarchy)
-            self.node_place[hierarchy] = len(self.node_place)
         keys = statuses.get(status)
         if keys is None:
             keys = statuses[status] = SortedKeys()
@@ -312,10 +314,28 @@ class _State:
         assert self.undo is not None, "writes happen inside a transaction"
         self.undo.append(undo)
 
+    def held(self, number: str) -> tuple[_Entry | None, dict[str, _Entry] | None]:
+        """Where a number's entries are now: its first entry and a copy of the others."""
+        others = self.elsewhere.get(number)
+        return self.first.get(number), None if others is None else dict(others)
+
+    def put_back(self, number: str, held: tuple[_Entry | None, dict[str, _Entry] | None]) -> None:
+        """Point the number's keys at the entries `held` saw, whatever a write left half done."""
+        first, others = held
+        if first is None:
+            self.first.pop(number, None)
+        else:
+            self.first[number] = first
+        if others is None:
+            self.elsewhere.pop(number, None)
+        else:
+            self.elsewhere[number] = others
+
     def write(self, number: str, hierarchy: str, new: NumberRecord | None) -> None:
         """Store a record at its key, or remove the key; undone as one step."""
+        held = self.held(number)  # all of the number's keys: removing one may promote another
         old = self.entry(number, hierarchy)
-        self.log(lambda: self.restore(number, hierarchy, old, new))
+        self.log(lambda: self.restore(number, hierarchy, held, old, new))
         if old is not None:
             self.unindexed(_record(number, old))
         self.set_entry(number, hierarchy, new)
@@ -323,14 +343,19 @@ class _State:
             self.indexed(new)
 
     def restore(
-        self, number: str, hierarchy: str, old: _Entry | None, new: NumberRecord | None
+        self,
+        number: str,
+        hierarchy: str,
+        held: tuple[_Entry | None, dict[str, _Entry] | None],
+        old: _Entry | None,
+        new: NumberRecord | None,
     ) -> None:
         if new is not None:
             self.unindexed(new)
         current = self.entry(number, hierarchy)
         if current is not None:
             self.unindexed(_record(number, current))
-        self.set_entry(number, hierarchy, old)
+        self.put_back(number, held)
         if old is not None:
             self.indexed(_record(number, old))
 
@@ -485,7 +510,9 @@ class _Reads:
     def nodes(self, under: str | None = None) -> list[str]:
         state = self._state
         with state.lock:
-            return [node for node in state.subtree(under) if any(state.nodes[node].values())]
+            return [
+                node for node in state.subtree(under) if any(state.nodes.get(node, {}).values())
+            ]
 
     def due(self, now: datetime, limit: int) -> list[NumberRecord]:
         state = self._state
@@ -527,10 +554,11 @@ class _Reads:
             if under is None:
                 nodes: Iterable[str] = state.nodes
             else:
-                nodes = sorted(state.subtree(under), key=state.node_place.__getitem__)
+                place = state.node_place
+                nodes = sorted(state.subtree(under), key=lambda node: place.get(node, len(place)))
             found: dict[str, Mapping[Status, int]] = {}
             for node in nodes:
-                statuses = state.nodes[node]
+                statuses = state.nodes.get(node, {})
                 if any(statuses.values()):
                     found[node] = {status: len(statuses.get(status, ())) for status in Status}
             return found
@@ -647,12 +675,13 @@ class InMemoryRepository(_Reads):
             if state.undo is not None:  # joined by a nested call: the outer one commits
                 yield _MemoryTransaction(state)
                 return
-            state.undo = []
             try:
+                # Inside the guard, so that no interrupt leaves an undo log behind
+                # that would make every later transaction look nested.
+                state.undo = []
                 yield _MemoryTransaction(state)
             except BaseException:
-                undo = state.undo
-                for step in reversed(undo):
+                for step in reversed(state.undo or ()):
                     step()
                 raise
             finally:

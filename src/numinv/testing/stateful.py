@@ -22,8 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import event, note
-from hypothesis import strategies as st
+from hypothesis import event, note, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from numinv.audit import AuditReport

@@ -1,0 +1,94 @@
+"""The nodes and kinds the inventory knows, so that a typo is refused with a suggestion.
+
+A node is known when it holds numbers or is above a node that does (read
+from `Inventory.utilization`, which counts without walking records). A
+command that only finds or changes numbers refuses any other node, naming
+the closest known ones; `range add` creates nodes, but refuses to start a
+new tree (a root no number has yet) unless told to with `--new-root`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import click
+
+from numinv.cli.errors import Failure, suggestion
+
+if TYPE_CHECKING:
+    from numinv import Inventory
+
+__all__ = ["check_new_node", "check_node", "known_nodes", "resolve_kind", "short_kinds"]
+
+
+def known_nodes(inventory: Inventory) -> set[str]:
+    """Every node holding numbers, and every node above one."""
+    known: set[str] = set()
+    for node in inventory.utilization():
+        parts = node.split(".")
+        known.update(".".join(parts[: end + 1]) for end in range(len(parts)))
+    return known
+
+
+def check_node(inventory: Inventory, node: str | None, *, what: str = "node") -> None:
+    """Refuse a node with no numbers at or below it, suggesting the closest known ones."""
+    if node is None:
+        return
+    known = known_nodes(inventory)
+    if node in known:
+        return
+    if not known:
+        raise Failure(f"no {what} {node}: the inventory holds no numbers yet")
+    raise Failure(f"no {what} {node} in the inventory{suggestion(node, known)}")
+
+
+def check_new_node(inventory: Inventory, node: str, *, new_root: bool) -> bool:
+    """For `range add`: whether `node` is new; refuse one outside every existing root."""
+    known = known_nodes(inventory)
+    if node in known:
+        return False
+    roots = sorted(name for name in known if "." not in name)
+    root = node.split(".", 1)[0]
+    if roots and root not in roots and not new_root:
+        listed = ", ".join(roots)
+        raise Failure(
+            f"{node} is outside every existing root ({listed}){suggestion(node, known)} "
+            "Give --new-root to start a new tree."
+        )
+    return True
+
+
+def short_kinds(kinds: Iterable[str]) -> dict[str, str]:
+    """Each kind's last part (any case) -> the kind, for the last parts that are unique."""
+    by_part: dict[str, list[str]] = {}
+    for name in kinds:
+        by_part.setdefault(name.rsplit("/", 1)[-1].lower(), []).append(name)
+    return {part: names[0] for part, names in by_part.items() if len(names) == 1}
+
+
+def resolve_kind(kinds: Mapping[str, object], text: str) -> str:
+    """The kind named by `text`: a full name, or the one kind whose last part it is (any case).
+
+    Raises:
+        click.BadParameter: no such kind; the message names the closest ones.
+    """
+    if text in kinds:
+        return text
+    short = short_kinds(kinds)
+    if text.lower() in short:
+        return short[text.lower()]
+    lowered = {name.lower(): name for name in kinds}
+    if text.lower() in lowered:
+        return lowered[text.lower()]
+    # Compared in lower case; shown as a user would type it: the last part when unique.
+    shown = {part: name.rsplit("/", 1)[-1] for part, name in short.items()}
+    shown |= lowered
+    close = suggestion(text.lower(), shown)
+    if close:
+        raise click.BadParameter(f"unknown consumer kind {text!r}{close}", param_hint="'--kind'")
+    listed = ", ".join(sorted(name.rsplit("/", 1)[-1] for name in short.values()))
+    raise click.BadParameter(
+        f"unknown consumer kind {text!r}; known kinds: {listed} (or their full names)",
+        param_hint="'--kind'",
+    )

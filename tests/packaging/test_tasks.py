@@ -1,0 +1,79 @@
+"""`tasks.py`: each task installs what it needs into .venv, once."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, list[str]]:
+    """tasks.py on a copy of pyproject.toml, recording the installs it would run."""
+    spec = importlib.util.spec_from_file_location("numinv_tasks", ROOT / "tasks.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    venv_dir = tmp_path / ".venv"
+    monkeypatch.setattr(module, "ROOT", tmp_path)
+    monkeypatch.setattr(module, "VENV", venv_dir)
+    monkeypatch.setattr(module, "BIN", venv_dir / "bin")
+    monkeypatch.setattr(module, "STAMP", venv_dir / ".numinv-installed")
+    installs: list[str] = []
+
+    def create(self: Any, path: Path) -> None:
+        (Path(path) / "bin").mkdir(parents=True)
+        (Path(path) / "bin" / "python").write_text("")
+
+    def run(command: list[str], **kwargs: Any) -> Any:
+        installs.append(command[-1].rpartition("[")[2].rstrip("]"))
+        return None
+
+    monkeypatch.setattr(module.venv.EnvBuilder, "create", create)
+    monkeypatch.setattr(module.subprocess, "run", run)
+    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    return module, installs
+
+
+def test_simulate_installs_only_the_cli_extra(tasks: tuple[ModuleType, list[str]]) -> None:
+    module, installs = tasks
+    module._ensure_environment("cli")
+    assert installs == ["cli"]
+
+
+def test_test_after_simulate_installs_the_rest_and_then_nothing_again(
+    tasks: tuple[ModuleType, list[str]],
+) -> None:
+    module, installs = tasks
+    module._ensure_environment("cli")
+    module._ensure_environment("dev")
+    module._ensure_environment("dev")
+    module._ensure_environment("cli")
+    assert installs == ["cli", "dev"]
+    assert json.loads(module.STAMP.read_text())["extras"] == ["cli", "dev", "postgres", "testing"]
+
+
+def test_a_changed_pyproject_installs_again(tasks: tuple[ModuleType, list[str]]) -> None:
+    module, installs = tasks
+    module._ensure_environment("dev")
+    (module.ROOT / "pyproject.toml").write_text("# changed\n")
+    module._ensure_environment("cli")
+    assert installs == ["dev", "cli"]
+
+
+def test_an_unknown_task_prints_the_tasks_and_exits_2(
+    tasks: tuple[ModuleType, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    module, installs = tasks
+    assert module.main(["frobnicate"]) == 2
+    assert "python3 tasks.py simulate" in capsys.readouterr().err
+    assert installs == []
