@@ -18,8 +18,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, note, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, note, settings, strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     invariant,
