@@ -564,8 +564,77 @@ def _entry_of(row: Sequence[Any]) -> tuple[int, Entry]:
     return int(seq), Entry(operation, before, after, at.astimezone(UTC), actor, numbers)
 
 
-# -- the connections ----------------------------------------------------------------
+# -- locks for uniqueness checks -----------------------------------------------------------
 
+_FEW: Final = 64  # numbers (or blocks) locked one by one at most
+
+
+def _lock_key(schema: str, kind: str, text: str) -> int:
+    name = f"{schema}\x1f{kind}\x1f{text}".encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2b(name, digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@attrs.frozen
+class _Keys:
+    """Advisory locks that make a uniqueness check and the write after it one step.
+
+    READ COMMITTED lets two transactions both read that a number is free at
+    two related nodes and both add it (the keys differ, so no index refuses
+    either). So a read that a uniqueness check makes inside a transaction
+    (`holding`, `within`, `with_e164`) first takes transaction-long locks on
+    what it reads, and reads once they are granted: a second writer of the
+    same numbers waits for the first to commit, then sees what it added.
+    Locks are hierarchical, so that a range costs few of them: a number
+    locks itself and shares its block of a thousand and its block of a
+    million; a range of more numbers locks its blocks of a thousand and
+    shares their blocks of a million; a range of more blocks locks its blocks
+    of a million.
+    """
+
+    shared: tuple[int, ...]
+    exclusive: tuple[int, ...]
+
+    @staticmethod
+    def of_number(schema: str, number: str) -> _Keys:
+        return _Keys(
+            (_lock_key(schema, "m", number[:-6]), _lock_key(schema, "k", block_of(number))),
+            (_lock_key(schema, "n", number),),
+        )
+
+    @staticmethod
+    def of_range(schema: str, numbers: NumberRange) -> _Keys:
+        ends = (numbers.first, numbers.last)
+        millions = sorted({_lock_key(schema, "m", number[:-6]) for number in ends})
+        if len(numbers) <= _FEW:  # at most two blocks of each size
+            thousands = {_lock_key(schema, "k", block_of(number)) for number in ends}
+            return _Keys(
+                tuple(millions + sorted(thousands)),
+                tuple(sorted(_lock_key(schema, "n", number) for number in numbers)),
+            )
+        pieces = list(blocks(numbers))
+        if len(pieces) <= _FEW:
+            return _Keys(
+                tuple(millions),
+                tuple(sorted(_lock_key(schema, "k", block_of(p.first)) for p in pieces)),
+            )
+        spanned = {_lock_key(schema, "m", piece.first[:-6]) for piece in pieces}
+        return _Keys((), tuple(sorted(spanned)))
+
+    @staticmethod
+    def of_e164(schema: str, e164: str) -> _Keys:
+        return _Keys((), (_lock_key(schema, "e", e164),))
+
+
+@functools.lru_cache(maxsize=256)
+def _lock_sql(shared: int, exclusive: int) -> str:
+    """Take the locks in order: the shared (coarse) ones first, then the exclusive ones."""
+    calls = ["pg_advisory_xact_lock_shared(%s::bigint)"] * shared
+    calls += ["pg_advisory_xact_lock(%s::bigint)"] * exclusive
+    return "SELECT " + ", ".join(calls)
+
+
+# -- the connections ----------------------------------------------------------------
 
 _BEGIN: Final = "BEGIN ISOLATION LEVEL READ COMMITTED"
 
@@ -581,7 +650,7 @@ class _Open:
     and in one order.
     """
 
-    __slots__ = ("begun", "connection", "counts", "pending")
+    __slots__ = ("begun", "connection", "counts", "locked", "pending", "tree")
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.connection = connection
@@ -589,6 +658,10 @@ class _Open:
         self.pending: list[tuple[str, Sequence[Any]]] = []
         # (hierarchy, status) -> change of its count.
         self.counts: Counter[tuple[str, str]] = Counter()
+        # (exclusive, key) of the advisory locks taken (they last until the end).
+        self.locked: set[tuple[bool, int]] = set()
+        # The last node list read (`nodes(under)`: under, the nodes), until a write.
+        self.tree: tuple[str | None, tuple[str, ...]] | None = None
 
     def later(self, sql: str, parameters: Sequence[Any]) -> None:
         """A write whose answer nobody needs: sent with the next statement."""
@@ -608,6 +681,18 @@ class _Open:
             self.pending.clear()
             cursor = connection.execute(sql, parameters) if sql is not None else None
         return cursor if cursor is not None else connection.cursor()
+
+    def lock(self, keys: _Keys) -> bool:
+        """Queue the advisory locks not held yet (the next statement runs once they are
+        granted); whether there were any."""
+        shared = [key for key in keys.shared if (False, key) not in self.locked]
+        alone = [key for key in keys.exclusive if (True, key) not in self.locked]
+        if not shared and not alone:
+            return False
+        self.locked.update((False, key) for key in shared)
+        self.locked.update((True, key) for key in alone)
+        self.later(_lock_sql(len(shared), len(alone)), [*shared, *alone])
+        return True
 
     def count(self, add_counts: _Batch) -> None:
         """Queue the count changes, in key order, as a pending write."""
@@ -838,13 +923,20 @@ class _Database:
     def rows(
         self, sql: str, parameters: Sequence[Any], held: _Open | None = None
     ) -> list[tuple[Any, ...]]:
-        """A query's rows: inside `held` or this thread's open transaction, else committed state."""
+        """A query's rows: inside `held` or this thread's open transaction, else committed state.
+
+        A read for text no record can hold (a NUL, a lone surrogate) finds
+        nothing, as on the other stores.
+        """
         held = held or self.open
-        with self.translated():
-            if held is not None:
-                return held.execute(sql, parameters).fetchall()
-            with self.pool.connection() as connection:
-                return connection.execute(sql, parameters).fetchall()
+        try:
+            with self.translated():
+                if held is not None:
+                    return held.execute(sql, parameters).fetchall()
+                with self.pool.connection() as connection:
+                    return connection.execute(sql, parameters).fetchall()
+        except InvalidInput:
+            return []
 
     def records(
         self, sql: str, parameters: Sequence[Any], held: _Open | None = None
@@ -924,14 +1016,45 @@ class _Reads:
         rows = self._rows(self._db.sql.get, (hierarchy, number))
         return _CODEC.record(rows[0]) if rows else None
 
+    def _claiming(self, keys: _Keys) -> _Open | None:
+        """Inside a transaction, lock what a uniqueness check reads (see `_Keys`).
+
+        Returns the transaction when it had to take new locks: a writer it
+        waited for may have made nodes its node list lacks (`_still`).
+        """
+        held = self._held or self._db.open
+        return held if held is not None and held.lock(keys) else None
+
+    def _still(self, held: _Open | None) -> None:
+        """Refuse a check that went node by node over a node list gone stale.
+
+        The inventory checks a load node by node (`nodes(at)`, then `within`
+        at each); a node another writer made meanwhile, and committed while
+        this one waited for its locks, would be missed: a lost race.
+        """
+        if held is None or held.tree is None:
+            return
+        under, before = held.tree
+        if tuple(self.counts(under)) != before:
+            raise ConcurrentUpdate(
+                f"the nodes under {under or 'the root'} changed while this transaction read "
+                "them; try again"
+            )
+
     def holding(self, number: str) -> list[NumberRecord]:
+        self._claiming(_Keys.of_number(self._db.schema, number))
         return self._records(self._db.sql.holding, (number,))
 
     def within(self, numbers: NumberRange, hierarchy: str | None = None) -> list[NumberRecord]:
+        held = self._claiming(_Keys.of_range(self._db.schema, numbers))
         span = (numbers.first, numbers.last, len(numbers.first))
         if hierarchy is None:
-            return self._records(self._db.sql.within, span)
-        return self._records(self._db.sql.within_node, (hierarchy, *span))
+            found = self._records(self._db.sql.within, span)
+        else:
+            found = self._records(self._db.sql.within_node, (hierarchy, *span))
+        if hierarchy is not None:
+            self._still(held)
+        return found
 
     def scan(self, query: Query) -> list[NumberRecord]:
         return self._scan(query, lock=False)
@@ -969,6 +1092,7 @@ class _Reads:
         return rows[0][0].astimezone(UTC) if rows else None
 
     def with_e164(self, e164: str) -> list[NumberRecord]:
+        self._claiming(_Keys.of_e164(self._db.schema, e164))
         return self._records(self._db.sql.with_e164, (e164,))
 
     def held_by(self, who: str) -> list[NumberRecord]:
@@ -990,6 +1114,8 @@ class _Reads:
                 if statuses is None:
                     statuses = found[hierarchy] = dict.fromkeys(Status, 0)
                 statuses[Status(status)] = int(total)
+        if held is not None:
+            held.tree = (under, tuple(found))
         return found
 
     def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
@@ -1082,6 +1208,7 @@ class _PostgresTransaction(_Reads):
     # -- insert ------------------------------------------------------------------
 
     def insert(self, records: Iterable[NumberRecord]) -> None:
+        self._open.tree = None  # a write may change the node list
         written: list[NumberRecord] = []
         for record in records:
             _check(record)
@@ -1141,6 +1268,7 @@ class _PostgresTransaction(_Reads):
             self._open.later(*self._db.sql.hold(holders))
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
+        self._open.tree = None  # a write may change the node list
         _check(template)
         sql = self._db.sql
         hierarchy = template.hierarchy
@@ -1229,6 +1357,7 @@ class _PostgresTransaction(_Reads):
                 self._open.later(*statement(rows))
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
+        self._open.tree = None  # a write may change the node list
         doomed = list(records)
         if not doomed:
             return

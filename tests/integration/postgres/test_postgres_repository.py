@@ -74,11 +74,16 @@ def test_a_replacement_holding_nul_is_invalid_input_and_changes_nothing(reposito
     assert repository.get("1000", NODE) == record("1000")
 
 
-def test_a_read_for_text_holding_nul_is_invalid_input(repository: Any) -> None:
-    with pytest.raises(InvalidInput):
-        repository.get("1000", "sys.\x00")
-    with pytest.raises(InvalidInput):
-        repository.held_by("al\x00ice")
+@pytest.mark.parametrize("bad", ["nul\x00", "lone \ud800"], ids=["nul", "surrogate"])
+def test_a_read_for_text_no_record_can_hold_finds_nothing(repository: Any, bad: str) -> None:
+    store(repository, record("1000"))
+    assert repository.get("1000", bad) is None
+    assert repository.held_by(bad) == []
+    assert repository.nodes(bad) == []
+    with repository.transaction() as tx:
+        assert tx.holding(bad) == []
+        tx.insert([record("1001")])
+    assert repository.get("1001", NODE) == record("1001")
 
 
 def test_a_journal_entry_with_nul_in_its_actor_is_invalid_input(repository: Any) -> None:
