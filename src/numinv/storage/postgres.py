@@ -567,6 +567,7 @@ def _entry_of(row: Sequence[Any]) -> tuple[int, Entry]:
 # -- locks for uniqueness checks -----------------------------------------------------------
 
 _FEW: Final = 64  # numbers (or blocks) locked one by one at most
+_LOCK_BUDGET: Final = 256  # advisory locks a transaction takes before it takes one for all
 
 
 def _lock_key(schema: str, kind: str, text: str) -> int:
@@ -594,12 +595,14 @@ class _Keys:
 
     shared: tuple[int, ...]
     exclusive: tuple[int, ...]
+    everything: int  # the schema's own key, shared by every check
 
     @staticmethod
     def of_number(schema: str, number: str) -> _Keys:
         return _Keys(
             (_lock_key(schema, "m", number[:-6]), _lock_key(schema, "k", block_of(number))),
             (_lock_key(schema, "n", number),),
+            _lock_key(schema, "*", ""),
         )
 
     @staticmethod
@@ -611,19 +614,21 @@ class _Keys:
             return _Keys(
                 tuple(millions + sorted(thousands)),
                 tuple(sorted(_lock_key(schema, "n", number) for number in numbers)),
+                _lock_key(schema, "*", ""),
             )
         pieces = list(blocks(numbers))
         if len(pieces) <= _FEW:
             return _Keys(
                 tuple(millions),
                 tuple(sorted(_lock_key(schema, "k", block_of(p.first)) for p in pieces)),
+                _lock_key(schema, "*", ""),
             )
         spanned = {_lock_key(schema, "m", piece.first[:-6]) for piece in pieces}
-        return _Keys((), tuple(sorted(spanned)))
+        return _Keys((), tuple(sorted(spanned)), _lock_key(schema, "*", ""))
 
     @staticmethod
     def of_e164(schema: str, e164: str) -> _Keys:
-        return _Keys((), (_lock_key(schema, "e", e164),))
+        return _Keys((), (_lock_key(schema, "e", e164),), _lock_key(schema, "*", ""))
 
 
 @functools.lru_cache(maxsize=256)
@@ -650,7 +655,7 @@ class _Open:
     and in one order.
     """
 
-    __slots__ = ("begun", "connection", "counts", "locked", "pending", "tree")
+    __slots__ = ("begun", "connection", "counts", "escalated", "locked", "pending", "tree")
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.connection = connection
@@ -660,6 +665,7 @@ class _Open:
         self.counts: Counter[tuple[str, str]] = Counter()
         # (exclusive, key) of the advisory locks taken (they last until the end).
         self.locked: set[tuple[bool, int]] = set()
+        self.escalated = False  # holds the schema's key alone (see `lock`)
         # The last node list read (`nodes(under)`: under, the nodes), until a write.
         self.tree: tuple[str | None, tuple[str, ...]] | None = None
 
@@ -684,11 +690,26 @@ class _Open:
 
     def lock(self, keys: _Keys) -> bool:
         """Queue the advisory locks not held yet (the next statement runs once they are
-        granted); whether there were any."""
+        granted); whether there were any.
+
+        Every check also shares the schema's own key. A transaction that would
+        hold more than `_LOCK_BUDGET` locks (an import, an audit adding many
+        numbers) takes that key alone instead: it waits for every other check
+        to end and keeps new ones out, as a store with one writer would, and
+        the server's lock table stays small.
+        """
+        if self.escalated:
+            return False
         shared = [key for key in keys.shared if (False, key) not in self.locked]
         alone = [key for key in keys.exclusive if (True, key) not in self.locked]
         if not shared and not alone:
             return False
+        if not self.locked:
+            shared.insert(0, keys.everything)
+        if len(self.locked) + len(shared) + len(alone) > _LOCK_BUDGET:
+            self.escalated = True
+            self.later(_lock_sql(0, 1), [keys.everything])
+            return True
         self.locked.update((False, key) for key in shared)
         self.locked.update((True, key) for key in alone)
         self.later(_lock_sql(len(shared), len(alone)), [*shared, *alone])

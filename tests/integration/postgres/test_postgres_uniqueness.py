@@ -142,3 +142,40 @@ def test_writers_of_other_numbers_do_not_wait_for_each_other(
             lambda inventory: inventory.assign("5003", phone),
         )
         assert outcomes == ["stored", "stored"]
+
+
+def test_a_transaction_checking_many_numbers_holds_few_locks(
+    postgres_url: str, schema: str
+) -> None:
+    import psycopg
+
+    from numinv.storage.postgres import PostgresRepository
+
+    with PostgresRepository(postgres_url, schema=schema) as repository:
+        with repository.transaction() as tx:
+            for number in range(10_000, 11_000):
+                tx.holding(str(number))
+            ((pid,),) = tx._execute("SELECT pg_backend_pid()").fetchall()
+            with psycopg.connect(postgres_url) as side:
+                locks = side.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s",
+                    (pid,),
+                ).fetchall()
+        assert locks[0][0] <= 300
+
+
+def test_an_import_too_large_for_fine_locks_still_excludes_a_clashing_load(
+    postgres_url: str, schema: str
+) -> None:
+    from numinv import NumberRecord
+    from numinv.storage.postgres import PostgresRepository
+
+    batch = [NumberRecord(str(number), PARENT) for number in range(10_000, 10_300)]
+    with PostgresRepository(postgres_url, schema=schema) as repository:
+        outcomes = race(
+            repository,
+            lambda inventory: inventory.import_records(batch),
+            lambda inventory: inventory.add_range(CHILD, "10299", count=1),
+        )
+        assert outcomes == ["stored", "DuplicateNumber"]
+        assert [record.hierarchy for record in repository.holding("10299")] == [PARENT]
