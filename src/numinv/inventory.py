@@ -709,6 +709,11 @@ class Inventory:
         default = self._settings.exhaustion_threshold if threshold is None else threshold
         return utilization(counts, thresholds, default)
 
+    def nodes(self, under: str | None = None) -> list[str]:
+        """The nodes holding numbers at or below `under` (every node when None), sorted."""
+        node = None if under is None else parse_path(under)
+        return self._repository.nodes(node)
+
     def settings_at(self, at: str) -> Settings:
         """The settings in force at a node: what it and its ancestors set, then `settings`."""
         node = parse_path(at)
@@ -1146,6 +1151,7 @@ def _busy(numbers: NumberRange, node: str, busy: list[NumberRecord]) -> InvalidT
         hierarchy=node,
         status=busy[0].status,
         operation="delete",
+        reason="not available",
     )
 
 

@@ -84,37 +84,46 @@ def _names(record: NumberRecord) -> set[str]:
 
 
 class _MultiIndex:
-    """A name to the record keys under it; one key is kept without a set around it."""
+    """A name (an E.164 number, a person) to the numbers whose records carry it.
 
-    __slots__ = ("_keys",)
+    A number is kept as the record's own text object, and a name with one
+    number without a container around it, so that an index entry costs a
+    dictionary slot. Sibling nodes may hold one number: a read keeps the
+    records that carry the name, and a number leaves a name only when none of
+    its records carries it. Adding and removing are idempotent, as the undo
+    steps need.
+    """
+
+    __slots__ = ("_numbers",)
 
     def __init__(self) -> None:
-        self._keys: dict[str, Key | dict[Key, None]] = {}
+        self._numbers: dict[str, str | dict[str, None]] = {}
 
-    def add(self, name: str, key: Key) -> None:
-        held = self._keys.get(name)
+    def add(self, name: str, number: str) -> None:
+        held = self._numbers.get(name)
         if held is None:
-            self._keys[name] = key
+            self._numbers[name] = number
         elif isinstance(held, dict):
-            held[key] = None
-        elif held != key:
-            self._keys[name] = {held: None, key: None}
+            held[number] = None
+        elif held != number:
+            self._numbers[name] = {held: None, number: None}
 
-    def discard(self, name: str, key: Key) -> None:
-        held = self._keys.get(name)
+    def discard(self, name: str, number: str) -> None:
+        held = self._numbers.get(name)
         if held is None:
             return
-        if isinstance(held, dict):
-            held.pop(key, None)
-            if len(held) == 1:
-                self._keys[name] = next(iter(held))
-            elif not held:
-                del self._keys[name]
-        elif held == key:
-            del self._keys[name]
+        if not isinstance(held, dict):
+            if held == number:
+                del self._numbers[name]
+            return
+        held.pop(number, None)
+        if len(held) == 1:
+            self._numbers[name] = next(iter(held))
+        elif not held:
+            del self._numbers[name]
 
-    def get(self, name: str) -> list[Key]:
-        held = self._keys.get(name)
+    def get(self, name: str) -> list[str]:
+        held = self._numbers.get(name)
         if held is None:
             return []
         return list(held) if isinstance(held, dict) else [held]
@@ -290,11 +299,11 @@ class _State:
         self.index(record.hierarchy, record.status).ensure(record.number)
         if record.release_date is not None:
             self.due.ensure((record.release_date, record.number, record.hierarchy))
-        key = record.key
+        number = record.number
         for e164 in record.e164:
-            self.e164.add(e164, key)
+            self.e164.add(e164, number)
         for name in _names(record):
-            self.holders.add(name, key)
+            self.holders.add(name, number)
 
     def unindexed(self, record: NumberRecord) -> None:
         keys = self.nodes.get(record.hierarchy, {}).get(record.status)
@@ -302,11 +311,21 @@ class _State:
             keys.discard(record.number)
         if record.release_date is not None:
             self.due.discard((record.release_date, record.number, record.hierarchy))
-        key = record.key
+        number = record.number
+        names = _names(record)
+        if not record.e164 and not names:
+            return
+        siblings = [
+            _record(number, entry)
+            for entry in self.entries(number)
+            if _template(entry).hierarchy != record.hierarchy
+        ]
         for e164 in record.e164:
-            self.e164.discard(e164, key)
-        for name in _names(record):
-            self.holders.discard(name, key)
+            if not any(e164 in sibling.e164 for sibling in siblings):
+                self.e164.discard(e164, number)
+        for name in names:
+            if not any(name in _names(sibling) for sibling in siblings):
+                self.holders.discard(name, number)
 
     # -- writes, each logging its undo first --------------------------------
 
@@ -531,22 +550,25 @@ class _Reads:
             first = self._state.due.first()
             return None if first is None else first[0]
 
-    def _keyed(self, keys: Iterable[Key]) -> list[NumberRecord]:
+    def _carrying(
+        self, numbers: Iterable[str], carries: Callable[[NumberRecord], bool]
+    ) -> list[NumberRecord]:
         state = self._state
         found = [
-            _record(number, entry)
-            for number, hierarchy in keys
-            if (entry := state.entry(number, hierarchy)) is not None
+            record
+            for number in numbers
+            for entry in state.entries(number)
+            if carries(record := _record(number, entry))
         ]
         return sorted(found, key=lambda record: record.key)
 
     def with_e164(self, e164: str) -> list[NumberRecord]:
         with self._state.lock:
-            return self._keyed(self._state.e164.get(e164))
+            return self._carrying(self._state.e164.get(e164), lambda r: e164 in r.e164)
 
     def held_by(self, who: str) -> list[NumberRecord]:
         with self._state.lock:
-            return self._keyed(self._state.holders.get(who))
+            return self._carrying(self._state.holders.get(who), lambda r: who in _names(r))
 
     def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
         state = self._state

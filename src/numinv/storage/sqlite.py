@@ -842,6 +842,7 @@ class _SqliteTransaction(_Reads):
         db = self._db
         with db.lock:
             counts = db.counts
+            batch: list[tuple[NumberRecord, NumberRecord]] = []
             for old, new in changes:
                 if new.key != old.key:
                     raise InvalidInput(
@@ -850,9 +851,18 @@ class _SqliteTransaction(_Reads):
                         number=old.number,
                         hierarchy=old.hierarchy,
                     )
+                batch.append((old, new))
+            if len(batch) == 1:
+                old, new = batch[0]
                 cursor = db.execute(_UPDATE, (*TEXT.row(new)[2:], *old.key, old.version))
-                if cursor.rowcount != 1:
-                    raise self._stale(old)
+            else:
+                # One statement for many: a count short of the batch finds the stale one.
+                cursor = db.executemany(
+                    _UPDATE, [(*TEXT.row(new)[2:], *old.key, old.version) for old, new in batch]
+                )
+            if cursor.rowcount != len(batch):
+                raise self._stale(self._first_stale(batch))
+            for old, new in batch:
                 if old.status != new.status:
                     counts[(old.hierarchy, old.status)] -= 1
                     counts[(new.hierarchy, new.status)] += 1
@@ -860,6 +870,14 @@ class _SqliteTransaction(_Reads):
                     self._reassociate(old, old.e164, new.e164, _ASSOCIATE, _DISSOCIATE)
                 if old.uses != new.uses or old.reserved_for != new.reserved_for:
                     self._reassociate(old, tuple(_names(old)), tuple(_names(new)), _HOLD, _UNHOLD)
+
+    def _first_stale(self, batch: list[tuple[NumberRecord, NumberRecord]]) -> NumberRecord:
+        """The first record of a batch whose stored version is not the one it replaced."""
+        for old, new in batch:
+            stored = self._db.rows(_VERSION_OF, (old.hierarchy, old.number))
+            if not stored or stored[0][0] not in (old.version, new.version):
+                return old
+        return batch[0][0]
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
         db = self._db
