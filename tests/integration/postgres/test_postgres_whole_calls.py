@@ -40,12 +40,11 @@ def test_a_replace_refused_part_way_keeps_none_of_its_changes(
     with repository.transaction() as tx:
         tx.insert([first, second])
     stale = NumberRecord("1001", NODE, version=9)
-    with repository.transaction() as tx:
-        with pytest.raises(ConcurrentUpdate):
-            tx.replace(
-                [
-                    (first, NumberRecord("1000", NODE, tag="x", version=2)),
-                    (stale, NumberRecord("1001", NODE, tag="y", version=10)),
-                ]
-            )
+    with repository.transaction() as tx, pytest.raises(ConcurrentUpdate):
+        tx.replace(
+            [
+                (first, NumberRecord("1000", NODE, tag="x", version=2)),
+                (stale, NumberRecord("1001", NODE, tag="y", version=10)),
+            ]
+        )
     assert repository.get("1000", NODE) == first
