@@ -39,7 +39,7 @@ from benchmarks.estate import (
     observations,
     pool,
 )
-from benchmarks.floors.memory import MemoryFloor
+from benchmarks.floors.memory import MemoryFloor, as_record
 from benchmarks.floors.sqlite import SqliteFloor
 from benchmarks.timing import frozen_heap, interleaved, median, paused_gc, per_call, seconds
 from numinv import (
@@ -267,10 +267,9 @@ def _number(found: NumberRecord | tuple[Any, ...]) -> str:
 
 
 def _version(found: NumberRecord | tuple[Any, ...], floor: MemoryFloor | SqliteFloor) -> int:
-    if isinstance(found, NumberRecord):
-        return found.version
-    assert isinstance(floor, SqliteFloor)
-    return int(found[floor.index["version"]])
+    if isinstance(floor, SqliteFloor):
+        return int(found[floor.index["version"]])  # type: ignore[index]
+    return int(found.version)  # type: ignore[union-attr]
 
 
 def _same(what: str, numinv: object, floor: object) -> None:
@@ -657,7 +656,7 @@ def load(bench: Bench) -> list[Line]:
         if store.name == "memory":
             memory = MemoryFloor(clock)
             elapsed = seconds(lambda: memory.add_range(numbers, SITE, template))
-            firsts["floor"] = (memory.records[SITE][FIRST], sum(1 for _ in memory.journal))
+            firsts["floor"] = (as_record(memory.records[SITE][FIRST]), len(memory.journal))
             return elapsed
         path = str(store.new_path())
         SqliteRepository(path).close()  # the schema, exactly as numinv makes it

@@ -6,7 +6,9 @@ hierarchy), check the transition, build the new record, compare-and-set on
 its version, keep the node counts, the holders index and the release dates,
 and append the journal entry; under one lock. No undo log, no general
 transition table, no events: one function per operation, for the one
-consumer kind the benchmarks use (a CUCM phone).
+consumer kind the benchmarks use (a CUCM phone). A record is a named tuple
+of the same fields as `NumberRecord` (a use is one too): a change copies
+it with the fields changed, as a tuple, not through an attrs class.
 """
 
 from __future__ import annotations
@@ -16,20 +18,32 @@ import heapq
 import re
 import threading
 from bisect import bisect_left, insort
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 
 from numinv import Consumer, NumberRecord, Observation, Status, Usage, Use
 from numinv.core.numbers import NumberRange
 
-__all__ = ["MemoryFloor", "SortedNumbers"]
+__all__ = ["MemoryFloor", "Record", "SortedNumbers", "UseRow", "as_record", "of_record"]
 
 _NUMBER = re.compile(r"\+?[0-9]{1,32}")
 _PATH = re.compile(r"[^.\x00-\x1f]+(\.[^.\x00-\x1f]+)*")
 _FIELDS = tuple(field.name for field in attrs.fields(NumberRecord))
 _AT = {name: index for index, name in enumerate(_FIELDS)}
+_VERSION = _AT["version"]
+Record = namedtuple("Record", _FIELDS)  # type: ignore[misc]
+UseRow = namedtuple(  # type: ignore[misc]
+    "UseRow", [field.name for field in attrs.fields(Use)]
+)
+Journaled = namedtuple(  # type: ignore[misc]
+    "Journaled",
+    ["seq", "operation", "number", "hierarchy", "before", "after", "at", "actor", "numbers"],
+    defaults=[None, None],
+)
 # The one consumer kind the benchmarks use: its status, usage and vendor (SPEC 5).
 PHONE = "device/cucm/Phone"
 _KINDS = {PHONE: (Status.USED, Usage.DEVICE, "")}
@@ -49,13 +63,31 @@ def checked(number: str, at: str) -> None:
         raise ValueError(f"bad number {number!r} or node {at!r}")
 
 
-def evolve(record: NumberRecord, changes: dict[str, object]) -> NumberRecord:
+def evolve(record: Any, changes: dict[str, object]) -> Any:
     """The record with `changes` and its version one higher."""
-    values: list[object] = [getattr(record, name) for name in _FIELDS]
+    values = list(record)
     for name, value in changes.items():
         values[_AT[name]] = value
-    values[_AT["version"]] = record.version + 1
-    return NumberRecord(*values)  # type: ignore[arg-type]
+    values[_VERSION] += 1
+    return Record._make(values)
+
+
+def of_record(record: Any) -> Any:
+    """numinv's record as the floor's tuple."""
+    values = list(attrs.astuple(record, recurse=False))
+    values[_AT["uses"]] = tuple(UseRow(*attrs.astuple(use)) for use in record.uses)
+    if record.cooling_use is not None:
+        values[_AT["cooling_use"]] = UseRow(*attrs.astuple(record.cooling_use))
+    return Record._make(values)
+
+
+def as_record(record: Any) -> Any:
+    """The floor's tuple as numinv's record (to compare them)."""
+    values = list(record)
+    values[_AT["uses"]] = tuple(Use(*use) for use in record.uses)
+    if record.cooling_use is not None:
+        values[_AT["cooling_use"]] = Use(*record.cooling_use)
+    return NumberRecord(*values)
 
 
 class SortedNumbers:
@@ -106,21 +138,6 @@ class SortedNumbers:
         return sum(map(len, self.buckets))
 
 
-@attrs.frozen
-class Journaled:
-    """One journal entry; a range entry stands for one change per number of `numbers`."""
-
-    seq: int
-    operation: str
-    number: str
-    hierarchy: str
-    before: NumberRecord | None
-    after: NumberRecord | None
-    at: datetime
-    actor: str | None = None
-    numbers: NumberRange | None = None
-
-
 class MemoryFloor:
     """The state and the operations; `now` is the inventory's clock."""
 
@@ -128,7 +145,7 @@ class MemoryFloor:
         self.now = now
         self.cooling_days = cooling_days
         self.lock = threading.Lock()
-        self.records: dict[str, dict[str, NumberRecord]] = {}
+        self.records: dict[str, dict[str, Any]] = {}
         self.available: dict[str, SortedNumbers] = {}
         self.counts: dict[str, dict[Status, int]] = {}
         self.holders: dict[str, set[tuple[str, str]]] = {}
@@ -141,7 +158,7 @@ class MemoryFloor:
         """A floor holding these records (copied from an estate, untimed)."""
         floor = cls(now)
         available: dict[str, list[str]] = {}
-        for record in records:
+        for record in map(of_record, records):
             floor.records.setdefault(record.hierarchy, {})[record.number] = record
             floor._count(record.hierarchy, record.status, 1)
             if record.status is Status.AVAILABLE:
@@ -160,8 +177,19 @@ class MemoryFloor:
         statuses = self.counts.setdefault(node, {})
         statuses[status] = statuses.get(status, 0) + change
 
-    def _store(self, before: NumberRecord, after: NumberRecord, operation: str) -> None:
-        """Compare-and-set `after` over `before`, keep the indexes, journal the change."""
+    def _store(
+        self,
+        before: Any,
+        after: Any,
+        operation: str,
+        hold: Iterable[str] = (),
+        unhold: Iterable[str] = (),
+    ) -> None:
+        """Compare-and-set `after` over `before`, keep the indexes, journal the change.
+
+        `hold` and `unhold` are the holders the change adds and removes: each
+        operation knows them (a use's consumer id and owner, a reserved-for name).
+        """
         node, number = after.hierarchy, after.number
         held = self.records[node]
         if held[number].version != before.version:
@@ -174,17 +202,16 @@ class MemoryFloor:
                 self.available[node].remove(number)
             elif after.status is Status.AVAILABLE:
                 self.available.setdefault(node, SortedNumbers()).add(number)
-        old, new = _names(before), _names(after)
-        for name in old - new:
+        for name in unhold:
             self.holders[name].discard((number, node))
-        for name in new - old:
+        for name in hold:
             self.holders.setdefault(name, set()).add((number, node))
         if after.release_date is not None and after.release_date != before.release_date:
             heapq.heappush(self.due, (after.release_date, node, number))
         self.seq += 1
         self.journal.append(Journaled(self.seq, operation, number, node, before, after, self.now()))
 
-    def _find(self, number: str, at: str) -> NumberRecord | None:
+    def _find(self, number: str, at: str) -> Any:
         for node in lineage(at):
             held = self.records.get(node)
             if held is not None:
@@ -193,19 +220,19 @@ class MemoryFloor:
                     return record
         return None
 
-    def _current(self, record: NumberRecord, now: datetime) -> NumberRecord:
+    def _current(self, record: Any, now: datetime) -> Any:
         """The record as of now: a due release is stored first, as numinv's next write does."""
         if record.release_date is None or record.release_date > now:
             return record
         if record.status not in _HELD_BACK:
             return record
         released = evolve(record, _lapsed(record))
-        self._store(record, released, "release_due")
+        self._store(record, released, "release_due", unhold=_unheld(record, released))
         return released
 
     # -- reads --------------------------------------------------------------------
 
-    def get(self, number: str, at: str) -> NumberRecord:
+    def get(self, number: str, at: str) -> Any:
         checked(number, at)
         with self.lock:
             record = self._find(number, at)
@@ -216,10 +243,10 @@ class MemoryFloor:
             return evolve(record, _lapsed(record))
         return record
 
-    def available_numbers(self, at: str, limit: int) -> list[NumberRecord]:
+    def available_numbers(self, at: str, limit: int) -> list[Any]:
         """The first `limit` Available records seen from `at`, own node first."""
         checked("0", at)
-        found: list[NumberRecord] = []
+        found: list[Any] = []
         with self.lock:
             for node in lineage(at):
                 numbers = self.available.get(node)
@@ -232,12 +259,12 @@ class MemoryFloor:
 
     # -- writes -------------------------------------------------------------------
 
-    def assign_next(self, consumer: Consumer) -> NumberRecord:
+    def assign_next(self, consumer: Consumer) -> Any:
         """The consumer's reserved number, else the first Available one seen from its node."""
         at = consumer.hierarchy
         checked("0", at)
         status, usage, vendor = _KINDS[consumer.kind]
-        use = Use(consumer.kind, consumer.id, usage, vendor, status, at, consumer.owner)
+        use = UseRow(consumer.kind, consumer.id, usage, vendor, status, at, consumer.owner)
         now = self.now()
         with self.lock:
             if self.due and self.due[0][0] <= now:
@@ -254,10 +281,10 @@ class MemoryFloor:
                     "release_date": None,
                 },
             )
-            self._store(record, after, "assign")
+            self._store(record, after, "assign", hold=_holders([use], record.uses))
         return after
 
-    def _reserved(self, consumer: Consumer) -> NumberRecord | None:
+    def _reserved(self, consumer: Consumer) -> Any:
         line = lineage(consumer.hierarchy)
         for name in (consumer.id, consumer.owner):
             for number, node in sorted(self.holders.get(name, ())):
@@ -266,7 +293,7 @@ class MemoryFloor:
                     return record
         return None
 
-    def _first_available(self, at: str) -> NumberRecord:
+    def _first_available(self, at: str) -> Any:
         for node in lineage(at):
             numbers = self.available.get(node)
             first = None if numbers is None else numbers.first()
@@ -274,7 +301,7 @@ class MemoryFloor:
                 return self.records[node][first]
         raise LookupError(f"no Available number is visible from {at}")
 
-    def unassign(self, number: str, consumer: Consumer, *, cooling: bool) -> NumberRecord:
+    def unassign(self, number: str, consumer: Consumer, *, cooling: bool) -> Any:
         """Remove the consumer's use; the last use frees the number, or cools it."""
         checked(number, consumer.hierarchy)
         now = self.now()
@@ -284,9 +311,9 @@ class MemoryFloor:
                 raise LookupError(number)
             record = self._current(record, now)
             key = (consumer.kind, consumer.id)
-            if not any(use.key == key for use in record.uses):
+            remaining = tuple(use for use in record.uses if (use.kind, use.consumer_id) != key)
+            if len(remaining) == len(record.uses):
                 raise ValueError(f"{consumer.id} does not use {number}")
-            remaining = tuple(use for use in record.uses if use.key != key)
             changes: dict[str, object]
             if remaining:
                 changes = {
@@ -309,10 +336,11 @@ class MemoryFloor:
                 elif record.reserved_for is not None:
                     changes["status"] = Status.RESERVED
             after = evolve(record, changes)
-            self._store(record, after, "unassign")
+            gone = [use for use in record.uses if (use.kind, use.consumer_id) == key]
+            self._store(record, after, "unassign", unhold=_holders(gone, remaining))
         return after
 
-    def reserve(self, number: str, at: str, tag: str) -> NumberRecord:
+    def reserve(self, number: str, at: str, tag: str) -> Any:
         checked(number, at)
         with self.lock:
             record = self._find(number, at)
@@ -323,7 +351,7 @@ class MemoryFloor:
             self._store(record, after, "reserve")
         return after
 
-    def unreserve(self, number: str, at: str) -> NumberRecord:
+    def unreserve(self, number: str, at: str) -> Any:
         checked(number, at)
         with self.lock:
             record = self._find(number, at)
@@ -338,7 +366,8 @@ class MemoryFloor:
                     "reserved_for": None,
                 },
             )
-            self._store(record, after, "unreserve")
+            held = [] if record.reserved_for is None else [record.reserved_for]
+            self._store(record, after, "unreserve", unhold=held)
         return after
 
     def cool(self, numbers: NumberRange, at: str, release: datetime) -> None:
@@ -349,10 +378,10 @@ class MemoryFloor:
                 after = evolve(record, {"status": Status.COOLING, "release_date": release})
                 self._store(record, after, "cool")
 
-    def release_due(self) -> list[NumberRecord]:
+    def release_due(self) -> list[Any]:
         """Store the release of every record whose release date is reached."""
         now = self.now()
-        released: list[NumberRecord] = []
+        released: list[Any] = []
         with self.lock:
             due = self.due
             while due and due[0][0] <= now:
@@ -361,11 +390,11 @@ class MemoryFloor:
                 if record is None or record.release_date != date or record.status not in _HELD_BACK:
                     continue  # changed since: a stale heap entry
                 after = evolve(record, _lapsed(record))
-                self._store(record, after, "release_due")
+                self._store(record, after, "release_due", unhold=_unheld(record, after))
                 released.append(after)
         return released
 
-    def audit(self, observed: Iterable[Observation]) -> list[tuple[NumberRecord, NumberRecord]]:
+    def audit(self, observed: Iterable[Observation]) -> list[tuple[Any, Any]]:
         """Make every record's uses those observed; return (before, after) of each fix."""
         seen: dict[str, list[Consumer]] = {}
         for observation in observed:
@@ -373,21 +402,21 @@ class MemoryFloor:
             assert consumer is not None
             checked(observation.number, consumer.hierarchy)
             seen.setdefault(observation.number, []).append(consumer)
-        fixes: list[tuple[NumberRecord, NumberRecord]] = []
+        fixes: list[tuple[Any, Any]] = []
         with self.lock:
             for held in self.records.values():
                 for number, record in held.items():
                     consumers = seen.pop(number, [])
                     keys = {(c.kind, c.id) for c in consumers}
-                    if keys == {use.key for use in record.uses}:
+                    if keys == {(use.kind, use.consumer_id) for use in record.uses}:
                         continue
-                    uses = [use for use in record.uses if use.key in keys]
-                    recorded = {use.key for use in uses}
+                    uses = [use for use in record.uses if (use.kind, use.consumer_id) in keys]
+                    recorded = {(use.kind, use.consumer_id) for use in uses}
                     for consumer in consumers:
                         if (consumer.kind, consumer.id) not in recorded:
                             status, usage, vendor = _KINDS[consumer.kind]
                             uses.append(
-                                Use(
+                                UseRow(
                                     consumer.kind,
                                     consumer.id,
                                     usage,
@@ -399,18 +428,23 @@ class MemoryFloor:
                             )
                     if not uses:
                         raise NotImplementedError("the floor's audit frees no number")
-                    after = evolve(
-                        record,
-                        {
-                            "uses": tuple(uses),
-                            "status": uses[-1].status,
-                            "usage": tuple(dict.fromkeys(use.usage for use in uses)),
-                            "vendor": "",
-                        },
-                    )
-                    fixes.append((record, after))
+                    changes: dict[str, object] = {
+                        "uses": tuple(uses),
+                        "status": uses[-1].status,
+                        "usage": tuple(dict.fromkeys(use.usage for use in uses)),
+                        "vendor": "",
+                    }
+                    if not record.uses:  # taken in use: a cooling or a release date ends
+                        changes.update(_first_use(record))
+                    fixes.append((record, evolve(record, changes)))
             for before, after in fixes:
-                self._store(before, after, "audit")
+                self._store(
+                    before,
+                    after,
+                    "audit",
+                    hold=_holders(after.uses, before.uses),
+                    unhold=_holders(before.uses, after.uses),
+                )
         return fixes
 
     def add_range(self, numbers: NumberRange, at: str, template: NumberRecord) -> int:
@@ -420,20 +454,39 @@ class MemoryFloor:
             line = [self.records[node] for node in lineage(at) if node in self.records]
             if any(number in held for held in line for number in numbers):
                 raise ValueError(f"{numbers} clashes")
-            values = [getattr(template, name) for name in _FIELDS[1:]]
+            values = list(of_record(template))
             held = self.records.setdefault(at, {})
             texts = list(numbers)
-            held.update((number, NumberRecord(number, *values)) for number in texts)  # type: ignore[arg-type]
+            make = Record._make
+            for number in texts:
+                values[0] = number
+                held[number] = make(values)
             self.available[at] = SortedNumbers(texts)
             self._count(at, Status.AVAILABLE, len(texts))
             first = held[texts[0]]
-            entry = Journaled(self.seq + 1, "add", first.number, at, None, first, self.now())
-            self.journal.append(attrs.evolve(entry, numbers=numbers))
+            self.journal.append(
+                Journaled(
+                    self.seq + 1, "add", first.number, at, None, first, self.now(), None, numbers
+                )
+            )
             self.seq += len(texts)
         return len(texts)
 
 
-def _names(record: NumberRecord) -> set[str]:
+def _holders(uses: Iterable[Any], others: Iterable[Any]) -> set[str]:
+    """The consumer ids and owners of `uses` that `others` do not name."""
+    names = {name for use in uses for name in (use.consumer_id, use.owner) if name}
+    return names - {name for use in others for name in (use.consumer_id, use.owner)}
+
+
+def _unheld(before: Any, after: Any) -> list[str]:
+    """The reserved-for name a change removes, if it does."""
+    if before.reserved_for is not None and after.reserved_for is None:
+        return [before.reserved_for]
+    return []
+
+
+def _names(record: Any) -> set[str]:
     names = {use.consumer_id for use in record.uses}
     names.update(use.owner for use in record.uses if use.owner)
     if record.reserved_for is not None:
@@ -441,7 +494,18 @@ def _names(record: NumberRecord) -> set[str]:
     return names
 
 
-def _lapsed(record: NumberRecord) -> dict[str, object]:
+def _first_use(record: Any) -> dict[str, object]:
+    changes: dict[str, object] = {
+        "release_date": None,
+        "cooling_use": None,
+        "tag_before_cooling": None,
+    }
+    if record.tag_before_cooling is not None:
+        changes["tag"] = record.tag_before_cooling
+    return changes
+
+
+def _lapsed(record: Any) -> dict[str, object]:
     """What a reached release date changes: a cooling ends, a timed reservation lapses."""
     if record.status is Status.RESERVED:
         return {

@@ -428,18 +428,21 @@ class SqliteFloor:
                         raise NotImplementedError("the floor's audit frees no number")
                     gone = {u["consumer_id"] for u in uses} - {u["consumer_id"] for u in kept}
                     added = {u["consumer_id"] for u in kept} - {u["consumer_id"] for u in uses}
-                    fixes.append((tuple(row), kept, gone, added))
+                    fixes.append((tuple(row), uses, kept, gone, added))
             changes = []
-            for row, kept, gone, added in fixes:
-                after = self._changed(
-                    row,
-                    {
-                        "uses": _uses(kept),
-                        "status": kept[-1]["status"],
-                        "usage": json.dumps(list(dict.fromkeys(u["usage"] for u in kept))),
-                        "vendor": "",
-                    },
-                )
+            at_tag = index["tag_before_cooling"]
+            for row, uses, kept, gone, added in fixes:
+                fields: dict[str, object] = {
+                    "uses": _uses(kept),
+                    "status": kept[-1]["status"],
+                    "usage": json.dumps(list(dict.fromkeys(u["usage"] for u in kept))),
+                    "vendor": "",
+                }
+                if not uses:  # taken in use: a cooling or a release date ends
+                    fields.update(release_date=None, cooling_use=None, tag_before_cooling=None)
+                    if row[at_tag] is not None:
+                        fields["tag"] = row[at_tag]
+                after = self._changed(row, fields)
                 self._recount(row, after)
                 for who in gone:
                     self._unhold(who, row)
