@@ -41,7 +41,15 @@ from benchmarks.estate import (
 )
 from benchmarks.floors.memory import MemoryFloor, as_record
 from benchmarks.floors.sqlite import SqliteFloor
-from benchmarks.timing import frozen_heap, interleaved, median, paused_gc, per_call, seconds
+from benchmarks.timing import (
+    frozen_heap,
+    interleaved,
+    median,
+    paused_gc,
+    per_call,
+    profiling,
+    seconds,
+)
 from numinv import (
     Consumer,
     InMemoryRepository,
@@ -278,17 +286,37 @@ def _same(what: str, numinv: object, floor: object) -> None:
 
 
 def _profiled(bench: Bench, case: str, sampler: Callable[[], float]) -> None:
-    """With --profile, run numinv's large sampler once more under cProfile; keep the top."""
+    """With --profile, take one more sample of numinv's large estate, its timed part profiled."""
     if bench.profile is None:
         return
     profiler = cProfile.Profile()
-    profiler.runcall(sampler)
-    text = io.StringIO()
-    stats = pstats.Stats(profiler, stream=text)
-    stats.sort_stats("tottime").print_stats(25)
-    stats.sort_stats("cumulative").print_stats(25)
+    with profiling(profiler):
+        sampler()
     bench.profile.mkdir(parents=True, exist_ok=True)
-    (bench.profile / f"{bench.name}-{case}.txt").write_text(text.getvalue())
+    path = bench.profile / f"{bench.name}-{case.replace(' ', '_')}.txt"
+    path.write_text(profile_summary(profiler, f"{bench.name}: {case}"))
+
+
+def profile_summary(profiler: cProfile.Profile, title: str, top: int = 25) -> str:
+    """The functions taking the most time: own share (tottime) and with callees (cumtime)."""
+    stats = pstats.Stats(profiler)
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in table.values()) or 1.0
+    root = str(Path(__file__).resolve().parent.parent)
+
+    def name(key: tuple[str, int, str]) -> str:
+        file, line, function = key
+        return f"{file.replace(root + '/', '')}:{line}({function})"
+
+    out = io.StringIO()
+    out.write(f"{title}: {total:.3f} s profiled (cProfile adds its own overhead per call)\n\n")
+    for order, label in ((2, "own time"), (3, "with callees")):
+        out.write(f"by {label}:\n  own    cum    calls  function\n")
+        ranked = sorted(table.items(), key=lambda item: item[1][order], reverse=True)
+        for key, (_, calls, own, cumulative, _) in ranked[:top]:
+            out.write(f"{own / total:6.1%} {cumulative / total:6.1%} {calls:7d}  {name(key)}\n")
+        out.write("\n")
+    return out.getvalue()
 
 
 # -- per-call cases on the 90 %-used pools ------------------------------------------------

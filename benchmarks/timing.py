@@ -10,11 +10,12 @@ otherwise set the ratios.
 
 from __future__ import annotations
 
+import cProfile
 import gc
 import statistics
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 __all__ = [
     "CLOCK",
@@ -23,27 +24,48 @@ __all__ = [
     "median",
     "paused_gc",
     "per_call",
+    "profiling",
     "seconds",
 ]
 
 CLOCK = time.process_time
+# While set, the timed part of every sample (and only that) runs under this profiler.
+_profiler: cProfile.Profile | None = None
+
+
+@contextmanager
+def profiling(profiler: cProfile.Profile) -> Iterator[None]:
+    """Profile the timed parts of the samples taken inside, leaving out their set-up."""
+    global _profiler
+    _profiler = profiler
+    try:
+        yield
+    finally:
+        _profiler = None
+
+
+def _timed() -> cProfile.Profile | nullcontext[None]:
+    return _profiler if _profiler is not None else nullcontext()
 
 
 def seconds(action: Callable[[], object]) -> float:
     """CPU seconds of one call of `action` (freeing what it returns is not counted)."""
-    start = CLOCK()
-    result = action()
-    elapsed = CLOCK() - start
+    with _timed():
+        start = CLOCK()
+        result = action()
+        elapsed = CLOCK() - start
     del result
     return elapsed
 
 
 def per_call(call: Callable[[], object], calls: int) -> float:
     """CPU seconds per call of `call`, over a batch of `calls` calls."""
-    start = CLOCK()
-    for _ in range(calls):
-        call()
-    return (CLOCK() - start) / calls
+    with _timed():
+        start = CLOCK()
+        for _ in range(calls):
+            call()
+        elapsed = CLOCK() - start
+    return elapsed / calls
 
 
 def interleaved(samplers: Mapping[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
