@@ -49,6 +49,9 @@ PHONE = "device/cucm/Phone"
 _KINDS = {PHONE: (Status.USED, Usage.DEVICE, "")}
 _HELD_BACK = (Status.COOLING, Status.RESERVED)
 _BUCKET = 1000
+# Named tuples built straight from a sequence, without their Python-level `__new__`.
+_record = functools.partial(tuple.__new__, Record)
+_entry = functools.partial(tuple.__new__, Journaled)
 
 
 @functools.cache
@@ -69,7 +72,7 @@ def evolve(record: Any, changes: dict[str, object]) -> Any:
     for name, value in changes.items():
         values[_AT[name]] = value
     values[_VERSION] += 1
-    return Record._make(values)
+    return _record(values)
 
 
 def of_record(record: Any) -> Any:
@@ -182,6 +185,7 @@ class MemoryFloor:
         before: Any,
         after: Any,
         operation: str,
+        at: datetime,
         hold: Iterable[str] = (),
         unhold: Iterable[str] = (),
     ) -> None:
@@ -196,8 +200,9 @@ class MemoryFloor:
             raise RuntimeError(f"{number} at {node} changed under us")
         held[number] = after
         if before.status is not after.status:
-            self._count(node, before.status, -1)
-            self._count(node, after.status, 1)
+            statuses = self.counts[node]
+            statuses[before.status] -= 1
+            statuses[after.status] = statuses.get(after.status, 0) + 1
             if before.status is Status.AVAILABLE:
                 self.available[node].remove(number)
             elif after.status is Status.AVAILABLE:
@@ -209,7 +214,9 @@ class MemoryFloor:
         if after.release_date is not None and after.release_date != before.release_date:
             heapq.heappush(self.due, (after.release_date, node, number))
         self.seq += 1
-        self.journal.append(Journaled(self.seq, operation, number, node, before, after, self.now()))
+        self.journal.append(
+            _entry((self.seq, operation, number, node, before, after, at, None, None))
+        )
 
     def _find(self, number: str, at: str) -> Any:
         for node in lineage(at):
@@ -227,7 +234,7 @@ class MemoryFloor:
         if record.status not in _HELD_BACK:
             return record
         released = evolve(record, _lapsed(record))
-        self._store(record, released, "release_due", unhold=_unheld(record, released))
+        self._store(record, released, "release_due", now, unhold=_unheld(record, released))
         return released
 
     # -- reads --------------------------------------------------------------------
@@ -281,7 +288,7 @@ class MemoryFloor:
                     "release_date": None,
                 },
             )
-            self._store(record, after, "assign", hold=_holders([use], record.uses))
+            self._store(record, after, "assign", now, hold=_holders([use], record.uses))
         return after
 
     def _reserved(self, consumer: Consumer) -> Any:
@@ -337,7 +344,7 @@ class MemoryFloor:
                     changes["status"] = Status.RESERVED
             after = evolve(record, changes)
             gone = [use for use in record.uses if (use.kind, use.consumer_id) == key]
-            self._store(record, after, "unassign", unhold=_holders(gone, remaining))
+            self._store(record, after, "unassign", now, unhold=_holders(gone, remaining))
         return after
 
     def reserve(self, number: str, at: str, tag: str) -> Any:
@@ -346,9 +353,10 @@ class MemoryFloor:
             record = self._find(number, at)
             if record is None or record.status not in (Status.AVAILABLE, Status.RESERVED):
                 raise ValueError(f"cannot reserve {number}")
-            record = self._current(record, self.now())
+            now = self.now()
+            record = self._current(record, now)
             after = evolve(record, {"status": Status.RESERVED, "tag": tag})
-            self._store(record, after, "reserve")
+            self._store(record, after, "reserve", now)
         return after
 
     def unreserve(self, number: str, at: str) -> Any:
@@ -367,7 +375,7 @@ class MemoryFloor:
                 },
             )
             held = [] if record.reserved_for is None else [record.reserved_for]
-            self._store(record, after, "unreserve", unhold=held)
+            self._store(record, after, "unreserve", self.now(), unhold=held)
         return after
 
     def cool(self, numbers: NumberRange, at: str, release: datetime) -> None:
@@ -376,7 +384,7 @@ class MemoryFloor:
             for number in numbers:
                 record = self.records[at][number]
                 after = evolve(record, {"status": Status.COOLING, "release_date": release})
-                self._store(record, after, "cool")
+                self._store(record, after, "cool", self.now())
 
     def release_due(self) -> list[Any]:
         """Store the release of every record whose release date is reached."""
@@ -390,7 +398,7 @@ class MemoryFloor:
                 if record is None or record.release_date != date or record.status not in _HELD_BACK:
                     continue  # changed since: a stale heap entry
                 after = evolve(record, _lapsed(record))
-                self._store(record, after, "release_due", unhold=_unheld(record, after))
+                self._store(record, after, "release_due", now, unhold=_unheld(record, after))
                 released.append(after)
         return released
 
@@ -437,11 +445,13 @@ class MemoryFloor:
                     if not record.uses:  # taken in use: a cooling or a release date ends
                         changes.update(_first_use(record))
                     fixes.append((record, evolve(record, changes)))
+            now = self.now()
             for before, after in fixes:
                 self._store(
                     before,
                     after,
                     "audit",
+                    now,
                     hold=_holders(after.uses, before.uses),
                     unhold=_holders(before.uses, after.uses),
                 )
@@ -457,10 +467,9 @@ class MemoryFloor:
             values = list(of_record(template))
             held = self.records.setdefault(at, {})
             texts = list(numbers)
-            make = Record._make
             for number in texts:
                 values[0] = number
-                held[number] = make(values)
+                held[number] = _record(values)
             self.available[at] = SortedNumbers(texts)
             self._count(at, Status.AVAILABLE, len(texts))
             first = held[texts[0]]
