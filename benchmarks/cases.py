@@ -310,6 +310,15 @@ def profile_summary(profiler: cProfile.Profile, title: str, top: int = 25) -> st
 
     out = io.StringIO()
     out.write(f"{title}: {total:.3f} s profiled (cProfile adds its own overhead per call)\n\n")
+    groups: dict[str, float] = {}
+    for (file, _, function), entry in table.items():
+        groups[_group(file, function, root)] = (
+            groups.get(_group(file, function, root), 0) + entry[2]
+        )
+    out.write("own time by where it is spent:\n")
+    for group, own in sorted(groups.items(), key=lambda item: item[1], reverse=True)[:15]:
+        out.write(f"{own / total:6.1%}  {group}\n")
+    out.write("\n")
     for order, label in ((2, "own time"), (3, "with callees")):
         out.write(f"by {label}:\n  own    cum    calls  function\n")
         ranked = sorted(table.items(), key=lambda item: item[1][order], reverse=True)
@@ -317,6 +326,19 @@ def profile_summary(profiler: cProfile.Profile, title: str, top: int = 25) -> st
             out.write(f"{own / total:6.1%} {cumulative / total:6.1%} {calls:7d}  {name(key)}\n")
         out.write("\n")
     return out.getvalue()
+
+
+def _group(file: str, function: str, root: str) -> str:
+    """Where a function's own time goes: the SQLite driver, attrs classes, a module of ours."""
+    if file == "~":
+        if "sqlite3" in function:
+            return "sqlite3 (the driver and SQLite, in C)"
+        return "built-ins"
+    if file.startswith("<attrs generated"):
+        return "attrs-generated __init__ (records, uses, rules, queries)"
+    if file.startswith(root):
+        return file.replace(root + "/", "")
+    return "standard library: " + Path(file).name
 
 
 # -- per-call cases on the 90 %-used pools ------------------------------------------------
@@ -342,6 +364,7 @@ def _percall(
     with frozen_heap():
         samples = interleaved(samplers, sizes.rounds)
         _profiled(bench, case, samplers["large"])
+        _profiled(bench, f"{case} floor", samplers["floor"])
     return _line(
         bench.store,
         f"{case}, pool {sizes.large:,} vs {sizes.small:,}",
@@ -630,6 +653,7 @@ def audit(bench: Bench) -> list[Line]:
     with frozen_heap():
         samples = interleaved(samplers, sizes.audit_rounds)
         _profiled(bench, "audit", samplers["small"])
+        _profiled(bench, "audit floor", samplers["floor"])
     if isinstance(floor, SqliteFloor):
         floor.close()
     small_line = _line(
@@ -718,8 +742,11 @@ def load(bench: Bench) -> list[Line]:
 # -- memory per record -------------------------------------------------------------------
 
 
-def _traced(build: Callable[[], object]) -> tuple[int, object]:
-    """Bytes still allocated after `build()` (what it returns kept), and what it returns."""
+def _traced(build: Callable[[], object], where: Path | None = None) -> tuple[int, object]:
+    """Bytes still allocated after `build()` (what it returns kept), and what it returns.
+
+    With `where`, the lines of code that allocated what is kept are written there.
+    """
     gc.collect()
     tracemalloc.start()
     try:
@@ -727,6 +754,10 @@ def _traced(build: Callable[[], object]) -> tuple[int, object]:
         kept = build()
         gc.collect()
         used = tracemalloc.get_traced_memory()[0] - before
+        if where is not None:
+            top = tracemalloc.take_snapshot().statistics("lineno")[:20]
+            where.parent.mkdir(parents=True, exist_ok=True)
+            where.write_text("\n".join(str(stat) for stat in top) + "\n")
     finally:
         tracemalloc.stop()
     return used, kept
@@ -743,7 +774,8 @@ def memory(bench: Bench) -> list[Line]:
         inventory.add_range(SITE, FIRST, count=count, tag=TAG)
         return inventory
 
-    free, _ = _traced(available)
+    where = None if bench.profile is None else bench.profile / "memory-available-number.txt"
+    free, _ = _traced(available, where)
 
     def in_use() -> InMemoryRepository:
         repository = InMemoryRepository()
@@ -751,7 +783,8 @@ def memory(bench: Bench) -> list[Line]:
             tx.insert(_used_with_e164(number_range(FIRST, count=used)))
         return repository
 
-    taken, repository = _traced(in_use)
+    where = None if bench.profile is None else bench.profile / "memory-used-record.txt"
+    taken, repository = _traced(in_use, where)
     assert isinstance(repository, InMemoryRepository)
     (sample,) = repository.with_e164("+4420" + FIRST)
     if sample.uses[0].consumer_id != consumer_id(FIRST):
