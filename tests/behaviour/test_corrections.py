@@ -232,3 +232,30 @@ def test_assign_next_with_nothing_left_names_the_node(make: MakeInventory) -> No
     inventory = make()
     with pytest.raises(NotFound, match=SITE):
         inventory.assign_next(CISCO_PHONE)
+
+
+def test_a_refusal_says_why_in_words_a_program_can_test(make: MakeInventory) -> None:
+    inventory = make()
+    inventory.add_range(SITE, "2000", count=3)
+    inventory.assign("2000", CISCO_PHONE)
+    inventory.reserve("2001", SITE, reserved_for="bob")
+    inventory.cool("2002", SITE, days=3)
+    from numinv import InvalidTransition
+
+    reasons = []
+    for call in (
+        lambda: inventory.assign("2000", TEAMS),
+        lambda: inventory.assign("2001", TEAMS),
+        lambda: inventory.assign("2001", TEAMS, claim=True),
+        lambda: inventory.assign("2002", TEAMS),
+        lambda: inventory.release("2000", SITE),
+        lambda: inventory.delete_range(SITE, "2000"),
+    ):
+        with pytest.raises(InvalidTransition) as refusal:
+            call()
+        reasons.append(refusal.value.reason)
+
+    assert reasons == [
+        "in use", "reserved", "reserved for", "cooling", "not allowed", "not available"
+    ]  # fmt: skip
+    assert inventory.nodes() == [SITE]

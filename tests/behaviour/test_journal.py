@@ -295,3 +295,17 @@ def test_a_bad_cursor_is_refused(make: MakeInventory, bad: object) -> None:
 
     with pytest.raises(InvalidInput):
         make().changes(after=bad)  # type: ignore[arg-type]
+
+
+def test_an_audit_stores_a_due_release_without_an_empty_change_of_its_own(
+    make: MakeInventory, clock: Clock
+) -> None:
+    inventory = make()
+    inventory.add_range(SITE, "2000", count=2)
+    inventory.cool("2000", SITE, days=1)
+    clock.advance(days=2)
+
+    inventory.audit([Observation("2001", PHONE)])
+
+    assert [c.operation for c in inventory.history("2000")] == ["add", "cool", "release_due"]
+    assert [c.operation for c in inventory.history("2001")] == ["add", "audit"]

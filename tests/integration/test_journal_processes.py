@@ -15,7 +15,10 @@ SITE = "sys.acme.uk.london"
 WRITERS = 4
 ROUNDS = 40
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes"),
+    pytest.mark.slow,
+]
 
 # A writer: assigns, shares, frees and reserves numbers of one pool, competing
 # with the others for them, then says how many changes it committed.

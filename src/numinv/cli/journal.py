@@ -68,10 +68,10 @@ def history_table(changes: Iterable[Change], width: int, *, title: str) -> Table
         Col("Seq", justify="right"),
         Col("When"),
         Col("Operation"),
-        Col("Node", 1),
-        Col("Before", 2),
-        Col("After"),
-        Col("By", 3),
+        Col("Node", 2),
+        Col("Before", wrap=True),
+        Col("After", wrap=True),
+        Col("By", 1),
     )
     rows = [
         [

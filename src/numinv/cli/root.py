@@ -56,11 +56,35 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = {
     "assign-next": (
         "numinv.cli.lifecycle",
         "assign_next",
-        "Give a consumer the first Available number it can see.",
+        "Give a consumer its reserved number, or the first Available one it can see.",
     ),
     "unassign": ("numinv.cli.lifecycle", "unassign", "Take NUMBER from a consumer."),
     "reserve": ("numinv.cli.lifecycle", "reserve", "Hold NUMBER back, for some days or someone."),
-    "unreserve": ("numinv.cli.lifecycle", "unreserve", "Make a reserved NUMBER Available."),
+    "unreserve": (
+        "numinv.cli.lifecycle",
+        "unreserve",
+        "Remove the reservation of NUMBER and who it is held for.",
+    ),
+    "reserve-next": (
+        "numinv.cli.lifecycle",
+        "reserve_next",
+        "Reserve the first Available number seen from a node, in one step.",
+    ),
+    "numbers-of": (
+        "numinv.cli.lifecycle",
+        "numbers_of",
+        "List the numbers PERSON (a consumer id or owner) uses or has reserved.",
+    ),
+    "activate": (
+        "numinv.cli.lifecycle",
+        "activate",
+        "Make an Inactive (Webex Calling) NUMBER Available.",
+    ),
+    "deactivate": (
+        "numinv.cli.lifecycle",
+        "deactivate",
+        "Make an Available NUMBER Inactive: a Webex Calling number not yet active.",
+    ),
     "cool": ("numinv.cli.lifecycle", "cool", "Cool NUMBER, or move its release date."),
     "release": ("numinv.cli.lifecycle", "release", "End the cooling of NUMBER now."),
     "sweep": ("numinv.cli.lifecycle", "sweep", "Release every cooling and reservation now due."),
@@ -70,6 +94,11 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = {
     "export": ("numinv.cli.files", "export", "Write records as CSV, JSON or JSON Lines."),
     "import": ("numinv.cli.files", "import_records", "Store the records of an export."),
     "simulate": ("numinv.cli.simulate", "simulate_command", "Simulate a number estate."),
+    "configure": (
+        "numinv.cli.settings",
+        "configure",
+        "Show or set the settings in force at a node (cooling, duplicates, threshold).",
+    ),
     "history": (
         "numinv.cli.journal",
         "history",

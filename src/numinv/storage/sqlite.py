@@ -367,6 +367,12 @@ def _entry_of(row: tuple[Any, ...]) -> tuple[int, Entry]:
 # -- the connections ----------------------------------------------------------------
 
 
+def _unkeepable(error: UnicodeEncodeError) -> InvalidInput:
+    """Text SQLite cannot store (a lone surrogate), refused as the in-memory store's checks do."""
+    text = error.object if isinstance(error.object, str) else repr(error.object)
+    return InvalidInput(f"{text!r} holds a lone surrogate, which no store can keep", value=text)
+
+
 def _is_busy(error: sqlite3.Error) -> bool:
     name = getattr(error, "sqlite_errorname", "")
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error)
@@ -424,6 +430,7 @@ class _Database:
         `taken` names what a unique-key failure means: that record (or text)
         was added by another writer.
         """
+        started = time.monotonic()
         try:
             yield
         except sqlite3.IntegrityError as error:
@@ -437,23 +444,29 @@ class _Database:
                 ) from error
             raise ConcurrentUpdate(f"{taken} was added by another writer") from error
         except sqlite3.Error as error:
-            raise self.error(error) from error
+            raise self.error(error, time.monotonic() - started) from error
+        except UnicodeEncodeError as error:
+            raise _unkeepable(error) from error
 
     @contextmanager
     def opening(self) -> Iterator[None]:
+        started = time.monotonic()
         try:
             yield
         except sqlite3.Error as error:
             if _is_busy(error):
-                raise self.error(error) from error
+                raise self.error(error, time.monotonic() - started) from error
             raise InvalidInput(
                 f"cannot open {self.path!r} as a numinv database: {error}", value=self.path
             ) from error
 
-    def error(self, error: sqlite3.Error) -> NumInvError:
+    def error(self, error: sqlite3.Error, waited: float | None = None) -> NumInvError:
         if _is_busy(error):
+            # Say what happened: SQLite refuses some steps at once, without waiting.
+            how_long = "" if waited is None else f"gave up after {waited:.1f} s; "
             return StorageError(
-                f"{self.path!r} is locked by another writer (waited up to {self.timeout:g} s)",
+                f"{self.path!r} is locked by another connection ({how_long}"
+                f"the timeout is {self.timeout:g} s)",
                 value=self.path,
             )
         if isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error):
@@ -553,12 +566,17 @@ class _Database:
 
     def rows(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         """A query's rows: inside the open transaction on its own thread, else committed state."""
-        if self.owner == threading.get_ident():
-            with self.translated():
-                return self.connection.execute(sql, parameters).fetchall()
-        lock = self.read_lock if self.reader is not self.connection else self.lock
-        with lock, self.translated():
-            return self.reader.execute(sql, parameters).fetchall()
+        try:
+            if self.owner == threading.get_ident():
+                with self.translated():
+                    return self.connection.execute(sql, parameters).fetchall()
+            lock = self.read_lock if self.reader is not self.connection else self.lock
+            with lock, self.translated():
+                return self.reader.execute(sql, parameters).fetchall()
+        except InvalidInput as error:
+            if isinstance(error.__cause__, UnicodeEncodeError):
+                return []  # no stored text holds a lone surrogate: nothing matches
+            raise
 
     def records(self, sql: str, parameters: Sequence[Any]) -> list[NumberRecord]:
         return list(map(TEXT.record, self.rows(sql, parameters)))
@@ -590,10 +608,16 @@ class _Database:
                 return
             if self.read_only:
                 raise StorageError(f"{self.path!r} is open for reading only", value=self.path)
-            with self.translated():
-                self.connection.execute("BEGIN IMMEDIATE")
+            if self.connection.in_transaction:
+                # Left open by an interrupt that came between a BEGIN and our guard:
+                # nothing of it was committed, and it must not swallow this one.
+                with self.translated():
+                    self.connection.execute("ROLLBACK")
             self.owner = threading.get_ident()
             try:
+                # Inside the guard: an interrupt just after BEGIN still rolls back.
+                with self.translated():
+                    self.connection.execute("BEGIN IMMEDIATE")
                 yield
                 self.write_counts()
                 with self.translated():
@@ -769,6 +793,8 @@ class _SqliteTransaction(_Reads):
                 ) from error
             except sqlite3.Error as error:
                 raise db.error(error) from error
+            except UnicodeEncodeError as error:
+                raise _unkeepable(error) from error
             self._indexed(written)
 
     def _indexed(self, records: list[NumberRecord]) -> None:
@@ -816,6 +842,7 @@ class _SqliteTransaction(_Reads):
         db = self._db
         with db.lock:
             counts = db.counts
+            batch: list[tuple[NumberRecord, NumberRecord]] = []
             for old, new in changes:
                 if new.key != old.key:
                     raise InvalidInput(
@@ -824,9 +851,18 @@ class _SqliteTransaction(_Reads):
                         number=old.number,
                         hierarchy=old.hierarchy,
                     )
+                batch.append((old, new))
+            if len(batch) == 1:
+                old, new = batch[0]
                 cursor = db.execute(_UPDATE, (*TEXT.row(new)[2:], *old.key, old.version))
-                if cursor.rowcount != 1:
-                    raise self._stale(old)
+            else:
+                # One statement for many: a count short of the batch finds the stale one.
+                cursor = db.executemany(
+                    _UPDATE, [(*TEXT.row(new)[2:], *old.key, old.version) for old, new in batch]
+                )
+            if cursor.rowcount != len(batch):
+                raise self._stale(self._first_stale(batch))
+            for old, new in batch:
                 if old.status != new.status:
                     counts[(old.hierarchy, old.status)] -= 1
                     counts[(new.hierarchy, new.status)] += 1
@@ -834,6 +870,14 @@ class _SqliteTransaction(_Reads):
                     self._reassociate(old, old.e164, new.e164, _ASSOCIATE, _DISSOCIATE)
                 if old.uses != new.uses or old.reserved_for != new.reserved_for:
                     self._reassociate(old, tuple(_names(old)), tuple(_names(new)), _HOLD, _UNHOLD)
+
+    def _first_stale(self, batch: list[tuple[NumberRecord, NumberRecord]]) -> NumberRecord:
+        """The first record of a batch whose stored version is not the one it replaced."""
+        for old, new in batch:
+            stored = self._db.rows(_VERSION_OF, (old.hierarchy, old.number))
+            if not stored or stored[0][0] not in (old.version, new.version):
+                return old
+        return batch[0][0]
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
         db = self._db
