@@ -57,11 +57,10 @@ from numinv import (
     NumberRecord,
     Settings,
     SqliteRepository,
-    Status,
-    Usage,
-    Use,
 )
 from numinv.core.journal import Entry
+from numinv.core.kinds import BUILTIN_KINDS, use_of
+from numinv.core.lifecycle import Assign, AssociateE164, Rules, loaded, transition
 from numinv.core.numbers import NumberRange, number_range
 
 __all__ = ["CASES", "FULL", "QUICK", "TINY", "Bench", "Check", "Line", "Sizes", "run"]
@@ -814,22 +813,17 @@ def memory(bench: Bench) -> list[Line]:
 
 
 def _used_with_e164(numbers: NumberRange) -> Iterator[NumberRecord]:
-    """Records as `assign` then `associate_e164` leave them: each its own use and E.164."""
+    """Records as `assign` then `associate_e164` leave them: each its own use and E.164.
+
+    Each is made by the lifecycle's own transitions from a loaded record, so
+    that what the library shares between records (the usage tuple) is shared.
+    """
+    rules = Rules(Clock().now)
     for number in numbers:
-        use = Use(KIND, consumer_id(number), _DEVICE, "", Status.USED, SITE)
-        yield NumberRecord(
-            number,
-            SITE,
-            status=Status.USED,
-            usage=(_DEVICE,),
-            uses=(use,),
-            e164=("+4420" + number,),
-            tag=TAG,
-            version=3,
-        )
-
-
-_DEVICE = Usage.DEVICE
+        consumer = Consumer(KIND, consumer_id(number), SITE)
+        record = loaded(number, SITE, {"tag": TAG})
+        record = transition(record, Assign(use_of(consumer, BUILTIN_KINDS)), rules)
+        yield transition(record, AssociateE164("+4420" + number), rules)
 
 
 # -- the journal: history and changes ------------------------------------------------------
