@@ -237,16 +237,37 @@ def _clock() -> Callable[[], datetime] | None:
 
 
 def open_repository(target: str) -> Any:
-    """The one place a `--db` target becomes a repository: a SQLite file, or PostgreSQL."""
+    """The one place a `--db` target becomes a repository: a SQLite file, or PostgreSQL.
+
+    A PostgreSQL URL may name numinv's schema with `schema=NAME` among its
+    query parameters (default `numinv`); the rest goes to the driver as is.
+    """
     if target.startswith(POSTGRES_SCHEMES):
-        raise Failure(
-            f"{target.split('://', 1)[0]}:// databases need the PostgreSQL store, which this "
-            "numinv does not have yet; give a SQLite file"
-        )
+        try:
+            from numinv.storage.postgres import PostgresRepository
+        except ImportError as error:
+            raise Failure(
+                f"{target.split('://', 1)[0]}:// databases need the postgres extra "
+                f"(psycopg): pip install 'numinv[cli,postgres]' ({error})"
+            ) from error
+        conninfo, schema = _schema_of(target)
+        return PostgresRepository(conninfo, schema=schema, pool_size=2)
     from numinv.storage.sqlite import SqliteRepository
 
     repository: Repository = SqliteRepository(target)
     return repository
+
+
+def _schema_of(url: str) -> tuple[str, str]:
+    """The URL without its `schema=` query parameter, and that schema (default `numinv`)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [value for name, value in query if name == "schema"]
+    rest = [(name, value) for name, value in query if name != "schema"]
+    conninfo = urlunsplit(parts._replace(query=urlencode(rest)))
+    return conninfo, schemas[-1] if schemas else "numinv"
 
 
 pass_session = click.make_pass_decorator(Session)
