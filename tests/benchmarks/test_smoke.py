@@ -21,6 +21,7 @@ from benchmarks.cases import CASES, TINY, Bench, make_floor, run
 from benchmarks.estate import CUSTOMER, KIND, SITE, Pool, Store, consumer_id, observations, pool
 from benchmarks.floors.memory import MemoryFloor, as_record
 from benchmarks.floors.sqlite import SqliteFloor
+from benchmarks.spread import spread
 
 from numinv import Consumer, Inventory, NumberRecord, Settings, SqliteRepository, Status
 
@@ -59,6 +60,9 @@ def test_the_command_line_writes_its_json(tmp_path: Path) -> None:
     assert written["clock"] == "process_time"
     assert [line["case"] for line in written["lines"]] == ["get at the site, pool 3,000 vs 300"]
     assert set(written["lines"][0]["checks"]) == {"numinv/floor", "large/small"}
+    summary = spread([path, path])
+    assert "get at the site" in summary
+    assert "numinv/floor" in summary
 
 
 # -- the same operations on twin estates leave the same state --------------------------------
