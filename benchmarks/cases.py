@@ -865,7 +865,7 @@ def journal(bench: Bench) -> list[Line]:
     page_calls = max(bench.sizes.calls // 20, 2)
     for case, measure, calls, unit in (
         ("history(number)", histories, sizes.calls, "us/call"),
-        ("changes, a page of 1,000", pages, page_calls, "ms"),
+        (f"changes, a page of {_sampled(sizes):,}", pages, page_calls, "ms"),
     ):
         samplers = {
             "small": functools.partial(measure, sizes.small, calls),
@@ -881,6 +881,11 @@ def journal(bench: Bench) -> list[Line]:
     return lines
 
 
+def _sampled(sizes: Sizes) -> int:
+    """How many numbers of each journal estate are assigned: a thousand, or half the small one."""
+    return min(1000, sizes.small // 2)
+
+
 def _journal_estate(bench: Bench, size: int) -> tuple[Inventory, list[str], int]:
     """An inventory of `size` numbers with at least `journal` changes journaled."""
     clock = Clock()
@@ -888,7 +893,7 @@ def _journal_estate(bench: Bench, size: int) -> tuple[Inventory, list[str], int]
     numbers = number_range(FIRST, count=size)
     half = size // 2
     # As many sample numbers in both estates: a thousand, or half the small one.
-    sampled = min(1000, bench.sizes.small // 2)
+    sampled = _sampled(bench.sizes)
     samples = [numbers.format(numbers.start + half + index) for index in range(sampled)]
     with paused_gc():
         inventory.add_range(SITE, FIRST, count=size, tag=TAG)
