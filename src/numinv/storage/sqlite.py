@@ -26,13 +26,13 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 import attrs
 
@@ -46,6 +46,8 @@ from numinv.storage.protocol import Query
 from numinv.storage.rows import COLUMNS, TEXT, time_text
 
 __all__ = ["SCHEMA_VERSION", "SqliteRepository"]
+
+T = TypeVar("T")
 
 
 # -- schema ---------------------------------------------------------------------
@@ -390,6 +392,8 @@ class _Database:
         self.owner: int | None = None  # the thread holding the open transaction
         # (hierarchy, status) -> change of its count, written once per transaction.
         self.counts: Counter[tuple[str, Status]] = Counter()
+        # name -> (the commit it was read after, what was read): see `cached`.
+        self.cache: dict[str, tuple[int, Any]] = {}
         self.memory = path in ("", ":memory:") or (uri and "mode=memory" in path)
         self.reader: sqlite3.Connection
         target = path
@@ -425,28 +429,37 @@ class _Database:
 
     @contextmanager
     def translated(self, *, taken: NumberRecord | str | None = None) -> Iterator[None]:
-        """Every driver error as the `NumInvError` a caller can act on.
+        """Every driver error as the `NumInvError` a caller can act on (see `translate`)."""
+        started = time.monotonic()
+        try:
+            yield
+        except (sqlite3.Error, UnicodeEncodeError) as error:
+            raise self.translate(error, started, taken) from error
+
+    def translate(
+        self,
+        error: sqlite3.Error | UnicodeEncodeError,
+        started: float,
+        taken: NumberRecord | str | None = None,
+    ) -> NumInvError:
+        """The one mapping of driver errors: what a caller can act on.
 
         `taken` names what a unique-key failure means: that record (or text)
         was added by another writer.
         """
-        started = time.monotonic()
-        try:
-            yield
-        except sqlite3.IntegrityError as error:
+        if isinstance(error, UnicodeEncodeError):
+            return _unkeepable(error)
+        if isinstance(error, sqlite3.IntegrityError):
             if taken is None:
-                raise StorageError(f"{self.path!r}: {error}", value=self.path) from error
+                return StorageError(f"{self.path!r}: {error}", value=self.path)
             if isinstance(taken, NumberRecord):
-                raise ConcurrentUpdate(
+                return ConcurrentUpdate(
                     f"{taken.number} at {taken.hierarchy} was added by another writer",
                     number=taken.number,
                     hierarchy=taken.hierarchy,
-                ) from error
-            raise ConcurrentUpdate(f"{taken} was added by another writer") from error
-        except sqlite3.Error as error:
-            raise self.error(error, time.monotonic() - started) from error
-        except UnicodeEncodeError as error:
-            raise _unkeepable(error) from error
+                )
+            return ConcurrentUpdate(f"{taken} was added by another writer")
+        return self.error(error, time.monotonic() - started)
 
     @contextmanager
     def opening(self) -> Iterator[None]:
@@ -566,31 +579,58 @@ class _Database:
 
     def rows(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         """A query's rows: inside the open transaction on its own thread, else committed state."""
+        # Inline `try`s, not `translated()`: a context manager per statement costs more here
+        # than the statement itself.
+        started = time.monotonic()
         try:
             if self.owner == threading.get_ident():
-                with self.translated():
-                    return self.connection.execute(sql, parameters).fetchall()
-            lock = self.read_lock if self.reader is not self.connection else self.lock
-            with lock, self.translated():
+                return self.connection.execute(sql, parameters).fetchall()
+            with self.read_lock if self.reader is not self.connection else self.lock:
                 return self.reader.execute(sql, parameters).fetchall()
-        except InvalidInput as error:
-            if isinstance(error.__cause__, UnicodeEncodeError):
-                return []  # no stored text holds a lone surrogate: nothing matches
-            raise
+        except UnicodeEncodeError:
+            return []  # no stored text holds a lone surrogate: nothing matches
+        except sqlite3.Error as error:
+            raise self.translate(error, started) from error
 
     def records(self, sql: str, parameters: Sequence[Any]) -> list[NumberRecord]:
         return list(map(TEXT.record, self.rows(sql, parameters)))
+
+    def cached(self, name: str, read: Callable[[], T]) -> T:
+        """What `read` answers, read again only once something was committed since.
+
+        A file's reading connection sees a new `data_version` after any other
+        connection commits (this repository's own writing one included); a
+        private in-memory database has one connection, whose own changes count.
+        The open transaction's own changes to what is cached drop the cache.
+        """
+        if self.memory:
+            version = self.connection.total_changes
+        else:
+            with self.read_lock:
+                ((version,),) = self.reader.execute("PRAGMA data_version").fetchall()
+        held = self.cache.get(name)
+        if held is not None and held[0] == version:
+            return cast(T, held[1])
+        value = read()
+        self.cache[name] = (version, value)
+        return value
 
     # -- writes ----------------------------------------------------------------
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
         """A statement inside the open transaction (the caller holds the lock)."""
-        with self.translated():
+        started = time.monotonic()
+        try:
             return self.connection.execute(sql, parameters)
+        except (sqlite3.Error, UnicodeEncodeError) as error:
+            raise self.translate(error, started) from error
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
-        with self.translated():
+        started = time.monotonic()
+        try:
             return self.connection.executemany(sql, rows)
+        except (sqlite3.Error, UnicodeEncodeError) as error:
+            raise self.translate(error, started) from error
 
     def write_counts(self) -> None:
         """Write the transaction's count changes: at commit, or before counts are read."""
@@ -623,6 +663,7 @@ class _Database:
                 with self.translated():
                     self.connection.execute("COMMIT")
             except BaseException:
+                self.cache.clear()  # it may hold what this transaction read of its own writes
                 if self.connection.in_transaction:
                     # The error that made us roll back is the one the caller needs; a
                     # rollback that fails too shows up at the next BEGIN.
@@ -690,6 +731,13 @@ class _Reads:
         return self._db.records(_DUE, (time_text(now), limit))
 
     def next_release(self) -> datetime | None:
+        db = self._db
+        if db.owner == threading.get_ident():  # inside a transaction: its own writes count
+            rows = db.rows(_NEXT_RELEASE, ())
+            return datetime.fromisoformat(rows[0][0]) if rows else None
+        return db.cached("next_release", self._next_release)
+
+    def _next_release(self) -> datetime | None:
         rows = self._db.rows(_NEXT_RELEASE, ())
         return datetime.fromisoformat(rows[0][0]) if rows else None
 
@@ -718,14 +766,16 @@ class _Reads:
         return found
 
     def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        # A small table that rarely changes: read whole, and again only after a commit.
+        every = self._db.cached("node_settings", self._all_settings)
         if nodes is None:
-            rows = self._db.rows(_ALL_SETTINGS, ())
-        else:
-            wanted = list(nodes)
-            if not wanted:
-                return {}
-            marks = ", ".join("?" * len(wanted))
-            rows = self._db.rows(f"{_ALL_SETTINGS} WHERE hierarchy IN ({marks})", wanted)
+            return dict(every)
+        if not every:
+            return {}
+        return {node: found for node in nodes if (found := every.get(node)) is not None}
+
+    def _all_settings(self) -> dict[str, NodeSettings]:
+        rows = self._db.rows(_ALL_SETTINGS, ())
         found: dict[str, NodeSettings] = {}
         for hierarchy, *settings in rows:
             values: dict[str, Any] = dict(zip(_SETTINGS_FIELDS, settings, strict=True))
@@ -926,6 +976,7 @@ class _SqliteTransaction(_Reads):
     def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
         db = self._db
         with db.lock:
+            db.cache.pop("node_settings", None)
             if settings is None or settings.empty:
                 db.execute(_UNCONFIGURE, (hierarchy,))
                 return
