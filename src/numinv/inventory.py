@@ -284,7 +284,9 @@ class Inventory:
             )
         return [unit.current(record) for record in records]
 
-    def _each(self, at: object, numbers: NumberRange, action: Action) -> RangeResult:
+    def _each(
+        self, at: object, numbers: NumberRange, action: Action, *, settings: bool = False
+    ) -> RangeResult:
         node = parse_path(at)
 
         def each(unit: UnitOfWork) -> RangeResult:
@@ -295,7 +297,7 @@ class Inventory:
                 unit.replace_all(changed)
             return RangeResult(len(changed))
 
-        return self._run(action.operation, each, retry=False)
+        return self._run(action.operation, each, nodes=[node] if settings else (), retry=False)
 
     def _prevents(self, unit: UnitOfWork) -> Callable[[str], bool]:
         rules = unit.rules
@@ -468,7 +470,7 @@ class Inventory:
         until: datetime | None = None,
     ) -> RangeResult:
         action = _cooling(days, until)
-        return self._each(at, self._range(first, last, count), action)
+        return self._each(at, self._range(first, last, count), action, settings=True)
 
     def release_range(
         self, at: str, first: str, last: str | None = None, *, count: int | None = None
@@ -855,15 +857,17 @@ class Inventory:
         """The first number reserved for the consumer's id or owner that it can see."""
         line = lineage(who.hierarchy)
         place = {node: index for index, node in enumerate(line)}
-        found = [
-            record
+        found = {
+            record.key: record
             for name in who.names
             for record in unit.tx.held_by(name)
             if record.hierarchy in place
             and record.reserved_for in who.names
             and (prefix is None or record.number.startswith(prefix))
-        ]
-        for record in sorted(found, key=lambda r: (place[r.hierarchy], r.number)):
+        }
+        for record in sorted(found.values(), key=lambda r: (place[r.hierarchy], r.number)):
+            if _duplicates(unit.tx, record, unit.rules):
+                continue  # never handed out while prevent-duplicates is on (SPEC 22)
             record = unit.current(record)
             if record.status is Status.RESERVED:
                 return record
@@ -931,8 +935,12 @@ class Inventory:
     def cool(
         self, number: str, at: str, *, days: int | None = None, until: datetime | None = None
     ) -> NumberRecord:
-        """Put a number into cooling (or move its release date): `days` or `until`."""
-        return self._change(parse_number(number), parse_path(at), _cooling(days, until))
+        """Put a number into cooling (or move its release date): `days` or `until`.
+
+        Without either, for the cooling days in force at the number's node.
+        """
+        node = parse_path(at)
+        return self._change(parse_number(number), node, _cooling(days, until), nodes=[node])
 
     def release(self, number: str, at: str) -> NumberRecord:
         """End a cooling now, whatever its release date."""
@@ -1026,7 +1034,14 @@ class Inventory:
                 f"{service_type!r} is not a service type; one of: {known}", value=service_type
             )
         action = ApplyService(subscriber, str(service_type), node)
-        return self._change(parse_number(number), node, action, nodes=[node])
+        wanted = parse_number(number)
+
+        def apply(unit: UnitOfWork) -> NumberRecord:
+            record = unit.current(self._locate(unit.tx, wanted, node))
+            return unit.apply(record, action)
+
+        # A use taken away cools as its consumer's node says: any node may matter.
+        return self._run(action.operation, apply, every_node=True)
 
     def audit(
         self,

@@ -534,7 +534,8 @@ def _cool(record: NumberRecord, action: Cool, rules: Rules) -> Changes:
     if action.until is not None:
         release = action.until
     else:
-        release = rules.now + timedelta(days=action.days or rules.settings.cooling_days)
+        days = action.days or rules.settings_at(record.hierarchy).cooling_days
+        release = rules.now + timedelta(days=days)
     if release <= rules.now:
         raise _refuse(
             record, action, f"the release date {release} is not in the future", "past date"
@@ -679,7 +680,7 @@ def _observe_unassigned(record: NumberRecord, action: ObserveUnassigned, rules: 
     changes["vendor"] = vendor
     changes["internal_number_type"] = shown_number_type(number_type, vendor)
     if not action.active and record.status is AVAILABLE:
-        changes.update(_deactivate(record, Deactivate(), rules))
+        changes.update(_deactivate(_evolved(record, changes), Deactivate(), rules))
     elif action.active and record.status is INACTIVE:
         changes["status"] = _free(record)
     return changes
@@ -706,12 +707,15 @@ def _activate(record: NumberRecord, action: Activate, rules: Rules) -> Changes:
 
 
 def _deactivate(record: NumberRecord, action: Deactivate, rules: Rules) -> Changes:
+    # A Webex Calling number keeps a number type only if it is one of Webex's.
+    number_type = shown_number_type(record.admin_number_type, WEBEX)
     return {
         "status": INACTIVE,
         "usage": (),
         "vendor": WEBEX,
         "admin_vendor": WEBEX,
-        "internal_number_type": shown_number_type(record.admin_number_type, WEBEX),
+        "admin_number_type": number_type,
+        "internal_number_type": number_type,
     }
 
 

@@ -635,11 +635,24 @@ class _MemoryTransaction(_Reads):
                 hierarchy=hierarchy,
             )
 
+    def _undo_to(self, mark: int) -> None:
+        """Take back this call's writes: a write call refused part way changes nothing."""
+        undo = self._state.undo
+        assert undo is not None
+        while len(undo) > mark:
+            undo.pop()()
+
     def insert(self, records: Iterable[NumberRecord]) -> None:
         state = self._state
-        for record in records:
-            self._absent(record.number, record.hierarchy)
-            state.write(record.number, record.hierarchy, record)
+        assert state.undo is not None, "writes happen inside a transaction"
+        mark = len(state.undo)
+        try:
+            for record in records:
+                self._absent(record.number, record.hierarchy)
+                state.write(record.number, record.hierarchy, record)
+        except Exception:
+            self._undo_to(mark)
+            raise
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
         if (
@@ -656,23 +669,35 @@ class _MemoryTransaction(_Reads):
 
     def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
         state = self._state
-        for old, new in changes:
-            self._current(old)
-            if new.key != old.key:
-                raise InvalidInput(
-                    f"cannot replace {old.number} at {old.hierarchy} by a record of "
-                    f"{new.number} at {new.hierarchy}",
-                    number=old.number,
-                    hierarchy=old.hierarchy,
-                )
-            state.write(new.number, new.hierarchy, new)
+        assert state.undo is not None, "writes happen inside a transaction"
+        mark = len(state.undo)
+        try:
+            for old, new in changes:
+                self._current(old)
+                if new.key != old.key:
+                    raise InvalidInput(
+                        f"cannot replace {old.number} at {old.hierarchy} by a record of "
+                        f"{new.number} at {new.hierarchy}",
+                        number=old.number,
+                        hierarchy=old.hierarchy,
+                    )
+                state.write(new.number, new.hierarchy, new)
+        except Exception:
+            self._undo_to(mark)
+            raise
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
         state = self._state
-        for record in records:
-            entry = self._current(record)
-            state.write(record.number, record.hierarchy, None)
-            state.retire(_record(record.number, entry))
+        assert state.undo is not None, "writes happen inside a transaction"
+        mark = len(state.undo)
+        try:
+            for record in records:
+                entry = self._current(record)
+                state.write(record.number, record.hierarchy, None)
+                state.retire(_record(record.number, entry))
+        except Exception:
+            self._undo_to(mark)
+            raise
 
     def claim(self, query: Query) -> list[NumberRecord]:
         return self.scan(query)

@@ -821,16 +821,36 @@ class _Reads:
 class _SqliteTransaction(_Reads):
     """Compare-and-set writes inside the open SQLite transaction."""
 
+    @contextmanager
+    def _whole(self, many: bool) -> Iterator[None]:
+        """One write call, all or nothing: a refusal part way takes back what it wrote."""
+        if not many:  # one statement is all or nothing by itself
+            yield
+            return
+        db = self._db
+        counts = Counter(db.counts)
+        db.execute("SAVEPOINT numinv_call")
+        try:
+            yield
+        except Exception:
+            with suppress(sqlite3.Error):
+                db.connection.execute("ROLLBACK TO numinv_call")
+                db.connection.execute("RELEASE numinv_call")
+            db.counts = counts
+            raise
+        db.execute("RELEASE numinv_call")
+
     def insert(self, records: Iterable[NumberRecord]) -> None:
         db = self._db
         written: list[NumberRecord] = []
+        batch = list(records)
 
         def rows() -> Iterator[list[Any]]:
-            for record in records:
+            for record in batch:
                 written.append(record)
                 yield TEXT.row(record)
 
-        with db.lock:
+        with db.lock, self._whole(len(batch) > 1):
             try:
                 db.connection.executemany(_INSERT, rows())
             except sqlite3.IntegrityError as error:
@@ -891,7 +911,6 @@ class _SqliteTransaction(_Reads):
     def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
         db = self._db
         with db.lock:
-            counts = db.counts
             batch: list[tuple[NumberRecord, NumberRecord]] = []
             for old, new in changes:
                 if new.key != old.key:
@@ -902,24 +921,39 @@ class _SqliteTransaction(_Reads):
                         hierarchy=old.hierarchy,
                     )
                 batch.append((old, new))
-            if len(batch) == 1:
-                old, new = batch[0]
-                cursor = db.execute(_UPDATE, (*TEXT.row(new)[2:], *old.key, old.version))
-            else:
-                # One statement for many: a count short of the batch finds the stale one.
-                cursor = db.executemany(
-                    _UPDATE, [(*TEXT.row(new)[2:], *old.key, old.version) for old, new in batch]
-                )
+            if not batch:
+                return
+            if len(batch) > 1:
+                self._replace_many(batch)
+                return
+            old, new = batch[0]
+            cursor = db.execute(_UPDATE, (*TEXT.row(new)[2:], *old.key, old.version))
+            if cursor.rowcount != 1:
+                raise self._stale(old)
+            self._replaced(batch)
+
+    def _replace_many(self, batch: list[tuple[NumberRecord, NumberRecord]]) -> None:
+        db = self._db
+        with self._whole(True):
+            # One statement for many: a count short of the batch finds the stale one.
+            cursor = db.executemany(
+                _UPDATE, [(*TEXT.row(new)[2:], *old.key, old.version) for old, new in batch]
+            )
             if cursor.rowcount != len(batch):
                 raise self._stale(self._first_stale(batch))
-            for old, new in batch:
-                if old.status != new.status:
-                    counts[(old.hierarchy, old.status)] -= 1
-                    counts[(new.hierarchy, new.status)] += 1
-                if old.e164 != new.e164:
-                    self._reassociate(old, old.e164, new.e164, _ASSOCIATE, _DISSOCIATE)
-                if old.uses != new.uses or old.reserved_for != new.reserved_for:
-                    self._reassociate(old, tuple(_names(old)), tuple(_names(new)), _HOLD, _UNHOLD)
+            self._replaced(batch)
+
+    def _replaced(self, batch: list[tuple[NumberRecord, NumberRecord]]) -> None:
+        """Keep counts and side tables in step with replaced records."""
+        counts = self._db.counts
+        for old, new in batch:
+            if old.status != new.status:
+                counts[(old.hierarchy, old.status)] -= 1
+                counts[(new.hierarchy, new.status)] += 1
+            if old.e164 != new.e164:
+                self._reassociate(old, old.e164, new.e164, _ASSOCIATE, _DISSOCIATE)
+            if old.uses != new.uses or old.reserved_for != new.reserved_for:
+                self._reassociate(old, tuple(_names(old)), tuple(_names(new)), _HOLD, _UNHOLD)
 
     def _first_stale(self, batch: list[tuple[NumberRecord, NumberRecord]]) -> NumberRecord:
         """The first record of a batch whose stored version is not the one it replaced."""
@@ -931,8 +965,9 @@ class _SqliteTransaction(_Reads):
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
         db = self._db
-        with db.lock:
-            for record in records:
+        batch = list(records)
+        with db.lock, self._whole(len(batch) > 1):
+            for record in batch:
                 cursor = db.execute(_DELETE, (*record.key, record.version))
                 if cursor.rowcount != 1:
                     raise self._stale(record)
