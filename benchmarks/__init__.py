@@ -1,4 +1,6 @@
-"""numinv's benchmarks: every figure a ratio of two timings taken in the same run.
+"""numinv's benchmarks: numinv against hand-written floors, and against itself at 100x the size.
 
-Run `python -m benchmarks` (or `python3 tasks.py bench`); see docs/performance.md.
+Every figure is a ratio of two measurements taken in the same run, samples
+interleaved, in CPU time. Run `python -m benchmarks` (or `python3 tasks.py
+bench`); `benchmarks/floors/` holds the floors; see docs/performance.md.
 """

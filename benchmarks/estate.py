@@ -9,6 +9,15 @@ that number's own consumer, and stored through one repository transaction
 `insert`, the call `Inventory.import_records` ends in. The estate is then
 checked through the public API: the first Used number reads back equal to
 the real assignment, and the node's counts are as planned.
+
+Beside the site's pool, the customer above it holds a tenth as many
+Available numbers (from `CUSTOMER_FIRST`): `get` from the site of one of
+them walks up from the site to the customer.
+
+SQLite files are opened by numinv with `synchronous = FULL` (a committed
+change survives a power cut); the benchmarks set `synchronous = OFF` on
+numinv's writing connection and the floor's alike, so that no fsync is
+timed on either side (see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -35,10 +44,14 @@ from numinv import (
 from numinv.core.numbers import NumberRange, number_range
 
 __all__ = [
+    "CUSTOMER",
+    "CUSTOMER_FIRST",
     "DRIFT_EVERY",
     "FIRST",
     "KIND",
     "SITE",
+    "STORES",
+    "SYNCHRONOUS",
     "TAG",
     "Clock",
     "Pool",
@@ -49,10 +62,14 @@ __all__ = [
 ]
 
 SITE = "sys.acme.uk.london"
+CUSTOMER = "sys.acme.uk"
 FIRST = "10000000"
+CUSTOMER_FIRST = "20000000"
 TAG = "bench"
 KIND = "device/cucm/Phone"
 STORES = ("memory", "sqlite")
+# For numinv's writing connection and the floor's: no fsync on either side.
+SYNCHRONOUS = "OFF"
 # Every DRIFT_EVERY-th number is observed on another phone than the one recorded.
 DRIFT_EVERY = 100
 
@@ -86,6 +103,8 @@ class Store:
         if self.name == "memory":
             return InMemoryRepository()
         repository = SqliteRepository(self.new_path())
+        # The benchmark's one reach inside the adapter: the same `synchronous` as the floor.
+        repository._db.connection.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
         self._opened.append(repository)
         return repository
 
@@ -116,6 +135,7 @@ class Pool:
     clock: Clock
     numbers: NumberRange
     used: int
+    customer: NumberRange | None = None
 
     @property
     def size(self) -> int:
@@ -131,13 +151,17 @@ def consumer_id(number: str) -> str:
     return f"phone-{number}"
 
 
-def pool(store: Store, size: int, used_share: float = 0.9) -> Pool:
-    """A pool of `size` numbers at `SITE`, the lowest `used_share` of them Used."""
+def pool(store: Store, size: int, used_share: float = 0.9, *, customer: bool = True) -> Pool:
+    """A pool of `size` numbers at `SITE`, the lowest `used_share` of them Used.
+
+    With `customer`, `CUSTOMER` also holds `size // 10` Available numbers.
+    """
     clock = Clock()
     inventory = Inventory(store.repository(), clock=clock)
     numbers = number_range(FIRST, count=size)
     used = round(size * used_share)
-    built = Pool(inventory, clock, numbers, used)
+    above = number_range(CUSTOMER_FIRST, count=max(size // 10, 1)) if customer else None
+    built = Pool(inventory, clock, numbers, used, above)
     template = _assigned(clock)
     with paused_gc():
         if used:
@@ -145,13 +169,15 @@ def pool(store: Store, size: int, used_share: float = 0.9) -> Pool:
                 tx.insert(_used_records(template, built.part(0, used)))
         if size > used:
             inventory.add_range(SITE, built.part(used, 1).first, count=size - used, tag=TAG)
+        if above is not None:
+            inventory.add_range(CUSTOMER, above.first, count=len(above), tag=TAG)
     _check(built, template)
     return built
 
 
 def audit_estate(store: Store, size: int) -> Pool:
     """`size` Used numbers, each used by its own phone: what an audit reconciles."""
-    return pool(store, size, used_share=1.0)
+    return pool(store, size, used_share=1.0, customer=False)
 
 
 def observations(estate: Pool, variant: str) -> list[Observation]:

@@ -1,50 +1,87 @@
-"""Timing with `time.perf_counter`: batches of calls, medians, two sizes in alternation."""
+"""Timing: CPU time of this process, batches of calls, samples taken interleaved.
+
+Every figure is a ratio of two medians of samples taken in the same run,
+one sample of each in turn (A, B, A, B ...), so that a slow moment of a
+shared machine falls on both. The clock is `time.process_time`, the CPU
+time of this process (user and system): it leaves out the time the process
+waits (for fsync, for the other jobs of a busy machine), which would
+otherwise set the ratios.
+"""
 
 from __future__ import annotations
 
+import cProfile
 import gc
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 
-__all__ = ["alternating", "frozen_heap", "median", "paused_gc", "per_call", "seconds"]
+__all__ = [
+    "CLOCK",
+    "frozen_heap",
+    "interleaved",
+    "median",
+    "paused_gc",
+    "per_call",
+    "profiling",
+    "seconds",
+]
+
+CLOCK = time.process_time
+# While set, the timed part of every sample (and only that) runs under this profiler.
+_profiler: cProfile.Profile | None = None
+
+
+@contextmanager
+def profiling(profiler: cProfile.Profile) -> Iterator[None]:
+    """Profile the timed parts of the samples taken inside, leaving out their set-up."""
+    global _profiler
+    _profiler = profiler
+    try:
+        yield
+    finally:
+        _profiler = None
+
+
+def _timed() -> cProfile.Profile | nullcontext[None]:
+    return _profiler if _profiler is not None else nullcontext()
 
 
 def seconds(action: Callable[[], object]) -> float:
-    """How long one call of `action` takes (freeing what it returns is not counted)."""
-    gc.collect()
-    start = time.perf_counter()
-    result = action()
-    elapsed = time.perf_counter() - start
+    """CPU seconds of one call of `action` (freeing what it returns is not counted)."""
+    with _timed():
+        start = CLOCK()
+        result = action()
+        elapsed = CLOCK() - start
     del result
     return elapsed
 
 
 def per_call(call: Callable[[], object], calls: int) -> float:
-    """Seconds per call of `call`, over a batch of `calls` calls."""
-    start = time.perf_counter()
-    for _ in range(calls):
-        call()
-    return (time.perf_counter() - start) / calls
+    """CPU seconds per call of `call`, over a batch of `calls` calls."""
+    with _timed():
+        start = CLOCK()
+        for _ in range(calls):
+            call()
+        elapsed = CLOCK() - start
+    return elapsed / calls
 
 
-def alternating(
-    small: Callable[[], float], large: Callable[[], float], rounds: int
-) -> tuple[float, float]:
-    """The medians of `rounds` samples of each, taken in turn: small, large, large, small, ..."""
-    # Alternating spreads a shared machine's slow moments over both sizes.
-    smalls: list[float] = []
-    larges: list[float] = []
+def interleaved(samplers: Mapping[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
+    """`rounds` samples of each sampler, one of each per round, the order turned every round.
+
+    Round r starts at the r-th sampler (A B C, B C A, C A B, ...): each sampler
+    takes each place in turn, and with two the order is A B, B A, A B, ...
+    """
+    names = list(samplers)
+    samples: dict[str, list[float]] = {name: [] for name in names}
     gc.collect()
     for round_ in range(rounds):
-        if round_ % 2 == 0:
-            smalls.append(small())
-            larges.append(large())
-        else:
-            larges.append(large())
-            smalls.append(small())
-    return median(smalls), median(larges)
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            samples[name].append(samplers[name]())
+    return samples
 
 
 def median(samples: list[float]) -> float:

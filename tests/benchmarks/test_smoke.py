@@ -1,0 +1,188 @@
+"""The benchmarks run, and every floor does what numinv does (no timing is checked).
+
+Each case runs at a tiny size on each store; the cases themselves check
+that numinv and its floor give the same answers on the same estate. The
+tests below go further: the same operations, by numinv on one estate and
+by the floor on its twin, leave the same records, counts, holders and
+journal.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from benchmarks.__main__ import main, table
+from benchmarks.cases import CASES, TINY, Bench, make_floor, run
+from benchmarks.estate import CUSTOMER, KIND, SITE, Pool, Store, consumer_id, observations, pool
+from benchmarks.floors.memory import MemoryFloor, as_record
+from benchmarks.floors.sqlite import SqliteFloor
+from benchmarks.spread import spread
+
+from numinv import Consumer, Inventory, NumberRecord, Settings, SqliteRepository, Status
+
+STORES = ["memory", "sqlite"]
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    with Store(request.param) as opened:
+        yield opened
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_case_runs_at_a_tiny_size_and_its_floor_agrees(store: Store, case: str) -> None:
+    bench = Bench(store, TINY)
+    try:
+        lines = run(bench, [case], lambda line: None)
+    finally:
+        bench.close()
+    if case == "memory" and store.name != "memory":
+        assert lines == []
+        return
+    assert lines
+    for line in lines:
+        assert line.checks, line
+        assert all(check.value > 0 for check in line.checks), line
+    assert "| store" in table(lines)
+
+
+def test_the_command_line_writes_its_json(tmp_path: Path) -> None:
+    path = tmp_path / "out.json"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("benchmarks.__main__.QUICK", TINY)
+        main(["--quick", "--store", "memory", "--case", "get", "--json", str(path)])
+    written = json.loads(path.read_text())
+    assert written["clock"] == "process_time"
+    assert [line["case"] for line in written["lines"]] == ["get at the site, pool 3,000 vs 300"]
+    assert set(written["lines"][0]["checks"]) == {"numinv/floor", "large/small"}
+    summary = spread([path, path])
+    assert "get at the site" in summary
+    assert "numinv/floor" in summary
+
+
+# -- the same operations on twin estates leave the same state --------------------------------
+
+
+def _operate_numinv(estate: Pool) -> list[str]:
+    inventory = estate.inventory
+    cooling = Inventory(
+        inventory.repository, clock=estate.clock, settings=Settings(auto_cooling=True)
+    )
+    taken = [inventory.assign_next(Consumer(KIND, f"new-{i}", SITE)).number for i in range(3)]
+    inventory.unassign(taken[0], Consumer(KIND, "new-0", SITE))
+    cooling.unassign(estate.numbers.first, Consumer(KIND, consumer_id(estate.numbers.first), SITE))
+    free = estate.part(estate.size - 1, 1).first
+    inventory.reserve(free, SITE, tag="held")
+    inventory.unreserve(free, SITE)
+    assert estate.customer is not None
+    inventory.reserve(estate.customer.first, SITE, tag="held")  # held at the customer
+    inventory.unreserve(estate.customer.first, SITE)
+    due = estate.part(estate.size - 5, 3)
+    inventory.cool_range(SITE, due.first, due.last, days=1)
+    estate.clock.advance(days=2)
+    assert len(inventory.release_due()) == 3
+    assert inventory.audit(observations(estate, "a")).changed > 0
+    return taken
+
+
+def _operate_floor(estate: Pool, floor: MemoryFloor | SqliteFloor) -> list[str]:
+    taken = []
+    for i in range(3):
+        taken.append(floor.assign_next(Consumer(KIND, f"new-{i}", SITE))[0])
+    floor.unassign(taken[0], Consumer(KIND, "new-0", SITE), cooling=False)
+    first = estate.numbers.first
+    floor.unassign(first, Consumer(KIND, consumer_id(first), SITE), cooling=True)
+    free = estate.part(estate.size - 1, 1).first
+    floor.reserve(free, SITE, "held")
+    floor.unreserve(free, SITE)
+    assert estate.customer is not None
+    floor.reserve(estate.customer.first, SITE, "held")
+    floor.unreserve(estate.customer.first, SITE)
+    due = estate.part(estate.size - 5, 3)
+    if isinstance(floor, MemoryFloor):
+        floor.cool(due, SITE, estate.clock() + timedelta(days=1))
+    else:
+        estate.inventory.cool_range(SITE, due.first, due.last, days=1)  # a set-up step
+    estate.clock.advance(days=2)
+    released = floor.release_due()
+    assert (released if isinstance(released, int) else len(released)) == 3
+    assert floor.audit(observations(estate, "a"))
+    return taken
+
+
+def _records(estate: Pool) -> list[NumberRecord]:
+    repository = estate.inventory.repository
+    assert estate.customer is not None
+    return repository.within(estate.numbers, SITE) + repository.within(estate.customer, CUSTOMER)
+
+
+def test_the_memory_floor_ends_where_numinv_ends() -> None:
+    with Store("memory") as store:
+        mine, theirs = pool(store, 300), pool(store, 300)
+        floor = make_floor(store, theirs)
+        assert isinstance(floor, MemoryFloor)
+        assert _operate_numinv(mine) == _operate_floor(theirs, floor)
+        stored = {record.key: record for record in _records(mine)}
+        floors = {
+            (number, node): as_record(record)
+            for node, held in floor.records.items()
+            for number, record in held.items()
+        }
+        assert floors == stored
+        counts = mine.inventory.repository.counts()
+        assert {
+            node: {status: total for status, total in statuses.items() if total}
+            for node, statuses in floor.counts.items()
+        } == {
+            node: {status: total for status, total in statuses.items() if total}
+            for node, statuses in counts.items()
+        }
+        assert list(floor.available[SITE]) == [
+            record.number
+            for record in _records(mine)
+            if record.hierarchy == SITE and record.status is Status.AVAILABLE
+        ]
+        changes = mine.inventory.changes(after=0, limit=100_000)
+        assert [
+            (e.operation, e.number, as_record(e.before), as_record(e.after)) for e in floor.journal
+        ] == [(c.operation, c.number, c.before, c.after) for c in changes if c.operation != "add"]
+
+
+def _table(path: str, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_the_sqlite_floor_ends_where_numinv_ends() -> None:
+    with Store("sqlite") as store:
+        mine, theirs = pool(store, 300), pool(store, 300)
+        floor = make_floor(store, theirs)
+        assert isinstance(floor, SqliteFloor)
+        try:
+            assert _operate_numinv(mine) == _operate_floor(theirs, floor)
+        finally:
+            floor.close()
+        paths = []
+        for estate in (mine, theirs):
+            repository = estate.inventory.repository
+            assert isinstance(repository, SqliteRepository)
+            paths.append(repository.path)
+        for sql in (
+            "SELECT * FROM records ORDER BY hierarchy, number",
+            "SELECT hierarchy, status, total FROM nodes WHERE total != 0 ORDER BY 1, 2",
+            "SELECT * FROM holders ORDER BY 1, 2, 3",
+            "SELECT last FROM journal_seq",
+        ):
+            assert _table(paths[0], sql) == _table(paths[1], sql), sql
+        # numinv reads the floor's journal rows as the changes it wrote itself.
+        changes = [
+            Inventory(SqliteRepository(path)).changes(after=0, limit=100_000) for path in paths
+        ]
+        assert [(c.seq, c.operation, c.number, c.before, c.after) for c in changes[0]] == [
+            (c.seq, c.operation, c.number, c.before, c.after) for c in changes[1]
+        ]
