@@ -150,6 +150,21 @@ class Codec:
                 from_store.append((index, decode))
         self._to_store = tuple(to_store)
         self._from_store = tuple(from_store)
+        self._encoders = dict(to_store)
+
+    def changed(self, old: NumberRecord, new: NumberRecord) -> tuple[tuple[int, ...], list[Any]]:
+        """The columns (after the key) in which `new` differs from `old`, and its values there."""
+        before, after = _VALUES(old), _VALUES(new)
+        encoders = self._encoders
+        columns: list[int] = []
+        values: list[Any] = []
+        for index in range(2, len(after)):
+            value = after[index]
+            if value != before[index]:
+                columns.append(index)
+                encode = encoders.get(index)
+                values.append(value if encode is None or value is None else encode(value))
+        return tuple(columns), values
 
     def row(self, record: NumberRecord) -> list[Any]:
         """The record as the values of `COLUMNS`."""

@@ -20,6 +20,7 @@ seconds. Every driver error is translated in one place, `_Database.translated`.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sqlite3
@@ -186,12 +187,22 @@ _HAS_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' LIMIT 1"
 _LIST = ", ".join(COLUMNS)
 _SELECT = f"SELECT {_LIST} FROM records"
 _INSERT = f"INSERT INTO records ({_LIST}) VALUES ({', '.join('?' * len(COLUMNS))})"
-_UPDATE = (
-    "UPDATE records SET "
-    + ", ".join(f"{name} = ?" for name in COLUMNS[2:])
-    + " WHERE number = ? AND hierarchy = ? AND version = ?"
-)
 _DELETE = "DELETE FROM records WHERE number = ? AND hierarchy = ? AND version = ?"
+
+
+@functools.lru_cache(maxsize=256)
+def _update_of(columns: tuple[int, ...]) -> str:
+    """The compare-and-set `UPDATE` of these columns (positions in `COLUMNS`)."""
+    if not columns:
+        return _UPDATE_NOTHING
+    assignments = ", ".join(f"{COLUMNS[index]} = ?" for index in columns)
+    return f"UPDATE records SET {assignments} WHERE number = ? AND hierarchy = ? AND version = ?"
+
+
+# A record equal to the one stored but for nothing: still compare its version.
+_UPDATE_NOTHING = (
+    "UPDATE records SET version = version WHERE number = ? AND hierarchy = ? AND version = ?"
+)
 _VERSION_OF = "SELECT version FROM records WHERE hierarchy = ? AND number = ?"
 
 _GET = f"{_SELECT} WHERE hierarchy = ? AND number = ?"
@@ -595,24 +606,33 @@ class _Database:
     def records(self, sql: str, parameters: Sequence[Any]) -> list[NumberRecord]:
         return list(map(TEXT.record, self.rows(sql, parameters)))
 
-    def cached(self, name: str, read: Callable[[], T]) -> T:
+    def cached(self, name: str, read: Callable[[], T], *, ours: bool = True) -> T:
         """What `read` answers, read again only once something was committed since.
 
-        A file's reading connection sees a new `data_version` after any other
-        connection commits (this repository's own writing one included); a
-        private in-memory database has one connection, whose own changes count.
-        The open transaction's own changes to what is cached drop the cache.
+        A connection's `PRAGMA data_version` moves when another connection
+        commits, never for its own commits. Outside a transaction the reading
+        connection's is asked (the writing connection is another to it); inside
+        one the writing connection's, so that a loop of this repository's own
+        writes keeps what it read (what they change themselves drops the cache:
+        `configure`, a rollback). A private in-memory database has one
+        connection: its changes count unless `ours` is False (what only
+        `configure` changes).
         """
         if self.memory:
-            version = self.connection.total_changes
+            version: tuple[str, int] = ("m", self.connection.total_changes if ours else 0)
+        elif self.owner == threading.get_ident():
+            ((number,),) = self.connection.execute("PRAGMA data_version").fetchall()
+            version = ("w", number)
         else:
             with self.read_lock:
-                ((version,),) = self.reader.execute("PRAGMA data_version").fetchall()
-        held = self.cache.get(name)
-        if held is not None and held[0] == version:
+                ((number,),) = self.reader.execute("PRAGMA data_version").fetchall()
+            version = ("r", number)
+        key = f"{name} {version[0]}"
+        held = self.cache.get(key)
+        if held is not None and held[0] == version[1]:
             return cast(T, held[1])
         value = read()
-        self.cache[name] = (version, value)
+        self.cache[key] = (version[1], value)
         return value
 
     # -- writes ----------------------------------------------------------------
@@ -767,7 +787,7 @@ class _Reads:
 
     def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
         # A small table that rarely changes: read whole, and again only after a commit.
-        every = self._db.cached("node_settings", self._all_settings)
+        every = self._db.cached("node_settings", self._all_settings, ours=False)
         if nodes is None:
             return dict(every)
         if not every:
@@ -927,7 +947,9 @@ class _SqliteTransaction(_Reads):
                 self._replace_many(batch)
                 return
             old, new = batch[0]
-            cursor = db.execute(_UPDATE, (*TEXT.row(new)[2:], *old.key, old.version))
+            # Only the columns that change: SQLite then leaves alone the indexes of the others.
+            columns, values = TEXT.changed(old, new)
+            cursor = db.execute(_update_of(columns), (*values, *old.key, old.version))
             if cursor.rowcount != 1:
                 raise self._stale(old)
             self._replaced(batch)
@@ -935,11 +957,16 @@ class _SqliteTransaction(_Reads):
     def _replace_many(self, batch: list[tuple[NumberRecord, NumberRecord]]) -> None:
         db = self._db
         with self._whole(True):
-            # One statement for many: a count short of the batch finds the stale one.
-            cursor = db.executemany(
-                _UPDATE, [(*TEXT.row(new)[2:], *old.key, old.version) for old, new in batch]
-            )
-            if cursor.rowcount != len(batch):
+            # One statement for each shape of change (the columns it sets), for many rows:
+            # a count short of the rows finds the stale one.
+            shapes: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+            for old, new in batch:
+                columns, values = TEXT.changed(old, new)
+                shapes.setdefault(columns, []).append((*values, *old.key, old.version))
+            done = 0
+            for columns, rows in shapes.items():
+                done += db.executemany(_update_of(columns), rows).rowcount
+            if done != len(batch):
                 raise self._stale(self._first_stale(batch))
             self._replaced(batch)
 
@@ -1011,7 +1038,8 @@ class _SqliteTransaction(_Reads):
     def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
         db = self._db
         with db.lock:
-            db.cache.pop("node_settings", None)
+            for key in [key for key in db.cache if key.startswith("node_settings")]:
+                del db.cache[key]
             if settings is None or settings.empty:
                 db.execute(_UNCONFIGURE, (hierarchy,))
                 return
