@@ -1226,9 +1226,45 @@ class _PostgresTransaction(_Reads):
             if chunk:
                 copy.write("".join(chunk))
 
-    # -- insert ------------------------------------------------------------------
+    # -- each write call all or nothing ---------------------------------------------
+
+    @contextmanager
+    def _whole(self, many: bool) -> Iterator[None]:
+        """One write call of many rows, all or nothing: a refusal part way (a lost
+        compare-and-set) takes back what the call wrote, under a savepoint."""
+        if not many:  # one statement is all or nothing by itself
+            yield
+            return
+        held = self._open
+        counts = Counter(held.counts)
+        self._execute("SAVEPOINT numinv_call")  # sends what waits first
+        try:
+            yield
+        except ConcurrentUpdate:
+            held.pending.clear()
+            held.counts = counts
+            self._execute("ROLLBACK TO SAVEPOINT numinv_call")
+            raise
+        held.later("RELEASE SAVEPOINT numinv_call", ())
 
     def insert(self, records: Iterable[NumberRecord]) -> None:
+        batch = list(records)
+        with self._whole(len(batch) > 1):
+            self._insert(batch)
+
+    def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        batch = list(changes)
+        with self._whole(len(batch) > 1):
+            self._replace(batch)
+
+    def delete(self, records: Iterable[NumberRecord]) -> None:
+        batch = list(records)
+        with self._whole(len(batch) > 1):
+            self._delete(batch)
+
+    # -- insert ------------------------------------------------------------------
+
+    def _insert(self, records: Iterable[NumberRecord]) -> None:
         self._open.tree = None  # a write may change the node list
         written: list[NumberRecord] = []
         for record in records:
@@ -1315,7 +1351,7 @@ class _PostgresTransaction(_Reads):
 
     # -- replace and delete ----------------------------------------------------------
 
-    def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+    def _replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
         pairs = list(changes)
         for old, new in pairs:
             if new.key != old.key:
@@ -1377,7 +1413,7 @@ class _PostgresTransaction(_Reads):
             if rows:
                 self._open.later(*statement(rows))
 
-    def delete(self, records: Iterable[NumberRecord]) -> None:
+    def _delete(self, records: Iterable[NumberRecord]) -> None:
         self._open.tree = None  # a write may change the node list
         doomed = list(records)
         if not doomed:
