@@ -250,6 +250,12 @@ class Inventory:
         found = self._repository.node_settings(_lineages(nodes)) if nodes else None
         return self._rules(found)
 
+    def _as_of(self, record: NumberRecord) -> NumberRecord:
+        """The record as it stands now (rules built only when a release date may have passed)."""
+        if record.release_date is None:
+            return record
+        return as_of(record, self._rules())
+
     @staticmethod
     def _locate(reader: Reader, number: str, at: str) -> NumberRecord:
         record = visible_from(reader, number, at)
@@ -582,13 +588,13 @@ class Inventory:
             NotFound: neither `at` nor any ancestor holds the number.
         """
         number, node = parse_number(number), parse_path(at)
-        return as_of(self._locate(self._repository, number, node), self._rules())
+        return self._as_of(self._locate(self._repository, number, node))
 
     def find(self, number: str, at: str) -> NumberRecord | None:
         """Like `get`, but None when the number is not visible from `at`."""
         number, node = parse_number(number), parse_path(at)
         record = visible_from(self._repository, number, node)
-        return None if record is None else as_of(record, self._rules())
+        return None if record is None else self._as_of(record)
 
     def search(
         self,
@@ -660,13 +666,16 @@ class Inventory:
         rules = self._read_rules([node])
         repository = self._repository
         due = may_be_due(repository, rules)
+        guarded = rules.settings.prevent_duplicates or any(
+            settings.prevent_duplicates for settings in rules.nodes.values()
+        )
         offered = (
             record
             for name in lineage(node)
             for record in listed(
                 repository, name, rules, status=Status.AVAILABLE, prefix=start, wanted=most, due=due
             )
-            if not _duplicate(repository, record, rules)
+            if not guarded or not _duplicate(repository, record, rules)
         )
         return islice(offered, most)
 

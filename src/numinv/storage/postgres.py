@@ -511,12 +511,7 @@ def _entry_rows(offset: int, entry: Entry) -> Iterator[tuple[Any, ...]]:
     """The journal rows of an entry whose first change is at `offset` (1-based) of the batch."""
     record = entry.record
     if entry.numbers is None:
-        before, after = entry.before, entry.after
-        before_text: str | None = None
-        if before is not None and after is not None:
-            before_text = TEXT.diff_json(before, after)
-        elif before is not None:
-            before_text = TEXT.to_json(before)
+        before_text, after_text = TEXT.texts(entry.before, entry.after)
         yield (
             offset,
             1,
@@ -528,7 +523,7 @@ def _entry_rows(offset: int, entry: Entry) -> Iterator[tuple[Any, ...]]:
             entry.at,
             entry.actor,
             before_text,
-            None if after is None else TEXT.to_json(after),
+            after_text,
         )
         return
     for piece in blocks(entry.numbers):

@@ -196,6 +196,21 @@ class Codec:
         changed = {COLUMNS[i]: value for i, value in enumerate(old) if value != new[i]}
         return json.dumps(changed, ensure_ascii=False, separators=(",", ":"))
 
+    def texts(
+        self, before: NumberRecord | None, after: NumberRecord | None
+    ) -> tuple[str | None, str | None]:
+        """A change as the journal keeps it, each record encoded once: `before` as
+        the fields that differ from `after` (or whole when there is no `after`)."""
+        new = None if after is None else self.row(after)
+        after_text = None if new is None else json.dumps(new, ensure_ascii=False, separators=_TIGHT)
+        if before is None:
+            return None, after_text
+        old = self.row(before)
+        if new is None:
+            return json.dumps(old, ensure_ascii=False, separators=_TIGHT), after_text
+        changed = {COLUMNS[i]: value for i, value in enumerate(old) if value != new[i]}
+        return json.dumps(changed, ensure_ascii=False, separators=_TIGHT), after_text
+
     def from_diff(self, text: str, after: NumberRecord) -> NumberRecord:
         changed = json.loads(text)
         row = self.row(after)
@@ -206,4 +221,5 @@ class Codec:
 
 
 _VALUES: Final = operator.attrgetter(*COLUMNS)
+_TIGHT: Final = (",", ":")
 TEXT: Final = Codec()

@@ -322,14 +322,7 @@ def _entry_rows(seq: int, entry: Entry) -> Iterator[tuple[Any, ...]]:
     at = time_text(entry.at)
     record = entry.record
     if entry.numbers is None:
-        before = entry.before
-        after = entry.after
-        before_text: str | None = None
-        if before is not None and after is not None:
-            before_text = TEXT.diff_json(before, after)
-        elif before is not None:
-            before_text = TEXT.to_json(before)
-        after_text = None if after is None else TEXT.to_json(after)
+        before_text, after_text = TEXT.texts(entry.before, entry.after)
         yield (
             seq,
             1,
