@@ -40,12 +40,14 @@ if TYPE_CHECKING:
     from numinv.testing import strategies
     from numinv.testing.contract import RepositoryContract
     from numinv.testing.faults import FaultyRepository
+    from numinv.testing.repository_machine import RepositoryMachine
     from numinv.testing.stateful import InventoryMachine
 
 __all__ = [
     "FaultyRepository",
     "InventoryMachine",
     "RepositoryContract",
+    "RepositoryMachine",
     "strategies",
 ]
 
@@ -53,6 +55,7 @@ _HOMES = {
     "FaultyRepository": "numinv.testing.faults",
     "InventoryMachine": "numinv.testing.stateful",
     "RepositoryContract": "numinv.testing.contract",
+    "RepositoryMachine": "numinv.testing.repository_machine",
 }
 
 
