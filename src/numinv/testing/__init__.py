@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from numinv.testing import strategies
     from numinv.testing.contract import RepositoryContract
     from numinv.testing.faults import FaultyRepository
+    from numinv.testing.machine import InventoryMachine
     from numinv.testing.repository_machine import RepositoryMachine
-    from numinv.testing.stateful import InventoryMachine
 
 __all__ = [
     "FaultyRepository",
@@ -53,7 +53,7 @@ __all__ = [
 
 _HOMES = {
     "FaultyRepository": "numinv.testing.faults",
-    "InventoryMachine": "numinv.testing.stateful",
+    "InventoryMachine": "numinv.testing.machine",
     "RepositoryContract": "numinv.testing.contract",
     "RepositoryMachine": "numinv.testing.repository_machine",
 }

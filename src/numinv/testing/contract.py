@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import pytest
@@ -220,7 +220,13 @@ def every_record(reader: Reader) -> list[NumberRecord]:
     return sorted(found, key=key)
 
 
-def every_change(reader: Reader, after: int = 0, limit: int = 50) -> list[Change]:
+class ChangeFeed(Protocol):
+    """Anything that pages through the journal: a repository, a transaction, an inventory's feed."""
+
+    def changes(self, after: int, limit: int) -> list[Change]: ...
+
+
+def every_change(reader: ChangeFeed, after: int = 0, limit: int = 50) -> list[Change]:
     """The journal from `after` on, paged, failing fast if the cursor stalls."""
     found: list[Change] = []
     while True:
