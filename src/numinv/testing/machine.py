@@ -140,7 +140,7 @@ class InventoryMachine(RuleBasedStateMachine):
         "sys",
         "sys.c1",
         "sys.c1.s1",
-        "sys.c1.s2",
+        "sys.c1.S2",  # case matters (SPEC 3): its own node, sorting before sys.c1.s1
         "sys.c10",  # a text look-alike of sys.c1, not below it
         "sys.c2",
         "sys.c2.s1",
@@ -148,12 +148,13 @@ class InventoryMachine(RuleBasedStateMachine):
     # (node, first number, count) loaded before the first rule.
     estate: ClassVar[tuple[tuple[str, str, int], ...]] = (
         ("sys.c1.s1", "100", 6),
-        ("sys.c1.s2", "100", 3),
+        ("sys.c1.S2", "100", 3),
         ("sys.c1", "110", 5),
         ("sys.c2.s1", "100", 3),
         ("sys.c10", "1000", 3),
         ("sys", "120", 3),
         ("sys.c2", "+4420", 2),
+        ("sys.c1.S2", "+4420", 2),
     )
     numbers: ClassVar[tuple[str, ...]] = ("106", "130", "0100", "+4422")  # besides the estate
     consumer_ids: ClassVar[tuple[str, ...]] = ("a", "b", "c", "d")
@@ -255,29 +256,38 @@ class InventoryMachine(RuleBasedStateMachine):
         for _ in range(data.draw(st.integers(0, 2), label="nodes configured")):
             node = data.draw(st.sampled_from(self.nodes), label="node")
             self.configure_node(node, data.draw(strategies.node_settings(), label="settings"))
-        if data.draw(st.integers(0, 2), label="prevent duplicates") == 0:
+        if data.draw(_often(False, 2), label="prevent duplicates"):
             node = data.draw(st.sampled_from(self.nodes), label="node")
             self.configure_node(node, {"prevent_duplicates": True})
+        if data.draw(_often(False, 2), label="a site cools its own way"):
+            sites = [
+                node for node in self.nodes if not any(o.startswith(node + ".") for o in self.nodes)
+            ]
+            site = data.draw(st.sampled_from(sites), label="site")
+            own = {
+                "auto_cooling": not self.model.settings.auto_cooling,
+                "cooling_days": data.draw(st.integers(1, 9), label="days"),
+            }
+            self.configure_node(site, own)
         if not self.model.records:
             return
-        keys = sorted(self.model.records)
         person = data.draw(st.sampled_from(self.names), label="person")
         days = data.draw(strategies.days(max_days=3), label="days")
-        gateway = Consumer("device/audiocodes", "gw1", keys[0][1])
-        phone = Consumer("device/cucm/Phone", "a", keys[-1][1], owner="alice")
+        keys = data.draw(st.permutations(sorted(self.model.records)), label="numbers")
         # A number held at two nodes (loaded before prevent-duplicates), reserved for a person.
         held = Counter(number for number, _ in keys)
         shared = [key for key in keys if held[key[0]] > 1] or keys
-        self.seed_reserve(
-            data.draw(st.sampled_from(shared), label="reserved for a person"),
-            days=None,
-            reserved_for=person,
-        )
-        self.seed_reserve(keys[2 % len(keys)], days=days, reserved_for=None)
-        self.assign(keys[0][0], gateway)
-        self.unassign(keys[0][0], gateway)
-        self.assign(keys[-1][0], phone)
-        number, node = keys[3 % len(keys)]
+        mine = data.draw(st.sampled_from(shared), label="reserved for a person")
+        keys = [mine, *(key for key in keys if key != mine)]
+        self.seed_reserve(mine, days=None, reserved_for=person)
+        if len(keys) < 5:
+            return
+        self.seed_reserve(keys[1], days=days, reserved_for=None)
+        gateway = Consumer("device/audiocodes", "gw1", keys[2][1])
+        self.assign(keys[2][0], gateway)
+        self.unassign(keys[2][0], gateway)
+        self.assign(keys[3][0], Consumer("device/cucm/Phone", "a", keys[3][1], owner="alice"))
+        number, node = keys[4]
         self.perform(
             f"cool({number}, {node}, days={days})",
             "cool",
@@ -493,6 +503,10 @@ class InventoryMachine(RuleBasedStateMachine):
             if any(statuses.values())
         }
         assert raw_counts == counts, f"after {description}, the store's counts differ"
+        assert raw.nodes() == sorted(counts), (
+            f"after {description}, the store lists its nodes {raw.nodes()}, not in code-point "
+            f"order {sorted(counts)}"
+        )
         for name in {*self.names, *self.consumer_ids}:
             held = sorted(
                 key_order(r)
@@ -538,7 +552,7 @@ class InventoryMachine(RuleBasedStateMachine):
         shown = list(islice(self.inventory.search(), bound))
         expected = model.search()
         assert shown == expected, self._differ(f"after {description}, search()", shown, expected)
-        for node in self.nodes:
+        for node in self.leaves():  # each lists its whole line of descent
             offered = list(islice(self.inventory.available(node), bound))
             expected = model.available(node)
             assert offered == expected, self._differ(
@@ -602,6 +616,15 @@ class InventoryMachine(RuleBasedStateMachine):
 
     def pick(self, data: st.DataObject, where: Callable[[Record], bool] = lambda r: True) -> Record:
         found = self.shown_records(where) or self.shown_records()  # (a release may pass)
+        # By state first, then a record of that state: rare states (a number reserved for
+        # a person and in use, a device's number cooling) are drawn as often as common ones.
+        # Half the time, that is; the other half any record, so common states stay common.
+        if data.draw(st.booleans(), label="by state"):
+            groups: dict[tuple[Any, ...], list[Record]] = {}
+            for record in found:
+                groups.setdefault(_state_of(record), []).append(record)
+            state = data.draw(st.sampled_from(sorted(groups, key=repr)), label="state")
+            found = groups[state]
         records = {key_order(record): record for record in found}
         return records[data.draw(st.sampled_from(sorted(records)), label="record")]
 
@@ -620,7 +643,9 @@ class InventoryMachine(RuleBasedStateMachine):
         seeing: str | None = None,
         kind: str | None = None,
         acting_for: str | None = None,
+        not_for: str | None = None,
     ) -> Consumer:
+        """A consumer seeing a node (or living at `home`); acting for a person, or surely not."""
         if home is None:
             homes = self.homes_seeing(seeing) if seeing is not None else list(self.nodes)
             home = data.draw(st.sampled_from(homes), label="home")
@@ -632,6 +657,9 @@ class InventoryMachine(RuleBasedStateMachine):
                 ident = acting_for
             else:
                 owner = acting_for
+        if not_for is not None:
+            ident = "x" if ident == not_for else ident
+            owner = "" if owner == not_for else owner
         vendor = data.draw(st.sampled_from(["", "Cisco", "Yealink"]), label="vendor")
         return Consumer(kind, ident, home, vendor=vendor, owner=owner)
 
@@ -643,7 +671,13 @@ class InventoryMachine(RuleBasedStateMachine):
         if not held:
             held = [n for n in self.numbers if not n.startswith("0")]
         first = data.draw(st.sampled_from(held), label="first")
-        count = data.draw(st.integers(1, 4), label="count")
+        run = 1  # how many numbers from `first` on the node holds without a gap
+        while run < 4 and _run(first, run + 1)[-1] in held:
+            run += 1
+        # Mostly a run the node holds; now and then one number past it (refused: NotFound).
+        count = data.draw(st.integers(1, run), label="count")
+        if data.draw(_often(False, 5), label="past the run"):
+            count = run + 1
         width = len(first.lstrip("+"))
         count = min(count, 10**width - int(first.lstrip("+")))
         return node, first, count
@@ -681,18 +715,18 @@ class InventoryMachine(RuleBasedStateMachine):
         """A Reserved number, claimed by its person (mostly) or by somebody else."""
         record = self.pick(data, lambda r: r["status"] is Status.RESERVED)
         person = record["reserved_for"]
-        acting = (
-            person if person is not None and data.draw(st.integers(0, 3), label="for") else None
-        )
-        who = self.consumer(data, seeing=record["hierarchy"], acting_for=acting)
-        self.assign(record["number"], who, claim=data.draw(st.integers(0, 5), label="claim") > 0)
+        if person is not None and data.draw(st.booleans(), label="the person claims"):
+            who = self.consumer(data, seeing=record["hierarchy"], acting_for=person)
+        else:
+            who = self.consumer(data, seeing=record["hierarchy"], not_for=person)
+        self.assign(record["number"], who, claim=data.draw(_often(True, 5), label="claim"))
 
     @precondition(lambda self: self.any_with((Status.USED, Status.USED_UTILITY)))
     @rule(data=st.data())
     def share_a_number(self, data: st.DataObject) -> None:
         record = self.pick(data, lambda r: r["status"] in (Status.USED, Status.USED_UTILITY))
         who = self.consumer(data, seeing=record["hierarchy"])
-        self.assign(record["number"], who, shared=data.draw(st.integers(0, 3), label="shared") > 0)
+        self.assign(record["number"], who, shared=data.draw(_often(True, 3), label="shared"))
 
     @precondition(lambda self: self.any_with((Status.USED, Status.USED_UTILITY)))
     @rule(data=st.data())
@@ -713,6 +747,23 @@ class InventoryMachine(RuleBasedStateMachine):
             lambda tx: self.model.unassign(tx, number, who),
         )
 
+    @precondition(lambda self: self.any_with(Status.AVAILABLE))
+    @rule(data=st.data())
+    def a_site_borrows_from_a_pool(self, data: st.DataObject) -> None:
+        """A consumer below a pool's node takes a number and lets it go: the cooling in force
+        at the consumer's node applies (SPEC 19), whatever the pool's node says."""
+        record = self.pick(data, lambda r: r["status"] is Status.AVAILABLE)
+        below_ = [
+            home for home in self.homes_seeing(record["hierarchy"]) if home != record["hierarchy"]
+        ]
+        configured = [home for home in below_ if home in self.model.nodes]
+        home = data.draw(
+            st.sampled_from(configured or below_ or [record["hierarchy"]]), label="site"
+        )
+        who = self.consumer(data, home=home)
+        if self.assign(record["number"], who):
+            self.unassign(record["number"], who)
+
     @precondition(lambda self: self.model.records)
     @rule(data=st.data())
     def unassign_anybody(self, data: st.DataObject) -> None:
@@ -732,7 +783,7 @@ class InventoryMachine(RuleBasedStateMachine):
         who = Consumer(
             use.kind, use.consumer_id, use.hierarchy or record["hierarchy"], owner=use.owner
         )
-        if data.draw(st.integers(0, 4), label="somebody else") == 0:
+        if data.draw(_often(False, 4), label="somebody else"):
             who = self.consumer(data, seeing=record["hierarchy"], kind=use.kind)
         self.assign(record["number"], who)
 
@@ -857,7 +908,8 @@ class InventoryMachine(RuleBasedStateMachine):
         hours=st.none() | st.integers(-24, 24 * 6),
     )
     def cool(self, data: st.DataObject, days: int | None, hours: int | None) -> None:
-        record = self.pick(data)
+        """Manual cooling by days, by date (also in the past), or the default duration."""
+        record = self.pick(data, lambda r: r["status"] in (Status.AVAILABLE, Status.COOLING))
         node = record["hierarchy"]
         until = None if hours is None else self.now + timedelta(hours=hours)
         number = record["number"]
@@ -956,7 +1008,15 @@ class InventoryMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         subscriber=st.sampled_from(SUBSCRIBERS),
-        service=st.sampled_from(ServiceType),
+        # Those that write a TelURI into Extra4 first: they have the most to get wrong.
+        service=st.sampled_from(
+            [
+                ServiceType.MS_ONLY_ENTVOICE,
+                ServiceType.CISCO_MS_HYBRID,
+                ServiceType.MS_ONLY_HYBRID,
+                *ServiceType,
+            ]
+        ),
     )
     def apply_service(self, data: st.DataObject, subscriber: str, service: ServiceType) -> None:
         record = self.pick(data)
@@ -1140,7 +1200,7 @@ class InventoryMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.model.records)
     @rule(
         data=st.data(),
-        fix=st.integers(0, 3).map(bool),
+        fix=st.deferred(lambda: _often(True, 3)),
         add_missing=st.booleans(),
         scope=st.none() | st.sampled_from(["sys.c1", "sys.c2", "sys.c1.s1"]),
     )
@@ -1149,7 +1209,7 @@ class InventoryMachine(RuleBasedStateMachine):
         observed: list[Observation] = []
         for record in sorted(self.model.records.values(), key=key_order):
             for use in record["uses"]:
-                if data.draw(st.integers(0, 3), label="keep a use"):
+                if data.draw(_often(True, 3), label="keep a use"):
                     who = Consumer(
                         use.kind,
                         use.consumer_id,
@@ -1428,22 +1488,63 @@ class InventoryMachine(RuleBasedStateMachine):
         event("reached: a lost race retried")
 
     @precondition(lambda self: self.model.records)
-    @rule(data=st.data(), step=st.integers(1, 8))
-    def the_store_fails_part_way(self, data: st.DataObject, step: int) -> None:
-        """A write fails at its `step`-th record: nothing of the range call is left (SPEC 12)."""
+    @rule(data=st.data(), step=st.integers(1, 8), call=st.integers(0, 3))
+    def the_store_fails_part_way(self, data: st.DataObject, step: int, call: int) -> None:
+        """A write fails at its `step`-th record: nothing of the call is left (SPEC 12)."""
         node, first, count = self.run_at(data)
-        self.store.arm(step)
-        try:
-            self.perform(
-                f"update_range({node}, {first}, count={count}) failing at write step {step}",
+        calls: list[tuple[str, str, Callable[[], Any], Callable[[Tx], Any]]] = [
+            (
+                "update_range",
                 "update",
                 lambda: self.inventory.update_range(node, first, count=count, extra8="x"),
                 lambda tx: self.model.update_range(tx, node, first, count=count, extra8="x"),
-                view=int,
+            ),
+            (
+                "add_range",
+                "add",
+                lambda: self.inventory.add_range(node, "150", count=count),
+                lambda tx: self.model.add_range(tx, node, "150", count=count),
+            ),
+            (
+                "delete_range",
+                "delete",
+                lambda: self.inventory.delete_range(
+                    node, first, count=count, skip_unavailable=True
+                ),
+                lambda tx: self.model.delete_range(
+                    tx, node, first, count=count, skip_unavailable=True
+                ),
+            ),
+            (
+                "move_range",
+                "move",
+                lambda: self.inventory.move_range(node, first, count=count, to="sys.c2"),
+                lambda tx: self.model.move_range(tx, node, first, count=count, to="sys.c2"),
+            ),
+        ]
+        name, operation, run, expect = calls[call]
+        self.store.arm(step)
+        try:
+            self.perform(
+                f"{name}({node}, {first}, count={count}) failing at write step {step}",
+                operation,
+                run,
+                expect,
+                view=lambda result: (
+                    (int(result), result.skipped)
+                    if name == "delete_range" and isinstance(result, RangeResult)
+                    else int(result)
+                ),
                 fault=True,
             )
         finally:
             self.store.arm(None)
+
+    def leaves(self) -> list[str]:
+        """The nodes with no node below them: `available` from each covers every node above."""
+        return [
+            node for node in self.nodes if not any(o.startswith(node + ".") for o in self.nodes)
+        ]
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -1462,6 +1563,23 @@ class _Feed:
 
     def changes(self, after: int, limit: int) -> list[Change]:
         return self.inventory.changes(after=after, limit=limit)
+
+
+def _often(value: bool, times: int) -> st.SearchStrategy[bool]:
+    """`value`, `times` times out of `times + 1` (Hypothesis prefers a range's first values,
+    so `integers(0, n) == 0` would not be one in n + 1)."""
+    return st.sampled_from([value] * times + [not value])
+
+
+def _state_of(record: Record) -> tuple[Any, ...]:
+    """What makes a record interesting to a rule: its status and what holds it back."""
+    return (
+        str(record["status"]),
+        record["reserved_for"] is not None,
+        record["cooling_use"] is not None,
+        record["service_type"] is not None,
+        len(record["uses"]) > 1,
+    )
 
 
 def _fields_differ(

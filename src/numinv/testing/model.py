@@ -287,8 +287,19 @@ def blank(number: str, node: str) -> Record:
     return record
 
 
+_FROZEN: dict[int, tuple[Record, NumberRecord]] = {}
+
+
 def as_record(record: Record) -> NumberRecord:
-    return NumberRecord(**record)
+    """The record as a `NumberRecord` (a record dict is never changed once made: cached)."""
+    held = _FROZEN.get(id(record))
+    if held is not None and held[0] is record:
+        return held[1]
+    if len(_FROZEN) > 50_000:
+        _FROZEN.clear()
+    frozen = NumberRecord(**record)
+    _FROZEN[id(record)] = (record, frozen)  # the dict is held, so its id stays its own
+    return frozen
 
 
 def of_record(record: NumberRecord) -> Record:
@@ -874,17 +885,23 @@ class InventoryModel:
     def available(
         self, at: str, *, prefix: str | None = None, limit: int | None = None
     ) -> list[NumberRecord]:
-        tx = self.begin("available")
+        """SPEC 3: Available numbers seen from `at`, its own node's first (duplicates skipped)."""
+        nodes_of: dict[str, set[str]] = {}
+        for number, node in self.records:
+            nodes_of.setdefault(number, set()).add(node)
         found = []
         for node in lineage(at):
-            for record in tx.at_node(node):
+            prevents = self.settings_at(node).prevent_duplicates
+            for record in sorted(
+                (r for (_, h), r in self.records.items() if h == node), key=number_order
+            ):
                 shown = self.shown(record)
                 if shown["status"] is not AVAILABLE:
                     continue
                 if prefix is not None and not shown["number"].startswith(prefix):
                     continue
-                if self.duplicated(shown, tx):
-                    continue
+                if prevents and len(nodes_of[shown["number"]]) > 1:
+                    continue  # SPEC 22: it also exists elsewhere
                 found.append(as_record(shown))
         return found if limit is None else found[:limit]
 
