@@ -95,7 +95,8 @@ def sharing_keeps_the_first_status(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def audiocodes_cools_for_cooling_days(monkeypatch: pytest.MonkeyPatch) -> None:
     kinds = dict(numinv.core.kinds.BUILTIN_KINDS)
-    kinds["device/audiocodes"] = attrs.evolve(kinds["device/audiocodes"], cooling_days="cooling_days")
+    gateway = kinds["device/audiocodes"]
+    kinds["device/audiocodes"] = attrs.evolve(gateway, cooling_days="cooling_days")
     monkeypatch.setattr(numinv.core.kinds, "BUILTIN_KINDS", kinds)
 
 
@@ -160,7 +161,10 @@ def audit_keeps_unobserved_uses(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def fix(self: numinv.audit.Audit, record: NumberRecord, observations: list[Any]) -> Any:
         kept = [
-            Observation(record.number, Consumer(u.kind, u.consumer_id, u.hierarchy or record.hierarchy, owner=u.owner))
+            Observation(
+                record.number,
+                Consumer(u.kind, u.consumer_id, u.hierarchy or record.hierarchy, owner=u.owner),
+            )
             for u in record.uses
         ]
         return original(self, record, [*observations, *kept])
@@ -220,7 +224,8 @@ def cisco_shows_the_number_type(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def auto_cooling_for_utility_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
     kinds = dict(numinv.core.kinds.BUILTIN_KINDS)
-    kinds["device/cucm/HuntPilot"] = attrs.evolve(kinds["device/cucm/HuntPilot"], cooling=Cooling.AUTO)
+    pilot = kinds["device/cucm/HuntPilot"]
+    kinds["device/cucm/HuntPilot"] = attrs.evolve(pilot, cooling=Cooling.AUTO)
     monkeypatch.setattr(numinv.core.kinds, "BUILTIN_KINDS", kinds)
 
 
