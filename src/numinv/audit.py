@@ -28,6 +28,7 @@ import attrs
 from numinv.core.hierarchy import is_at_or_below
 from numinv.core.kinds import use_of
 from numinv.core.lifecycle import (
+    IN_USE,
     Observe,
     ObserveUnassigned,
     Recompute,
@@ -40,7 +41,13 @@ from numinv.core.lifecycle import (
 from numinv.core.numbers import number_range, parse_number
 from numinv.core.records import Consumer, NumberRecord, Observation, Status, Use
 from numinv.core.uniqueness import clashing
-from numinv.core.vendors import admin_vendor, check_internal_number_type
+from numinv.core.vendors import (
+    admin_vendor,
+    check_internal_number_type,
+    shown_number_type,
+    shown_vendor,
+    usage_of,
+)
 from numinv.errors import InvalidInput
 from numinv.reading import pages, visible
 from numinv.storage.protocol import Query, Repository
@@ -194,7 +201,8 @@ class Audit:
         consumer = observation.consumer
         home: str | None
         if consumer is not None:
-            use_of(consumer, self.rules.kinds)  # an unknown kind is refused, naming it
+            if consumer.kind not in self.rules.kinds:
+                use_of(consumer, self.rules.kinds)  # refuses the unknown kind, naming it
             home = consumer.hierarchy
         else:
             vendor = admin_vendor(observation.vendor)
@@ -232,9 +240,40 @@ class Audit:
         return [*mine, *anywhere]
 
     def reconcile(self, original: NumberRecord) -> None:
-        fix = self.fix(original, self.mine(original))
+        observations = self.mine(original)
+        if self.agrees(original, observations):
+            return  # the usual case: nothing differs, nothing to work out
+        fix = self.fix(original, observations)
         if fix.fixed is not original or fix.conflicts:
             self.fixes[original.key] = fix
+
+    def agrees(self, record: NumberRecord, observations: list[Observation]) -> bool:
+        """Whether the record already says what the observations say (a cheap check)."""
+        if record.release_date is not None and record.release_date <= self.rules.now:
+            return False  # a release is due
+        uses = record.uses
+        if len(observations) != len(uses):
+            return False
+        for observation, use in zip(observations, uses, strict=True):
+            who = observation.consumer
+            if who is None or (who.kind, who.id) != use.key:
+                return False
+        if not uses:
+            return (
+                record.status not in IN_USE
+                and record.vendor == record.admin_vendor
+                and (
+                    record.internal_number_type
+                    == shown_number_type(record.admin_number_type, record.admin_vendor)
+                )
+            )
+        vendor = shown_vendor(uses)
+        return (
+            record.status is uses[-1].status
+            and record.usage == usage_of(uses)
+            and record.vendor == vendor
+            and record.internal_number_type == shown_number_type(record.admin_number_type, vendor)
+        )
 
     def fix(self, original: NumberRecord, observations: list[Observation]) -> _Fix:
         """The chain of lifecycle steps that makes a record agree with its observations."""
@@ -260,9 +299,9 @@ class Audit:
             record = self.step(record, Recompute(), steps)
         if unassigned and not users:
             latest = unassigned[-1]
-            action = ObserveUnassigned(
-                admin_vendor(latest.vendor), latest.internal_number_type, latest.active
-            )
+            vendor = admin_vendor(latest.vendor)
+            number_type = check_internal_number_type(latest.internal_number_type, vendor)
+            action = ObserveUnassigned(vendor, number_type, latest.active)
             record = self.step(record, action, steps)
         return _Fix(original, observations, record, steps, conflicts)
 
@@ -356,8 +395,10 @@ class Audit:
                 self.fixes[key] = fix
             if fix.fixed is fix.original:
                 continue
-            current = unit.current(stored)
-            unit.replace(current, _versioned(fix.fixed, current.version + 1))
+            current = unit.current(stored)  # a due release is stored as a change of its own
+            fixed = _versioned(fix.fixed, current.version)
+            if fixed != current:
+                unit.replace(current, _versioned(fixed, current.version + 1))
         self.add(unit)
 
     def add(self, unit: UnitOfWork) -> None:

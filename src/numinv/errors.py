@@ -119,7 +119,13 @@ class DuplicateNumber(Conflict):
 
 
 class InvalidTransition(NumInvError):
-    """The operation is not allowed in the number's current status."""
+    """The operation is not allowed in the number's current status.
+
+    `reason` says why in a few fixed words a program can test: `not allowed`
+    (no such transition), `in use`, `reserved`, `reserved for` (somebody
+    else), `cooling`, `not its user`, `not reserved`, `past date`, `held back`,
+    `managed fields`, `stranded` (a move would strand a user), `not available`.
+    """
 
     def __init__(
         self,
@@ -129,12 +135,14 @@ class InvalidTransition(NumInvError):
         hierarchy: str | None = None,
         status: str | None = None,
         operation: str | None = None,
+        reason: str = "not allowed",
     ) -> None:
         super().__init__(message)
         self.number = number
         self.hierarchy = hierarchy
         self.status = status
         self.operation = operation
+        self.reason = reason
 
 
 class ConcurrentUpdate(NumInvError):

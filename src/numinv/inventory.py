@@ -190,10 +190,13 @@ class Inventory:
     # -- plumbing -----------------------------------------------------------
 
     def _now(self) -> datetime:
-        now = checks.aware(self._clock(), "the clock's time")
-        if now is None:
+        now = self._clock()
+        if type(now) is datetime and now.tzinfo is UTC and now <= checks.LATEST:
+            return now  # the common case, checked cheaply
+        moment = checks.aware(now, "the clock's time")
+        if moment is None:
             raise InvalidInput("the clock returned None, not an aware datetime")
-        return now
+        return moment
 
     def _rules(self, nodes: Mapping[str, NodeSettings] | None = None) -> Rules:
         return Rules(
@@ -223,16 +226,18 @@ class Inventory:
         """Run `body` in one unit of work; a lost race runs it again (bounded)."""
         actor = self._who()
         attempts = self._settings.retries + 1 if retry else 1
+        wanted = None if every_node else _lineages(nodes) if nodes else ()
         for attempt in range(attempts):
             rules = self._rules()
             try:
                 with UnitOfWork(
                     self._repository, self._dispatcher, operation, rules, actor
                 ) as unit:
-                    if every_node or nodes:
-                        unit.rules = self._rules(
-                            unit.tx.node_settings(None if every_node else _lineages(nodes))
-                        )
+                    if wanted != ():
+                        # What administrators set is read inside the transaction that acts on it.
+                        found = unit.tx.node_settings(wanted)
+                        if found:
+                            unit.rules = attrs.evolve(rules, nodes=found)
                     return body(unit)
             except ConcurrentUpdate:
                 if attempt == attempts - 1:
@@ -242,9 +247,8 @@ class Inventory:
 
     def _read_rules(self, nodes: Iterable[str] = ()) -> Rules:
         nodes = list(nodes)
-        if not nodes:
-            return self._rules()
-        return self._rules(self._repository.node_settings(_lineages(nodes)))
+        found = self._repository.node_settings(_lineages(nodes)) if nodes else None
+        return self._rules(found)
 
     @staticmethod
     def _locate(reader: Reader, number: str, at: str) -> NumberRecord:
@@ -280,7 +284,9 @@ class Inventory:
             )
         return [unit.current(record) for record in records]
 
-    def _each(self, at: object, numbers: NumberRange, action: Action) -> RangeResult:
+    def _each(
+        self, at: object, numbers: NumberRange, action: Action, *, settings: bool = False
+    ) -> RangeResult:
         node = parse_path(at)
 
         def each(unit: UnitOfWork) -> RangeResult:
@@ -291,7 +297,7 @@ class Inventory:
                 unit.replace_all(changed)
             return RangeResult(len(changed))
 
-        return self._run(action.operation, each, retry=False)
+        return self._run(action.operation, each, nodes=[node] if settings else (), retry=False)
 
     def _prevents(self, unit: UnitOfWork) -> Callable[[str], bool]:
         rules = unit.rules
@@ -464,7 +470,7 @@ class Inventory:
         until: datetime | None = None,
     ) -> RangeResult:
         action = _cooling(days, until)
-        return self._each(at, self._range(first, last, count), action)
+        return self._each(at, self._range(first, last, count), action, settings=True)
 
     def release_range(
         self, at: str, first: str, last: str | None = None, *, count: int | None = None
@@ -705,6 +711,11 @@ class Inventory:
         default = self._settings.exhaustion_threshold if threshold is None else threshold
         return utilization(counts, thresholds, default)
 
+    def nodes(self, under: str | None = None) -> list[str]:
+        """The nodes holding numbers at or below `under` (every node when None), sorted."""
+        node = None if under is None else parse_path(under)
+        return self._repository.nodes(node)
+
     def settings_at(self, at: str) -> Settings:
         """The settings in force at a node: what it and its ancestors set, then `settings`."""
         node = parse_path(at)
@@ -846,15 +857,17 @@ class Inventory:
         """The first number reserved for the consumer's id or owner that it can see."""
         line = lineage(who.hierarchy)
         place = {node: index for index, node in enumerate(line)}
-        found = [
-            record
+        found = {
+            record.key: record
             for name in who.names
             for record in unit.tx.held_by(name)
             if record.hierarchy in place
             and record.reserved_for in who.names
             and (prefix is None or record.number.startswith(prefix))
-        ]
-        for record in sorted(found, key=lambda r: (place[r.hierarchy], r.number)):
+        }
+        for record in sorted(found.values(), key=lambda r: (place[r.hierarchy], r.number)):
+            if _duplicates(unit.tx, record, unit.rules):
+                continue  # never handed out while prevent-duplicates is on (SPEC 22)
             record = unit.current(record)
             if record.status is Status.RESERVED:
                 return record
@@ -922,8 +935,12 @@ class Inventory:
     def cool(
         self, number: str, at: str, *, days: int | None = None, until: datetime | None = None
     ) -> NumberRecord:
-        """Put a number into cooling (or move its release date): `days` or `until`."""
-        return self._change(parse_number(number), parse_path(at), _cooling(days, until))
+        """Put a number into cooling (or move its release date): `days` or `until`.
+
+        Without either, for the cooling days in force at the number's node.
+        """
+        node = parse_path(at)
+        return self._change(parse_number(number), node, _cooling(days, until), nodes=[node])
 
     def release(self, number: str, at: str) -> NumberRecord:
         """End a cooling now, whatever its release date."""
@@ -943,21 +960,32 @@ class Inventory:
         Works in batches that each commit, so a crash part way leaves what was
         released released; calling it again carries on. Returns the records
         released.
+
+        Raises:
+            NumInvError: a batch failed; the batches before it stay committed,
+                and the error's note says how many records they released.
         """
         released: list[NumberRecord] = []
 
-        def sweep(unit: UnitOfWork) -> int:
-            count = 0
+        def sweep(unit: UnitOfWork) -> list[NumberRecord]:
+            batch = []
             for record in unit.tx.due(unit.rules.now, _SWEEP):
                 if is_due(record, unit.rules.now):
                     after = transition(record, Lapse(), unit.rules)
                     unit.replace(record, after)
-                    released.append(after)
-                    count += 1
-            return count
+                    batch.append(after)
+            return batch
 
-        while self._run(Lapse.operation, sweep, retry=False):
-            pass
+        try:
+            while batch := self._run(Lapse.operation, sweep, retry=False):
+                released += batch  # committed: a batch that fails is not counted
+        except BaseException as error:
+            if released:
+                error.add_note(
+                    f"release_due released {len(released)} records in batches that committed "
+                    "before this failure; they stay released, and calling it again carries on"
+                )
+            raise
         return released
 
     def update(self, number: str, at: str, **fields: str) -> NumberRecord:
@@ -1006,7 +1034,14 @@ class Inventory:
                 f"{service_type!r} is not a service type; one of: {known}", value=service_type
             )
         action = ApplyService(subscriber, str(service_type), node)
-        return self._change(parse_number(number), node, action, nodes=[node])
+        wanted = parse_number(number)
+
+        def apply(unit: UnitOfWork) -> NumberRecord:
+            record = unit.current(self._locate(unit.tx, wanted, node))
+            return unit.apply(record, action)
+
+        # A use taken away cools as its consumer's node says: any node may matter.
+        return self._run(action.operation, apply, every_node=True)
 
     def audit(
         self,
@@ -1131,6 +1166,7 @@ def _busy(numbers: NumberRange, node: str, busy: list[NumberRecord]) -> InvalidT
         hierarchy=node,
         status=busy[0].status,
         operation="delete",
+        reason="not available",
     )
 
 

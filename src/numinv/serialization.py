@@ -47,7 +47,19 @@ _LISTS = {"usage", "e164"}
 # JSON keeps apart what a blank cell cannot: no saved tag (None) and a blank one.
 _JSON = {"uses", "cooling_use", "tag_before_cooling"}
 _OPTIONAL = {"release_date", "reserved_for", "primary_e164", "service_type"}
-_NEUTRALISED = frozenset({*FREE_TEXT_FIELDS, "vendor", "admin_vendor"})
+# Every column of text a host or an operator chose (numbers, E.164 numbers, dates,
+# enums and JSON start with nothing a spreadsheet runs).
+_NEUTRALISED = frozenset(
+    {
+        *FREE_TEXT_FIELDS,
+        "hierarchy",
+        "reserved_for",
+        "vendor",
+        "admin_vendor",
+        "internal_number_type",
+        "admin_number_type",
+    }
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ESCAPED = (*_FORMULA_START, "'")
 
@@ -55,6 +67,12 @@ _ESCAPED = (*_FORMULA_START, "'")
 def _text(value: object) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{value!r} is not text", value=value)
+    return value
+
+
+def _whole_number(value: object, _: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{value!r} is not a whole number", value=value)
     return value
 
 
@@ -92,8 +110,10 @@ for _enum in (Status, Usage, ServiceType):
     converter.register_structure_hook(_enum, functools.partial(_member, _enum))
 converter.register_unstructure_hook(datetime, lambda value: value.isoformat())
 converter.register_structure_hook(datetime, lambda value, _: _datetime(value))
-# Strict: cattrs would turn 5 into "5" and "+27" into a tuple of characters.
+# Strict: cattrs would turn 5 into "5", "+27" into a tuple of characters, and
+# 1.5, True or "٣" into a version.
 converter.register_structure_hook(str, lambda value, _: _text(value))
+converter.register_structure_hook(int, _whole_number)
 for _items, _item in ((tuple[str, ...], str), (tuple[Usage, ...], Usage), (tuple[Use, ...], Use)):
     converter.register_structure_hook_func(
         functools.partial(operator.eq, _items), functools.partial(_sequence, _item)
@@ -141,12 +161,27 @@ def to_json(record: NumberRecord) -> str:
     return json.dumps(to_dict(record), ensure_ascii=False, sort_keys=True)
 
 
-def from_json(text: str | bytes) -> NumberRecord:
+def _loaded(text: str | bytes) -> Any:
+    """Parsed JSON; nesting too deep for the parser is refused like any bad JSON."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except (ValueError, TypeError) as error:
-        raise InvalidInput(f"not JSON: {error}", value=text) from error
-    return from_dict(data)
+        raise InvalidInput(f"not JSON: {error}", value=_shown(text)) from error
+    except RecursionError:
+        raise InvalidInput(
+            "not JSON a record can be: nested too deeply", value=_shown(text)
+        ) from None
+
+
+def _shown(text: object) -> object:
+    """A long text cut to its start, for an error's `value`."""
+    if isinstance(text, str | bytes) and len(text) > 80:
+        return text[:80]
+    return text
+
+
+def from_json(text: str | bytes) -> NumberRecord:
+    return from_dict(_loaded(text))
 
 
 def write_json(records: Iterable[NumberRecord], stream: TextIO) -> int:
@@ -162,9 +197,10 @@ def write_json(records: Iterable[NumberRecord], stream: TextIO) -> int:
 
 def read_json(stream: TextIO) -> Iterator[NumberRecord]:
     try:
-        data = json.load(stream)
-    except ValueError as error:
+        text = stream.read()
+    except UnicodeDecodeError as error:
         raise InvalidInput(f"not JSON: {error}") from error
+    data = _loaded(text)
     if not isinstance(data, list):
         raise InvalidInput("a JSON export is an array of records")
     return map(from_dict, data)
@@ -224,7 +260,7 @@ def _from_row(row: dict[str, str | None], line: int) -> NumberRecord:
         elif column in _OPTIONAL and raw == "":
             data[column] = None
         elif column == "version":
-            data[column] = int(raw) if raw.isdigit() else raw
+            data[column] = _whole(raw)
         elif column in _NEUTRALISED:
             data[column] = _restored(raw)
         else:
@@ -235,11 +271,20 @@ def _from_row(row: dict[str, str | None], line: int) -> NumberRecord:
         raise InvalidInput(f"CSV line {line}: {error}", value=row) from error
 
 
+def _whole(raw: str) -> int | str:
+    """A cell's whole number; anything else (`²`, `٣`, 5,000 digits) stays text, refused later."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 20:
+        return int(raw)
+    return raw
+
+
 def _json(raw: str, line: int) -> Any:
     try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise InvalidInput(f"CSV line {line}: {raw!r} is not JSON", value=raw) from error
+        return _loaded(raw)
+    except InvalidInput as error:
+        raise InvalidInput(
+            f"CSV line {line}: {raw[:80]!r} is not JSON", value=_shown(raw)
+        ) from error
 
 
 def read_csv(stream: TextIO) -> Iterator[NumberRecord]:
@@ -250,6 +295,6 @@ def read_csv(stream: TextIO) -> Iterator[NumberRecord]:
             raise InvalidInput("a CSV of records needs at least the columns number and hierarchy")
         for row in reader:
             yield _from_row(row, reader.line_num)
-    except csv.Error as error:
+    except (csv.Error, UnicodeDecodeError) as error:
         # The reader has not yet counted the line it failed on.
         raise InvalidInput(f"CSV line {reader.line_num + 1}: {error}") from error

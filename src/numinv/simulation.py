@@ -4,9 +4,14 @@
 and some sites), loads numbers, then runs one step per simulated day: users
 join and leave (Cisco phones and Teams users), hunt pilots come and go,
 AudioCodes devices go offline and come back, and numbers are reserved for
-new starters (some claimed, some left to lapse). The inventory's clock is
-the simulated one, so cooling and reservations end as they would in real
-time. The same configuration and seed always give the same result.
+new starters, whose phones take them (some never come, and the reservation
+lapses); a leaver is offboarded (what is held for them is unreserved).
+Customers differ in their cooling (set per node); one site's numbers are
+Webex Calling numbers that arrive inactive and are activated a few a day;
+and when a site first runs out, numbers of its customer's pool that nobody
+uses are moved to it. The inventory's clock is the simulated one, so cooling
+and reservations end as they would in real time. The same configuration and
+seed always give the same result.
 """
 
 from __future__ import annotations
@@ -14,18 +19,22 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import attrs
 
 from numinv import (
+    Change,
     Consumer,
     InvalidInput,
     InvalidTransition,
     Inventory,
     NotFound,
+    NumInvError,
     Repository,
     Settings,
     Status,
+    Utilization,
 )
 
 __all__ = [
@@ -57,6 +66,17 @@ _LATE_SHARE = 0.2  # share of offline devices that stay away past their cooling
 _RESERVE_CHANCE = 0.05  # a number reserved for a new starter
 _CLAIM_SHARE = 0.7  # share of reservations claimed before they lapse
 _RESERVE_DAYS = 14
+_INACTIVE_SHARE = 0.3  # of the Webex site's numbers, loaded inactive
+_ACTIVATIONS = 2  # inactive numbers activated a day
+_MOVE = 10  # pool numbers moved to a site running low
+_LOW = 3  # a site with fewer numbers of its own Available is running low
+# Cooling per customer, by customer number modulo 3: the provider's default,
+# none, or a short one (SPEC 19: Inherit / No / Yes with its own days).
+_CUSTOMER_COOLING: tuple[dict[str, Any], ...] = (
+    {},
+    {"auto_cooling": False},
+    {"auto_cooling": True, "cooling_days": 7},
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -125,6 +145,7 @@ class SimulationResult:
     series: tuple[DayCount, ...]
     summary: tuple[NodeSummary, ...]
     activity: Mapping[str, int]
+    history: tuple[Change, ...] = ()  # of the number asked for, oldest first
 
     def date_of(self, day: int) -> date:
         return (START + timedelta(days=day)).date()
@@ -144,19 +165,23 @@ class _Site:
 
     node: str
     join_rate: float
+    first: str
+    pool: str | None = None
+    moved: bool = False
+    inactive: list[str] = attrs.Factory(list)  # Webex numbers waiting to be activated
     users: dict[Consumer, str] = attrs.Factory(dict)
     pilots: dict[Consumer, str] = attrs.Factory(dict)
     online: dict[Consumer, str] = attrs.Factory(dict)
     offline: list[tuple[int, Consumer, str]] = attrs.Factory(list)
-    reserved: list[tuple[int, str, str]] = attrs.Factory(list)  # claim day, number, starter
+    reserved: list[tuple[int, str]] = attrs.Factory(list)  # claim day, starter
     serial: int = 0
     failed: int = 0
     exhausted_on: int | None = None
 
-    def consumer(self, kind: str, prefix: str) -> Consumer:
+    def consumer(self, kind: str, prefix: str, owner: str = "") -> Consumer:
         self.serial += 1
         place = self.node.removeprefix(PROVIDER + ".").replace(".", "-")
-        return Consumer(kind, f"{prefix}-{place}-{self.serial:05d}", self.node)
+        return Consumer(kind, f"{prefix}-{place}-{self.serial:05d}", self.node, owner=owner)
 
 
 @attrs.define
@@ -172,7 +197,7 @@ class _Run:
             self.activity[what] = self.activity.get(what, 0) + 1
 
     def take(self, site: _Site, consumer: Consumer) -> str | None:
-        """Give the consumer the next number visible from its site; None when none is left."""
+        """Give the consumer its reserved number, or the next one visible from its site."""
         try:
             record = self.inventory.assign_next(consumer)
         except NotFound:
@@ -181,6 +206,26 @@ class _Run:
                 site.exhausted_on = self.clock.day
             return None
         return record.number
+
+    def move_to(self, site: _Site) -> None:
+        """Move a run of the customer pool's free numbers to a site running low, once."""
+        own = self.inventory.search(at=site.node, below=False, status="Available", limit=_LOW)
+        if site.pool is None or site.moved or len(list(own)) >= _LOW:
+            return
+        site.moved = True
+        free = [record.number for record in self.inventory.available(site.pool, limit=_MOVE)]
+        if not free:
+            return
+        run = [free[0]]
+        for number in free[1:]:
+            if int(number) != int(run[-1]) + 1:
+                break
+            run.append(number)
+        try:
+            moved = self.inventory.move_range(site.pool, run[0], run[-1], to=site.node)
+        except NumInvError:
+            return
+        self.activity["numbers moved"] = self.activity.get("numbers moved", 0) + moved
 
     def populate(self, site: _Site, numbers: int) -> None:
         for _ in range(round(numbers * _INITIAL_OCCUPANCY)):
@@ -199,6 +244,21 @@ class _Run:
             site.users[user] = number
             self.count("joined")
 
+    def offboard(self, user: Consumer, number: str) -> None:
+        """A leaver: what is held for the person is unreserved, then the number let go."""
+        person = user.owner or user.id
+        for record in self.inventory.numbers_of(person):
+            if record.reserved_for == person:
+                self.inventory.unreserve(record.number, record.hierarchy)
+        self.inventory.unassign(number, user)
+        self.count("left")
+
+    def activate(self, site: _Site) -> None:
+        for number in site.inactive[:_ACTIVATIONS]:
+            self.inventory.activate(number, site.node)
+            self.count("numbers activated")
+        del site.inactive[:_ACTIVATIONS]
+
     def add_pilot(self, site: _Site) -> None:
         pilot = site.consumer(HUNT_PILOT, "hunt")
         if (number := self.take(site, pilot)) is not None:
@@ -208,8 +268,9 @@ class _Run:
     def day(self, site: _Site) -> None:
         rng, day = self.rng, self.clock.day
         for user in [user for user in site.users if rng.random() < _LEAVE_CHANCE]:
-            self.inventory.unassign(site.users.pop(user), user)
-            self.count("left")
+            self.offboard(user, site.users.pop(user))
+        self.activate(site)
+        self.move_to(site)
         for _ in range(_arrivals(rng, site.join_rate)):
             self.join(site)
         if rng.random() < _HUNT_CHANCE:
@@ -253,31 +314,30 @@ class _Run:
         site.online[device] = number
 
     def reservations(self, site: _Site, day: int) -> None:
-        # Claims come before the reservation lapses, so the number still waits for its starter.
-        for _, number, starter in [r for r in site.reserved if r[0] == day]:
-            user = Consumer(PHONE, starter, site.node)
-            site.users[user] = self.inventory.assign(number, user, claim=True).number
-            self.count("reservations claimed")
+        # A starter's phone comes before the reservation lapses and takes the number
+        # held for its owner (assign_next takes a consumer's reserved number first).
+        for _, starter in [r for r in site.reserved if r[0] == day]:
+            phone = site.consumer(PHONE, "phone", owner=starter)
+            if (number := self.take(site, phone)) is not None:
+                site.users[phone] = number
+                self.count("reservations claimed")
         site.reserved = [r for r in site.reserved if r[0] > day]
         if self.rng.random() >= _RESERVE_CHANCE:
             return
-        offer = next(self.inventory.available(site.node, limit=1), None)
-        if offer is None:
-            return
         starter = site.consumer(PHONE, "starter").id
-        self.inventory.reserve(
-            offer.number,
-            site.node,
-            tag="new starter",
-            notes=f"for {starter}",
-            days=_RESERVE_DAYS,
-            reserved_for=starter,
-        )
+        try:
+            self.inventory.reserve_next(
+                site.node,
+                tag="new starter",
+                notes=f"for {starter}",
+                days=_RESERVE_DAYS,
+                reserved_for=starter,
+            )
+        except NotFound:
+            return
         self.count("reservations made")
         if self.rng.random() < _CLAIM_SHARE:
-            site.reserved.append(
-                (day + self.rng.randint(1, _RESERVE_DAYS - 1), offer.number, starter)
-            )
+            site.reserved.append((day + self.rng.randint(1, _RESERVE_DAYS - 1), starter))
 
 
 def _arrivals(rng: random.Random, rate: float) -> int:
@@ -299,12 +359,14 @@ def simulate(
     settings: Settings = Settings(auto_cooling=True),  # noqa: B008 - frozen, shared safely
     repository: Repository | None = None,
     on_day: Callable[[int], None] | None = None,
+    history: str | None = None,
 ) -> SimulationResult:
     """Run the simulation on `repository` (a new in-memory one by default).
 
     `on_day(day)` is called after each simulated day (0 is the build), for
-    progress reporting. The repository must not hold numbers of the
-    simulated provider already.
+    progress reporting; `history` names a number whose history the result
+    carries. The repository must not hold numbers of the simulated provider
+    already.
     """
     if not isinstance(config, SimulationConfig):
         raise InvalidInput(f"config must be a SimulationConfig, not {config!r}")
@@ -315,6 +377,8 @@ def simulate(
     run = _Run(inventory, clock, rng, [])
     roles: dict[str, str] = {}
     for customer, (pool, sites) in enumerate(_customer_nodes(config), start=1):
+        customer_node = pool
+        inventory.configure(customer_node, **_CUSTOMER_COOLING[(customer - 1) % 3])
         if config.pool:
             inventory.add_range(pool, f"+44{customer:03d}000{0:0{width}d}", count=config.pool)
             roles[pool] = "pool"
@@ -324,8 +388,9 @@ def simulate(
             roles[node] = "site"
             occupied = config.numbers_per_site * _INITIAL_OCCUPANCY
             join_rate = max(0.0, occupied * _LEAVE_CHANCE + rng.uniform(*_GROWTH))
-            run.sites.append(_Site(node, join_rate))
+            run.sites.append(_Site(node, join_rate, first, pool if config.pool else None))
     rng.choice(run.sites).join_rate += _EXPANSION
+    _webex_site(run, rng.choice(run.sites), config.numbers_per_site)
     series: list[DayCount] = []
     for day in range(config.days + 1):
         clock.day = day
@@ -345,15 +410,28 @@ def simulate(
         NodeSummary(
             node,
             roles[node],
-            dict(final[node].counts),
+            _counted(final, node),
             by_site[node].failed if node in by_site else 0,
             by_site[node].exhausted_on if node in by_site else None,
         )
         for node in sorted(roles)
     )
+    changes = () if history is None else tuple(inventory.history(history))
     return SimulationResult(
-        config, settings, tuple(series), summary, dict(sorted(run.activity.items()))
+        config, settings, tuple(series), summary, dict(sorted(run.activity.items())), changes
     )
+
+
+def _webex_site(run: _Run, site: _Site, numbers: int) -> None:
+    """The top of a site's range arrives as Webex Calling numbers not yet active."""
+    count = int(numbers * _INACTIVE_SHARE)
+    if not count:
+        return
+    top = int(site.first) + numbers - count
+    inactive = [f"+{top + offset}" for offset in range(count)]
+    for number in inactive:
+        run.inventory.deactivate(number, site.node)
+    site.inactive = inactive
 
 
 def _counts(run: _Run, roles: Mapping[str, str], failed: Mapping[str, int]) -> list[DayCount]:
@@ -361,6 +439,15 @@ def _counts(run: _Run, roles: Mapping[str, str], failed: Mapping[str, int]) -> l
     today = run.clock().date()
     usage = run.inventory.utilization(PROVIDER)
     return [
-        DayCount(day, today, node, dict(usage[node].counts), failed.get(node, 0))
+        DayCount(day, today, node, _counted(usage, node), failed.get(node, 0))
         for node in sorted(roles)
     ]
+
+
+def _counted(usage: Utilization, node: str) -> dict[Status, int]:
+    """A node's counts; a node whose numbers all moved away holds none."""
+    found = usage.get(node)
+    return dict.fromkeys(_STATUSES, 0) if found is None else dict(found.counts)
+
+
+_STATUSES = tuple(status for status in Status if status is not Status.INACTIVE)

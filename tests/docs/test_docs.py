@@ -93,6 +93,7 @@ def _run_transcript(block: Block, directory: Path, env: dict[str, str], status: 
     return status
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", _console_pages(), ids=_id)
 def test_the_transcripts_of_a_page_print_what_the_page_says(page: Path, tmp_path: Path) -> None:
     env = _shell(tmp_path)

@@ -6,8 +6,7 @@ from collections import defaultdict
 
 import attrs
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from numinv import InvalidInput, Settings, Status
 from numinv.simulation import SimulationConfig, SimulationResult, simulate
@@ -23,23 +22,31 @@ def small() -> SimulationResult:
     return simulate(SMALL)
 
 
+def _customer(node: str) -> str:
+    return ".".join(node.split(".")[:3])
+
+
 def check_invariants(result: SimulationResult) -> None:
     config = result.config
-    loaded = {node.node: node.loaded for node in result.summary}
+    each = config.pool + config.sites * config.numbers_per_site  # numbers a customer loaded
     days: dict[str, list[int]] = defaultdict(list)
+    totals: dict[tuple[int, str], int] = defaultdict(int)
     for row in result.series:
         assert all(count >= 0 for count in row.counts.values()), row
         assert row.failed >= 0
-        assert row.total == loaded[row.node], row
+        totals[(row.day, _customer(row.node))] += row.total
         days[row.node].append(row.day)
-    assert set(loaded) == set(days)
+    # Numbers move between a customer's nodes, never in or out of the customer.
+    assert set(totals.values()) == {each}
+    assert {node.node for node in result.summary} == set(days)
+    loaded: dict[str, int] = defaultdict(int)
     for node in result.summary:
-        expected = config.pool if node.role == "pool" else config.numbers_per_site
-        assert node.loaded == expected
+        loaded[_customer(node.node)] += node.loaded
         assert days[node.node] == list(range(config.days + 1))
         failures = [row.day for row in result.series if row.node == node.node and row.failed]
         assert node.exhausted_on == (failures[0] if failures else None)
         assert node.failed == sum(r.failed for r in result.series if r.node == node.node)
+    assert set(loaded.values()) == {each}
     last = {row.node: row.counts for row in result.series if row.day == config.days}
     assert last == {node.node: node.counts for node in result.summary}
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes
 # A consumer process: waits for "go", then assigns until nothing is left,
 # printing each number with the consumer it went to.
 ASSIGNER = """
-import sys
+import sys, time
 from numinv import Consumer, Inventory, NotFound
 from numinv.storage.sqlite import SqliteRepository
 
@@ -38,6 +38,7 @@ with SqliteRepository(path) as repository:
         except NotFound:
             break
         print(record.number, consumer.id)
+        time.sleep(0.0005)  # a worker does something with its number: the others get a turn
 """
 
 # A loading process: pages spill into the write-ahead log while it loads, so

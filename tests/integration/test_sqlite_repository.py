@@ -9,8 +9,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 import numinv.storage.rows as rows_module
 import numinv.storage.sqlite as sqlite_module

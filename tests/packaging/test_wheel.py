@@ -14,7 +14,7 @@ import pytest
 import numinv
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.packaging
+pytestmark = [pytest.mark.packaging, pytest.mark.slow]
 
 
 def run(*command: str | Path) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from numinv import Event, InvalidTransition, Inventory, ServiceType, Settings, Status
 from tests.clock import Clock

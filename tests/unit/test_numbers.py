@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from numinv import DuplicateNumber, InvalidNumber, Inventory, NotFound, cucm_form
 from numinv.core.numbers import parse_e164, parse_number

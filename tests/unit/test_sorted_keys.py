@@ -5,8 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 
 import pytest
-from hypothesis import given, note, settings
-from hypothesis import strategies as st
+from hypothesis import given, note, settings, strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,

@@ -12,6 +12,7 @@ import click
 
 from numinv import Consumer, Inventory, ServiceType
 from numinv.cli.options import (
+    NODE,
     at_option,
     check_days_or_until,
     consumer_options,
@@ -22,12 +23,16 @@ from numinv.cli.root import Session, command, pass_session
 from numinv.cli.tree import check_node, resolve_kind
 
 __all__ = [
+    "activate",
     "assign",
     "assign_next",
     "cool",
+    "deactivate",
     "e164",
+    "numbers_of",
     "release",
     "reserve",
+    "reserve_next",
     "service",
     "sweep",
     "unassign",
@@ -36,13 +41,19 @@ __all__ = [
 
 
 def consumer(
-    inventory: Inventory, kind: str, consumer_id: str, at: str, vendor: str, new_node: bool
+    inventory: Inventory,
+    kind: str,
+    consumer_id: str,
+    at: str,
+    vendor: str,
+    new_node: bool,
+    owner: str = "",
 ) -> Consumer:
     """The consumer the options name; its node must be known unless `--new-node`."""
     resolved = resolve_kind(inventory.kinds, kind)
     if not new_node:
         check_node(inventory, at)
-    return Consumer(resolved, consumer_id, at, vendor)
+    return Consumer(resolved, consumer_id, at, vendor, owner)
 
 
 def located(session: Session, at: str) -> Inventory:
@@ -66,6 +77,7 @@ def assign(
     consumer_id: str,
     at: str,
     vendor: str,
+    owner: str,
     new_node: bool,
     shared: bool,
     claim: bool,
@@ -80,7 +92,7 @@ def assign(
     numinv assign 4420790001 --kind HuntPilot --id sales --at sys.acme.uk.london --shared
     """
     inventory = session.inventory()
-    who = consumer(inventory, kind, consumer_id, at, vendor, new_node)
+    who = consumer(inventory, kind, consumer_id, at, vendor, new_node, owner)
     write_record(inventory.assign(number, who, shared=shared, claim=claim), fmt)
 
 
@@ -95,19 +107,21 @@ def assign_next(
     consumer_id: str,
     at: str,
     vendor: str,
+    owner: str,
     new_node: bool,
     prefix: str | None,
     fmt: str | None,
 ) -> None:
-    """Give a consumer the first Available number it can see.
+    """Give a consumer its reserved number, or the first Available one it can see.
 
-    Its own node's numbers first, then those of each node above it.
+    A number reserved for its id or --owner first; else its own node's
+    numbers first, then those of each node above it.
 
     \b
     numinv assign-next --kind CsOnlineUser --id alice@acme.example --at sys.acme.uk.london
     """
     inventory = session.inventory()
-    who = consumer(inventory, kind, consumer_id, at, vendor, new_node)
+    who = consumer(inventory, kind, consumer_id, at, vendor, new_node, owner)
     write_record(inventory.assign_next(who, prefix=prefix), fmt)
 
 
@@ -123,6 +137,7 @@ def unassign(
     consumer_id: str,
     at: str,
     vendor: str,
+    owner: str,
     new_node: bool,
     fmt: str | None,
 ) -> None:
@@ -134,7 +149,7 @@ def unassign(
     numinv unassign 4420790001 --kind Phone --id SEP00AABBCCDDEE --at sys.acme.uk.london
     """
     inventory = session.inventory()
-    who = consumer(inventory, kind, consumer_id, at, vendor, new_node)
+    who = consumer(inventory, kind, consumer_id, at, vendor, new_node, owner)
     write_record(inventory.unassign(number, who), fmt)
 
 
@@ -144,7 +159,12 @@ def unassign(
 @click.option("--tag", default="", help="Tag of the reservation.")
 @click.option("--notes", default="", help="Reservation notes.")
 @click.option("--days", type=click.IntRange(1, 999), help="Lapse after this many days.")
-@click.option("--for", "reserved_for", metavar="ID", help="Only this consumer id may claim it.")
+@click.option(
+    "--for",
+    "reserved_for",
+    metavar="PERSON",
+    help="Hold it for a person: only a consumer whose id or owner is PERSON may take it.",
+)
 @formats()
 @pass_session
 def reserve(
@@ -176,8 +196,98 @@ def reserve(
 @formats()
 @pass_session
 def unreserve(session: Session, number: str, at: str, fmt: str | None) -> None:
-    """Make a reserved NUMBER Available."""
+    """Remove the reservation of NUMBER and who it is held for.
+
+    A reserved number becomes Available; a used or cooling one keeps its
+    status and is no longer held for anybody.
+    """
     write_record(located(session, at).unreserve(number, at), fmt)
+
+
+@command("reserve-next")
+@click.option("--at", required=True, type=NODE, metavar="NODE", help="Where to reserve from.")
+@click.option("--prefix", help="Only numbers starting with these digits.")
+@click.option("--tag", default="", help="Tag of the reservation.")
+@click.option("--notes", default="", help="Reservation notes.")
+@click.option("--days", type=click.IntRange(1, 999), help="Lapse after this many days.")
+@click.option(
+    "--for",
+    "reserved_for",
+    metavar="PERSON",
+    help="Hold it for a person: only a consumer whose id or owner is PERSON may take it.",
+)
+@formats()
+@pass_session
+def reserve_next(
+    session: Session,
+    at: str,
+    prefix: str | None,
+    tag: str,
+    notes: str,
+    days: int | None,
+    reserved_for: str | None,
+    fmt: str | None,
+) -> None:
+    """Reserve the first Available number seen from a node, in one step.
+
+    What `list --at NODE --status Available` would show first; two
+    workflows reserving at once never get the same number.
+
+    
+    numinv reserve-next --at sys.acme.uk.london --for alice --tag "new starter" --days 14
+    """
+    record = located(session, at).reserve_next(
+        at, prefix=prefix, tag=tag, notes=notes, days=days, reserved_for=reserved_for
+    )
+    write_record(record, fmt)
+
+
+@command("numbers-of")
+@click.argument("who", metavar="PERSON")
+@click.option("--at", type=NODE, metavar="NODE", help="Only numbers in this node's line.")
+@formats(json_help="Write the records as a JSON array.")
+@pass_session
+def numbers_of(session: Session, who: str, at: str | None, fmt: str | None) -> None:
+    """List the numbers PERSON (a consumer id or owner) uses or has reserved.
+
+    What to look at when somebody leaves: their devices' numbers and what is
+    held for them.
+
+    
+    numinv numbers-of alice
+    """
+    inventory = session.inventory(existing=True)
+    check_node(inventory, at)
+    found = inventory.numbers_of(who, at=at)
+    if fmt is not None:
+        from numinv.cli.output import write_records
+
+        write_records(found, fmt)
+        return
+    for record in found:
+        click.echo(record_line(record))
+    if not found:
+        click.echo(f"{who} uses and holds no numbers", err=True)
+
+
+@command()
+@click.argument("number")
+@at_option
+@formats()
+@pass_session
+def activate(session: Session, number: str, at: str, fmt: str | None) -> None:
+    """Make an Inactive (Webex Calling) NUMBER Available."""
+    write_record(located(session, at).activate(number, at), fmt)
+
+
+@command()
+@click.argument("number")
+@at_option
+@formats()
+@pass_session
+def deactivate(session: Session, number: str, at: str, fmt: str | None) -> None:
+    """Make an Available NUMBER Inactive: a Webex Calling number not yet active."""
+    write_record(located(session, at).deactivate(number, at), fmt)
 
 
 @command()

@@ -170,7 +170,7 @@ def range_arguments(function: F) -> F:
 
 
 def consumer_options(function: F) -> F:
-    """`--kind`, `--id`, `--at`, `--vendor` (who uses the number) and `--new-node`."""
+    """`--kind`, `--id`, `--at`, `--vendor`, `--owner` (who uses the number) and `--new-node`."""
     for decorator in reversed(
         (
             click.option(
@@ -185,6 +185,12 @@ def consumer_options(function: F) -> F:
                 "--at", required=True, type=NODE, metavar="NODE", help="The consumer's node."
             ),
             click.option("--vendor", default="", help="The phone's vendor (VOSS phones only)."),
+            click.option(
+                "--owner",
+                default="",
+                metavar="PERSON",
+                help="The user the device belongs to (may take what is reserved for them).",
+            ),
             click.option(
                 "--new-node",
                 is_flag=True,

@@ -14,6 +14,7 @@ import click
 
 from numinv import Inventory, RangeResult
 from numinv.cli.options import (
+    NODE,
     check_days_or_until,
     check_last_or_count,
     range_arguments,
@@ -35,6 +36,7 @@ _DONE = {
     "unreserve": "unreserved",
     "cool": "cooling",
     "release": "released",
+    "move": "moved",
 }
 _DOING = {
     "add": "Loading",
@@ -44,6 +46,7 @@ _DOING = {
     "unreserve": "Unreserving",
     "cool": "Cooling",
     "release": "Releasing",
+    "move": "Moving",
 }
 
 
@@ -74,6 +77,7 @@ def _run(
     fmt: str | None,
     *,
     new_node: bool = False,
+    to: str | None = None,
 ) -> None:
     """Run one range operation with a bar, then say what it did (or write it as JSON)."""
     from numinv.cli.render import watching
@@ -88,9 +92,12 @@ def _run(
             result["new_node"] = new_node
         if verb == "delete":
             result["skipped"] = skipped
+        if to is not None:
+            result["to"] = to
         write_document(result, fmt)
         return
-    click.echo(f"{_DONE[verb]} {_numbers(done)} at {at}{' (a new node)' if new_node else ''}")
+    where = f"from {at} to {to}" if to is not None else f"at {at}"
+    click.echo(f"{_DONE[verb]} {_numbers(done)} {where}{' (a new node)' if new_node else ''}")
     if skipped:
         shown = ", ".join(skipped[:10]) + (
             f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
@@ -375,4 +382,44 @@ def release(
         count,
         at,
         fmt,
+    )
+
+
+@command("move", group=range_group)
+@range_arguments
+@click.option("--to", "to", required=True, type=NODE, metavar="NODE", help="The node to move to.")
+@formats()
+@pass_session
+def move(
+    session: Session,
+    first: str,
+    last: str | None,
+    count: int | None,
+    at: str,
+    to: str,
+    fmt: str | None,
+) -> None:
+    """Move every number of the range to another node, with all it holds.
+
+    Status, uses, E.164 numbers, every field and the history go along, all
+    or nothing. Refused when a number would exist twice in the new node's
+    line of descent, or when a consumer using a number could not see it from
+    there. NODE may be new, under an existing root.
+
+    \b
+    numinv range move 4420790010 --count 5 --at sys.acme.uk --to sys.acme.uk.london
+    """
+    _existing(session, at, last, count)
+    new_node = check_new_node(session.inventory(), to, new_root=False)
+    _run(
+        session,
+        "move",
+        lambda inventory: inventory.move_range(at, first, last, count=count, to=to),
+        first,
+        last,
+        count,
+        at,
+        fmt,
+        new_node=new_node,
+        to=to,
     )

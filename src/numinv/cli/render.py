@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
+import click
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.progress import (
@@ -311,6 +312,8 @@ def status(message: str) -> AbstractContextManager[Any]:
 def reading(path: str, description: str) -> Iterator[TextIO]:
     """Open a UTF-8 text file (a BOM is skipped), `-` for stdin, with a bar of bytes read."""
     if path == "-":
+        if sys.stdin is None:  # the shell closed it (<&-)
+            raise click.UsageError("- reads standard input, but it is closed")
         yield sys.stdin
         return
     with (

@@ -56,11 +56,35 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = {
     "assign-next": (
         "numinv.cli.lifecycle",
         "assign_next",
-        "Give a consumer the first Available number it can see.",
+        "Give a consumer its reserved number, or the first Available one it can see.",
     ),
     "unassign": ("numinv.cli.lifecycle", "unassign", "Take NUMBER from a consumer."),
     "reserve": ("numinv.cli.lifecycle", "reserve", "Hold NUMBER back, for some days or someone."),
-    "unreserve": ("numinv.cli.lifecycle", "unreserve", "Make a reserved NUMBER Available."),
+    "unreserve": (
+        "numinv.cli.lifecycle",
+        "unreserve",
+        "Remove the reservation of NUMBER and who it is held for.",
+    ),
+    "reserve-next": (
+        "numinv.cli.lifecycle",
+        "reserve_next",
+        "Reserve the first Available number seen from a node, in one step.",
+    ),
+    "numbers-of": (
+        "numinv.cli.lifecycle",
+        "numbers_of",
+        "List the numbers PERSON (a consumer id or owner) uses or has reserved.",
+    ),
+    "activate": (
+        "numinv.cli.lifecycle",
+        "activate",
+        "Make an Inactive (Webex Calling) NUMBER Available.",
+    ),
+    "deactivate": (
+        "numinv.cli.lifecycle",
+        "deactivate",
+        "Make an Available NUMBER Inactive: a Webex Calling number not yet active.",
+    ),
     "cool": ("numinv.cli.lifecycle", "cool", "Cool NUMBER, or move its release date."),
     "release": ("numinv.cli.lifecycle", "release", "End the cooling of NUMBER now."),
     "sweep": ("numinv.cli.lifecycle", "sweep", "Release every cooling and reservation now due."),
@@ -70,6 +94,21 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = {
     "export": ("numinv.cli.files", "export", "Write records as CSV, JSON or JSON Lines."),
     "import": ("numinv.cli.files", "import_records", "Store the records of an export."),
     "simulate": ("numinv.cli.simulate", "simulate_command", "Simulate a number estate."),
+    "configure": (
+        "numinv.cli.settings",
+        "configure",
+        "Show or set the settings in force at a node (cooling, duplicates, threshold).",
+    ),
+    "history": (
+        "numinv.cli.journal",
+        "history",
+        "Show every change of NUMBER, oldest first: who had it, and when.",
+    ),
+    "changes": (
+        "numinv.cli.journal",
+        "changes",
+        "Print the change feed: every committed change after SEQ, in commit order.",
+    ),
 }
 
 # The settings options: name -> (declarations, environment variable, click options).
@@ -198,16 +237,37 @@ def _clock() -> Callable[[], datetime] | None:
 
 
 def open_repository(target: str) -> Any:
-    """The one place a `--db` target becomes a repository: a SQLite file, or PostgreSQL."""
+    """The one place a `--db` target becomes a repository: a SQLite file, or PostgreSQL.
+
+    A PostgreSQL URL may name numinv's schema with `schema=NAME` among its
+    query parameters (default `numinv`); the rest goes to the driver as is.
+    """
     if target.startswith(POSTGRES_SCHEMES):
-        raise Failure(
-            f"{target.split('://', 1)[0]}:// databases need the PostgreSQL store, which this "
-            "numinv does not have yet; give a SQLite file"
-        )
+        try:
+            from numinv.storage.postgres import PostgresRepository
+        except ImportError as error:
+            raise Failure(
+                f"{target.split('://', 1)[0]}:// databases need the postgres extra "
+                f"(psycopg): pip install 'numinv[cli,postgres]' ({error})"
+            ) from error
+        conninfo, schema = _schema_of(target)
+        return PostgresRepository(conninfo, schema=schema, pool_size=2)
     from numinv.storage.sqlite import SqliteRepository
 
     repository: Repository = SqliteRepository(target)
     return repository
+
+
+def _schema_of(url: str) -> tuple[str, str]:
+    """The URL without its `schema=` query parameter, and that schema (default `numinv`)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [value for name, value in query if name == "schema"]
+    rest = [(name, value) for name, value in query if name != "schema"]
+    conninfo = urlunsplit(parts._replace(query=urlencode(rest)))
+    return conninfo, schemas[-1] if schemas else "numinv"
 
 
 pass_session = click.make_pass_decorator(Session)

@@ -100,7 +100,14 @@ def _document(result: SimulationResult, where: str) -> dict[str, Any]:
             for node in result.summary
         ],
         "activity": dict(result.activity),
+        "history": [_change(change) for change in result.history],
     }
+
+
+def _change(change: Any) -> dict[str, Any]:
+    from numinv.cli.journal import change_data
+
+    return change_data(change)
 
 
 def write_series(result: SimulationResult, path: Path) -> None:
@@ -144,6 +151,12 @@ def write_series(result: SimulationResult, path: Path) -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the daily series to this CSV file.",
 )
+@click.option(
+    "--history",
+    "number",
+    metavar="NUMBER",
+    help="At the end, show the history of NUMBER (e.g. +44001001000).",
+)
 @formats(json_help="Write the summary and activity as JSON.")
 @pass_session
 def simulate_command(
@@ -155,6 +168,7 @@ def simulate_command(
     days: int,
     seed: int,
     series: Path | None,
+    number: str | None,
     fmt: str | None,
 ) -> None:
     """Simulate a number estate.
@@ -188,6 +202,7 @@ def simulate_command(
             settings=settings,
             repository=repository,
             on_day=lambda day: bar.update(task, completed=day + 1),
+            history=number,
         )
     where = f"SQLite file {path}" if path is not None else "memory"
     if series is not None:
@@ -198,10 +213,19 @@ def simulate_command(
         document = _document(result, where)
         write_lines({"type": "node", **node} for node in document["nodes"])
         write_lines([{"type": "activity", **document["activity"]}])
+        if number is not None:
+            from numinv.cli.journal import change_data
+
+            write_lines({"type": "change", **change_data(c)} for c in result.history)
     else:
         console = out()
         console.print(_summary(result, console.width))
         console.print(_activity(result, console.width))
+        if number is not None:
+            from numinv.cli.journal import history_table
+
+            title = f"History of {number}"
+            console.print(history_table(result.history, console.width, title=title))
         cooling_text = (
             f"auto cooling {settings.cooling_days} days"
             if settings.auto_cooling

@@ -18,6 +18,7 @@ that person may take it (SPEC 18).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import ClassVar, Generic, TypedDict, TypeVar, cast
@@ -380,7 +381,9 @@ def _not_in_use(record: NumberRecord, status: Status) -> Changes:
     }
 
 
-def _refuse(record: NumberRecord, action: Action, why: str) -> InvalidTransition:
+def _refuse(
+    record: NumberRecord, action: Action, why: str, reason: str = "not allowed"
+) -> InvalidTransition:
     return InvalidTransition(
         f"cannot {action.operation} {record.number} at {record.hierarchy} "
         f"(status {record.status}): {why}",
@@ -388,6 +391,7 @@ def _refuse(record: NumberRecord, action: Action, why: str) -> InvalidTransition
         hierarchy=record.hierarchy,
         status=record.status,
         operation=action.operation,
+        reason=reason,
     )
 
 
@@ -404,6 +408,7 @@ def _for_whom(record: NumberRecord, use: Use, action: Action) -> None:
             action,
             f"it is reserved for {held!r}, not for {use.kind} {use.consumer_id!r}"
             + (f" (owner {use.owner!r})" if use.owner else ""),
+            "reserved for",
         )
 
 
@@ -463,7 +468,7 @@ def _share(record: NumberRecord, action: Assign, rules: Rules) -> Changes:
     if _find_use(record, action.use.key):
         return {}  # the same consumer again: idempotent
     if not action.shared:
-        raise _refuse(record, action, "it is in use; pass shared=True to share it")
+        raise _refuse(record, action, "it is in use; pass shared=True to share it", "in use")
     _for_whom(record, action.use, action)
     changes = _in_use(record, (*record.uses, action.use))
     if action.description is not None:
@@ -473,7 +478,9 @@ def _share(record: NumberRecord, action: Assign, rules: Rules) -> Changes:
 
 def _claim(record: NumberRecord, action: Assign, rules: Rules) -> Changes:
     if not action.claim:
-        raise _refuse(record, action, "it is reserved; pass claim=True to claim the reservation")
+        raise _refuse(
+            record, action, "it is reserved; pass claim=True to claim the reservation", "reserved"
+        )
     _for_whom(record, action.use, action)
     return _first_use(record, action.use, action.description)
 
@@ -482,14 +489,16 @@ def _return_from_cooling(record: NumberRecord, action: Assign, rules: Rules) -> 
     back = record.cooling_use
     kind = rules.kinds.get(action.use.kind)
     if back is None or back.key != action.use.key or kind is None or not kind.returns_from_cooling:
-        raise _refuse(record, action, f"it is cooling until {record.release_date}")
+        raise _refuse(record, action, f"it is cooling until {record.release_date}", "cooling")
     return {**_first_use(record, action.use, action.description), **_end_cooling(record)}
 
 
 def _unassign(record: NumberRecord, action: Unassign, rules: Rules) -> Changes:
     use = _find_use(record, (action.kind, action.consumer_id))
     if use is None:
-        raise _refuse(record, action, f"{action.kind} {action.consumer_id!r} does not use it")
+        raise _refuse(
+            record, action, f"{action.kind} {action.consumer_id!r} does not use it", "not its user"
+        )
     return _without(record, use, action.hierarchy, rules)
 
 
@@ -517,7 +526,7 @@ def _unreserve(record: NumberRecord, action: Action, rules: Rules) -> Changes:
 
 def _drop_flag(record: NumberRecord, action: Unreserve, rules: Rules) -> Changes:
     if record.reserved_for is None:
-        raise _refuse(record, action, "it is not reserved")
+        raise _refuse(record, action, "it is not reserved", "not reserved")
     return {"reserved_for": None}
 
 
@@ -525,9 +534,12 @@ def _cool(record: NumberRecord, action: Cool, rules: Rules) -> Changes:
     if action.until is not None:
         release = action.until
     else:
-        release = rules.now + timedelta(days=action.days or rules.settings.cooling_days)
+        days = action.days or rules.settings_at(record.hierarchy).cooling_days
+        release = rules.now + timedelta(days=days)
     if release <= rules.now:
-        raise _refuse(record, action, f"the release date {release} is not in the future")
+        raise _refuse(
+            record, action, f"the release date {release} is not in the future", "past date"
+        )
     changes: Changes = {"status": COOLING, "release_date": release}
     if record.tag_before_cooling is not None:
         changes["tag"] = _cooling_tag(release, rules.now)
@@ -559,6 +571,7 @@ def _update(record: NumberRecord, action: Update, rules: Rules) -> Changes:
                 action,
                 f"{', '.join(managed)} are managed while service type "
                 f"{record.service_type} is applied",
+                "managed fields",
             )
     changes = cast(Changes, {k: v for k, v in fields.items() if k not in _ADMIN_FIELDS})
     vendor = fields.get("vendor", record.admin_vendor)
@@ -624,12 +637,12 @@ def _apply_service(record: NumberRecord, action: ApplyService, rules: Rules) -> 
     if record.status in HELD_BACK and not (
         record.status is RESERVED and record.reserved_for == action.subscriber
     ):
-        raise _refuse(record, action, "it is held back; release or unreserve it first")
+        raise _refuse(record, action, "it is held back; release or unreserve it first", "held back")
     if others:
         holders = ", ".join(f"{u.kind} {u.consumer_id!r}" for u in others)
-        raise _refuse(record, action, f"it is used by {holders}")
+        raise _refuse(record, action, f"it is used by {holders}", "in use")
     if record.reserved_for not in (None, action.subscriber):
-        raise _refuse(record, action, f"it is reserved for {record.reserved_for!r}")
+        raise _refuse(record, action, f"it is reserved for {record.reserved_for!r}", "reserved for")
     kept = {use.kind: use for use in mine}
     uses = tuple(
         kept.get(kind) or use_of(Consumer(kind, action.subscriber, action.hierarchy), rules.kinds)
@@ -667,7 +680,7 @@ def _observe_unassigned(record: NumberRecord, action: ObserveUnassigned, rules: 
     changes["vendor"] = vendor
     changes["internal_number_type"] = shown_number_type(number_type, vendor)
     if not action.active and record.status is AVAILABLE:
-        changes.update(_deactivate(record, Deactivate(), rules))
+        changes.update(_deactivate(_evolved(record, changes), Deactivate(), rules))
     elif action.active and record.status is INACTIVE:
         changes["status"] = _free(record)
     return changes
@@ -694,12 +707,15 @@ def _activate(record: NumberRecord, action: Activate, rules: Rules) -> Changes:
 
 
 def _deactivate(record: NumberRecord, action: Deactivate, rules: Rules) -> Changes:
+    # A Webex Calling number keeps a number type only if it is one of Webex's.
+    number_type = shown_number_type(record.admin_number_type, WEBEX)
     return {
         "status": INACTIVE,
         "usage": (),
         "vendor": WEBEX,
         "admin_vendor": WEBEX,
-        "internal_number_type": shown_number_type(record.admin_number_type, WEBEX),
+        "admin_number_type": number_type,
+        "internal_number_type": number_type,
     }
 
 
@@ -707,7 +723,7 @@ def _move(record: NumberRecord, action: Move, rules: Rules) -> Changes:
     stranded = [use for use in record.uses if not is_at_or_below(use.hierarchy, action.to)]
     if stranded:
         users = ", ".join(f"{u.kind} {u.consumer_id!r} at {u.hierarchy}" for u in stranded)
-        raise _refuse(record, action, f"{users} could not see it from {action.to}")
+        raise _refuse(record, action, f"{users} could not see it from {action.to}", "stranded")
     return {"hierarchy": action.to}
 
 
@@ -796,14 +812,16 @@ def _checked(
 
 TRANSITIONS: Mapping[tuple[type[Action], Status], Transition[Action]] = _checked(_TABLE)
 
-# Positions of the fields, for building a changed record without `attrs.evolve`.
+# Positions of the fields, for building a changed record without `attrs.evolve`
+# (which would check and copy every field by name).
 _FIELDS = tuple(field.name for field in attrs.fields(NumberRecord))
 _POSITION = {name: index for index, name in enumerate(_FIELDS)}
 _VERSION = _POSITION["version"]
+_VALUES = operator.attrgetter(*_FIELDS)
 
 
 def _evolved(record: NumberRecord, changes: Changes, version: int | None = None) -> NumberRecord:
-    values = [getattr(record, name) for name in _FIELDS]
+    values = list(_VALUES(record))
     for name, value in changes.items():
         values[_POSITION[name]] = value
     if version is not None:

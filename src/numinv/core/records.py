@@ -99,7 +99,7 @@ class Consumer:
     @property
     def names(self) -> tuple[str, ...]:
         """Who this consumer acts for: its id, and its owner when it has one."""
-        return (self.id, self.owner) if self.owner else (self.id,)
+        return (self.id, self.owner) if self.owner and self.owner != self.id else (self.id,)
 
 
 def _optional_path(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:

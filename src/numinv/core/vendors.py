@@ -53,8 +53,20 @@ def shown_vendor(uses: Iterable[Use]) -> str:
 
 
 def usage_of(uses: Iterable[Use]) -> tuple[Usage, ...]:
-    """Usage values of the uses, de-duplicated in order of first addition."""
-    return tuple(dict.fromkeys(use.usage for use in uses))
+    """Usage values of the uses, de-duplicated in order of first addition.
+
+    The tuples are shared: a million numbers used by phones hold one `(Device,)`.
+    """
+    usage = tuple(use.usage for use in uses)
+    shared = _USAGE.get(usage)
+    if shared is None:
+        shared = tuple(dict.fromkeys(usage))
+        if len(_USAGE) < 4096:
+            _USAGE[usage] = shared
+    return shared
+
+
+_USAGE: dict[tuple[Usage, ...], tuple[Usage, ...]] = {}
 
 
 def admin_vendor(value: str) -> str:

@@ -84,37 +84,46 @@ def _names(record: NumberRecord) -> set[str]:
 
 
 class _MultiIndex:
-    """A name to the record keys under it; one key is kept without a set around it."""
+    """A name (an E.164 number, a person) to the numbers whose records carry it.
 
-    __slots__ = ("_keys",)
+    A number is kept as the record's own text object, and a name with one
+    number without a container around it, so that an index entry costs a
+    dictionary slot. Sibling nodes may hold one number: a read keeps the
+    records that carry the name, and a number leaves a name only when none of
+    its records carries it. Adding and removing are idempotent, as the undo
+    steps need.
+    """
+
+    __slots__ = ("_numbers",)
 
     def __init__(self) -> None:
-        self._keys: dict[str, Key | dict[Key, None]] = {}
+        self._numbers: dict[str, str | dict[str, None]] = {}
 
-    def add(self, name: str, key: Key) -> None:
-        held = self._keys.get(name)
+    def add(self, name: str, number: str) -> None:
+        held = self._numbers.get(name)
         if held is None:
-            self._keys[name] = key
+            self._numbers[name] = number
         elif isinstance(held, dict):
-            held[key] = None
-        elif held != key:
-            self._keys[name] = {held: None, key: None}
+            held[number] = None
+        elif held != number:
+            self._numbers[name] = {held: None, number: None}
 
-    def discard(self, name: str, key: Key) -> None:
-        held = self._keys.get(name)
+    def discard(self, name: str, number: str) -> None:
+        held = self._numbers.get(name)
         if held is None:
             return
-        if isinstance(held, dict):
-            held.pop(key, None)
-            if len(held) == 1:
-                self._keys[name] = next(iter(held))
-            elif not held:
-                del self._keys[name]
-        elif held == key:
-            del self._keys[name]
+        if not isinstance(held, dict):
+            if held == number:
+                del self._numbers[name]
+            return
+        held.pop(number, None)
+        if len(held) == 1:
+            self._numbers[name] = next(iter(held))
+        elif not held:
+            del self._numbers[name]
 
-    def get(self, name: str) -> list[Key]:
-        held = self._keys.get(name)
+    def get(self, name: str) -> list[str]:
+        held = self._numbers.get(name)
         if held is None:
             return []
         return list(held) if isinstance(held, dict) else [held]
@@ -237,9 +246,11 @@ class _State:
     def index(self, hierarchy: str, status: Status) -> SortedKeys[str]:
         statuses = self.nodes.get(hierarchy)
         if statuses is None:
+            # `nodes` last: a node is known once all three know it, and a new node
+            # interrupted part way is finished by the next call, never left half made.
+            self.node_paths.ensure(hierarchy)
+            self.node_place.setdefault(hierarchy, len(self.node_place))
             statuses = self.nodes[hierarchy] = {}
-            self.node_paths.add(hierarchy)
-            self.node_place[hierarchy] = len(self.node_place)
         keys = statuses.get(status)
         if keys is None:
             keys = statuses[status] = SortedKeys()
@@ -288,11 +299,11 @@ class _State:
         self.index(record.hierarchy, record.status).ensure(record.number)
         if record.release_date is not None:
             self.due.ensure((record.release_date, record.number, record.hierarchy))
-        key = record.key
+        number = record.number
         for e164 in record.e164:
-            self.e164.add(e164, key)
+            self.e164.add(e164, number)
         for name in _names(record):
-            self.holders.add(name, key)
+            self.holders.add(name, number)
 
     def unindexed(self, record: NumberRecord) -> None:
         keys = self.nodes.get(record.hierarchy, {}).get(record.status)
@@ -300,11 +311,21 @@ class _State:
             keys.discard(record.number)
         if record.release_date is not None:
             self.due.discard((record.release_date, record.number, record.hierarchy))
-        key = record.key
+        number = record.number
+        names = _names(record)
+        if not record.e164 and not names:
+            return
+        siblings = [
+            _record(number, entry)
+            for entry in self.entries(number)
+            if _template(entry).hierarchy != record.hierarchy
+        ]
         for e164 in record.e164:
-            self.e164.discard(e164, key)
-        for name in _names(record):
-            self.holders.discard(name, key)
+            if not any(e164 in sibling.e164 for sibling in siblings):
+                self.e164.discard(e164, number)
+        for name in names:
+            if not any(name in _names(sibling) for sibling in siblings):
+                self.holders.discard(name, number)
 
     # -- writes, each logging its undo first --------------------------------
 
@@ -312,10 +333,28 @@ class _State:
         assert self.undo is not None, "writes happen inside a transaction"
         self.undo.append(undo)
 
+    def held(self, number: str) -> tuple[_Entry | None, dict[str, _Entry] | None]:
+        """Where a number's entries are now: its first entry and a copy of the others."""
+        others = self.elsewhere.get(number)
+        return self.first.get(number), None if others is None else dict(others)
+
+    def put_back(self, number: str, held: tuple[_Entry | None, dict[str, _Entry] | None]) -> None:
+        """Point the number's keys at the entries `held` saw, whatever a write left half done."""
+        first, others = held
+        if first is None:
+            self.first.pop(number, None)
+        else:
+            self.first[number] = first
+        if others is None:
+            self.elsewhere.pop(number, None)
+        else:
+            self.elsewhere[number] = others
+
     def write(self, number: str, hierarchy: str, new: NumberRecord | None) -> None:
         """Store a record at its key, or remove the key; undone as one step."""
+        held = self.held(number)  # all of the number's keys: removing one may promote another
         old = self.entry(number, hierarchy)
-        self.log(lambda: self.restore(number, hierarchy, old, new))
+        self.log(lambda: self.restore(number, hierarchy, held, old, new))
         if old is not None:
             self.unindexed(_record(number, old))
         self.set_entry(number, hierarchy, new)
@@ -323,14 +362,19 @@ class _State:
             self.indexed(new)
 
     def restore(
-        self, number: str, hierarchy: str, old: _Entry | None, new: NumberRecord | None
+        self,
+        number: str,
+        hierarchy: str,
+        held: tuple[_Entry | None, dict[str, _Entry] | None],
+        old: _Entry | None,
+        new: NumberRecord | None,
     ) -> None:
         if new is not None:
             self.unindexed(new)
         current = self.entry(number, hierarchy)
         if current is not None:
             self.unindexed(_record(number, current))
-        self.set_entry(number, hierarchy, old)
+        self.put_back(number, held)
         if old is not None:
             self.indexed(_record(number, old))
 
@@ -485,7 +529,9 @@ class _Reads:
     def nodes(self, under: str | None = None) -> list[str]:
         state = self._state
         with state.lock:
-            return [node for node in state.subtree(under) if any(state.nodes[node].values())]
+            return [
+                node for node in state.subtree(under) if any(state.nodes.get(node, {}).values())
+            ]
 
     def due(self, now: datetime, limit: int) -> list[NumberRecord]:
         state = self._state
@@ -504,22 +550,25 @@ class _Reads:
             first = self._state.due.first()
             return None if first is None else first[0]
 
-    def _keyed(self, keys: Iterable[Key]) -> list[NumberRecord]:
+    def _carrying(
+        self, numbers: Iterable[str], carries: Callable[[NumberRecord], bool]
+    ) -> list[NumberRecord]:
         state = self._state
         found = [
-            _record(number, entry)
-            for number, hierarchy in keys
-            if (entry := state.entry(number, hierarchy)) is not None
+            record
+            for number in numbers
+            for entry in state.entries(number)
+            if carries(record := _record(number, entry))
         ]
         return sorted(found, key=lambda record: record.key)
 
     def with_e164(self, e164: str) -> list[NumberRecord]:
         with self._state.lock:
-            return self._keyed(self._state.e164.get(e164))
+            return self._carrying(self._state.e164.get(e164), lambda r: e164 in r.e164)
 
     def held_by(self, who: str) -> list[NumberRecord]:
         with self._state.lock:
-            return self._keyed(self._state.holders.get(who))
+            return self._carrying(self._state.holders.get(who), lambda r: who in _names(r))
 
     def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
         state = self._state
@@ -527,10 +576,11 @@ class _Reads:
             if under is None:
                 nodes: Iterable[str] = state.nodes
             else:
-                nodes = sorted(state.subtree(under), key=state.node_place.__getitem__)
+                place = state.node_place
+                nodes = sorted(state.subtree(under), key=lambda node: place.get(node, len(place)))
             found: dict[str, Mapping[Status, int]] = {}
             for node in nodes:
-                statuses = state.nodes[node]
+                statuses = state.nodes.get(node, {})
                 if any(statuses.values()):
                     found[node] = {status: len(statuses.get(status, ())) for status in Status}
             return found
@@ -585,11 +635,24 @@ class _MemoryTransaction(_Reads):
                 hierarchy=hierarchy,
             )
 
+    def _undo_to(self, mark: int) -> None:
+        """Take back this call's writes: a write call refused part way changes nothing."""
+        undo = self._state.undo
+        assert undo is not None
+        while len(undo) > mark:
+            undo.pop()()
+
     def insert(self, records: Iterable[NumberRecord]) -> None:
         state = self._state
-        for record in records:
-            self._absent(record.number, record.hierarchy)
-            state.write(record.number, record.hierarchy, record)
+        assert state.undo is not None, "writes happen inside a transaction"
+        mark = len(state.undo)
+        try:
+            for record in records:
+                self._absent(record.number, record.hierarchy)
+                state.write(record.number, record.hierarchy, record)
+        except Exception:
+            self._undo_to(mark)
+            raise
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
         if (
@@ -606,23 +669,35 @@ class _MemoryTransaction(_Reads):
 
     def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
         state = self._state
-        for old, new in changes:
-            self._current(old)
-            if new.key != old.key:
-                raise InvalidInput(
-                    f"cannot replace {old.number} at {old.hierarchy} by a record of "
-                    f"{new.number} at {new.hierarchy}",
-                    number=old.number,
-                    hierarchy=old.hierarchy,
-                )
-            state.write(new.number, new.hierarchy, new)
+        assert state.undo is not None, "writes happen inside a transaction"
+        mark = len(state.undo)
+        try:
+            for old, new in changes:
+                self._current(old)
+                if new.key != old.key:
+                    raise InvalidInput(
+                        f"cannot replace {old.number} at {old.hierarchy} by a record of "
+                        f"{new.number} at {new.hierarchy}",
+                        number=old.number,
+                        hierarchy=old.hierarchy,
+                    )
+                state.write(new.number, new.hierarchy, new)
+        except Exception:
+            self._undo_to(mark)
+            raise
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
         state = self._state
-        for record in records:
-            entry = self._current(record)
-            state.write(record.number, record.hierarchy, None)
-            state.retire(_record(record.number, entry))
+        assert state.undo is not None, "writes happen inside a transaction"
+        mark = len(state.undo)
+        try:
+            for record in records:
+                entry = self._current(record)
+                state.write(record.number, record.hierarchy, None)
+                state.retire(_record(record.number, entry))
+        except Exception:
+            self._undo_to(mark)
+            raise
 
     def claim(self, query: Query) -> list[NumberRecord]:
         return self.scan(query)
@@ -647,12 +722,13 @@ class InMemoryRepository(_Reads):
             if state.undo is not None:  # joined by a nested call: the outer one commits
                 yield _MemoryTransaction(state)
                 return
-            state.undo = []
             try:
+                # Inside the guard, so that no interrupt leaves an undo log behind
+                # that would make every later transaction look nested.
+                state.undo = []
                 yield _MemoryTransaction(state)
             except BaseException:
-                undo = state.undo
-                for step in reversed(undo):
+                for step in reversed(state.undo or ()):
                     step()
                 raise
             finally:

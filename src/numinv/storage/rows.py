@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, get_type_hints
@@ -152,7 +153,7 @@ class Codec:
 
     def row(self, record: NumberRecord) -> list[Any]:
         """The record as the values of `COLUMNS`."""
-        values = [getattr(record, name) for name in COLUMNS]
+        values = list(_VALUES(record))
         for index, encode in self._to_store:
             value = values[index]
             if value is not None:
@@ -189,4 +190,5 @@ class Codec:
         return self.record(row)
 
 
+_VALUES: Final = operator.attrgetter(*COLUMNS)
 TEXT: Final = Codec()

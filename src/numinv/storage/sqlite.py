@@ -26,13 +26,13 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 import attrs
 
@@ -46,6 +46,8 @@ from numinv.storage.protocol import Query
 from numinv.storage.rows import COLUMNS, TEXT, time_text
 
 __all__ = ["SCHEMA_VERSION", "SqliteRepository"]
+
+T = TypeVar("T")
 
 
 # -- schema ---------------------------------------------------------------------
@@ -367,6 +369,12 @@ def _entry_of(row: tuple[Any, ...]) -> tuple[int, Entry]:
 # -- the connections ----------------------------------------------------------------
 
 
+def _unkeepable(error: UnicodeEncodeError) -> InvalidInput:
+    """Text SQLite cannot store (a lone surrogate), refused as the in-memory store's checks do."""
+    text = error.object if isinstance(error.object, str) else repr(error.object)
+    return InvalidInput(f"{text!r} holds a lone surrogate, which no store can keep", value=text)
+
+
 def _is_busy(error: sqlite3.Error) -> bool:
     name = getattr(error, "sqlite_errorname", "")
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error)
@@ -384,6 +392,8 @@ class _Database:
         self.owner: int | None = None  # the thread holding the open transaction
         # (hierarchy, status) -> change of its count, written once per transaction.
         self.counts: Counter[tuple[str, Status]] = Counter()
+        # name -> (the commit it was read after, what was read): see `cached`.
+        self.cache: dict[str, tuple[int, Any]] = {}
         self.memory = path in ("", ":memory:") or (uri and "mode=memory" in path)
         self.reader: sqlite3.Connection
         target = path
@@ -419,41 +429,57 @@ class _Database:
 
     @contextmanager
     def translated(self, *, taken: NumberRecord | str | None = None) -> Iterator[None]:
-        """Every driver error as the `NumInvError` a caller can act on.
+        """Every driver error as the `NumInvError` a caller can act on (see `translate`)."""
+        started = time.monotonic()
+        try:
+            yield
+        except (sqlite3.Error, UnicodeEncodeError) as error:
+            raise self.translate(error, started, taken) from error
+
+    def translate(
+        self,
+        error: sqlite3.Error | UnicodeEncodeError,
+        started: float,
+        taken: NumberRecord | str | None = None,
+    ) -> NumInvError:
+        """The one mapping of driver errors: what a caller can act on.
 
         `taken` names what a unique-key failure means: that record (or text)
         was added by another writer.
         """
-        try:
-            yield
-        except sqlite3.IntegrityError as error:
+        if isinstance(error, UnicodeEncodeError):
+            return _unkeepable(error)
+        if isinstance(error, sqlite3.IntegrityError):
             if taken is None:
-                raise StorageError(f"{self.path!r}: {error}", value=self.path) from error
+                return StorageError(f"{self.path!r}: {error}", value=self.path)
             if isinstance(taken, NumberRecord):
-                raise ConcurrentUpdate(
+                return ConcurrentUpdate(
                     f"{taken.number} at {taken.hierarchy} was added by another writer",
                     number=taken.number,
                     hierarchy=taken.hierarchy,
-                ) from error
-            raise ConcurrentUpdate(f"{taken} was added by another writer") from error
-        except sqlite3.Error as error:
-            raise self.error(error) from error
+                )
+            return ConcurrentUpdate(f"{taken} was added by another writer")
+        return self.error(error, time.monotonic() - started)
 
     @contextmanager
     def opening(self) -> Iterator[None]:
+        started = time.monotonic()
         try:
             yield
         except sqlite3.Error as error:
             if _is_busy(error):
-                raise self.error(error) from error
+                raise self.error(error, time.monotonic() - started) from error
             raise InvalidInput(
                 f"cannot open {self.path!r} as a numinv database: {error}", value=self.path
             ) from error
 
-    def error(self, error: sqlite3.Error) -> NumInvError:
+    def error(self, error: sqlite3.Error, waited: float | None = None) -> NumInvError:
         if _is_busy(error):
+            # Say what happened: SQLite refuses some steps at once, without waiting.
+            how_long = "" if waited is None else f"gave up after {waited:.1f} s; "
             return StorageError(
-                f"{self.path!r} is locked by another writer (waited up to {self.timeout:g} s)",
+                f"{self.path!r} is locked by another connection ({how_long}"
+                f"the timeout is {self.timeout:g} s)",
                 value=self.path,
             )
         if isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error):
@@ -553,26 +579,58 @@ class _Database:
 
     def rows(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         """A query's rows: inside the open transaction on its own thread, else committed state."""
-        if self.owner == threading.get_ident():
-            with self.translated():
+        # Inline `try`s, not `translated()`: a context manager per statement costs more here
+        # than the statement itself.
+        started = time.monotonic()
+        try:
+            if self.owner == threading.get_ident():
                 return self.connection.execute(sql, parameters).fetchall()
-        lock = self.read_lock if self.reader is not self.connection else self.lock
-        with lock, self.translated():
-            return self.reader.execute(sql, parameters).fetchall()
+            with self.read_lock if self.reader is not self.connection else self.lock:
+                return self.reader.execute(sql, parameters).fetchall()
+        except UnicodeEncodeError:
+            return []  # no stored text holds a lone surrogate: nothing matches
+        except sqlite3.Error as error:
+            raise self.translate(error, started) from error
 
     def records(self, sql: str, parameters: Sequence[Any]) -> list[NumberRecord]:
         return list(map(TEXT.record, self.rows(sql, parameters)))
+
+    def cached(self, name: str, read: Callable[[], T]) -> T:
+        """What `read` answers, read again only once something was committed since.
+
+        A file's reading connection sees a new `data_version` after any other
+        connection commits (this repository's own writing one included); a
+        private in-memory database has one connection, whose own changes count.
+        The open transaction's own changes to what is cached drop the cache.
+        """
+        if self.memory:
+            version = self.connection.total_changes
+        else:
+            with self.read_lock:
+                ((version,),) = self.reader.execute("PRAGMA data_version").fetchall()
+        held = self.cache.get(name)
+        if held is not None and held[0] == version:
+            return cast(T, held[1])
+        value = read()
+        self.cache[name] = (version, value)
+        return value
 
     # -- writes ----------------------------------------------------------------
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
         """A statement inside the open transaction (the caller holds the lock)."""
-        with self.translated():
+        started = time.monotonic()
+        try:
             return self.connection.execute(sql, parameters)
+        except (sqlite3.Error, UnicodeEncodeError) as error:
+            raise self.translate(error, started) from error
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
-        with self.translated():
+        started = time.monotonic()
+        try:
             return self.connection.executemany(sql, rows)
+        except (sqlite3.Error, UnicodeEncodeError) as error:
+            raise self.translate(error, started) from error
 
     def write_counts(self) -> None:
         """Write the transaction's count changes: at commit, or before counts are read."""
@@ -590,15 +648,22 @@ class _Database:
                 return
             if self.read_only:
                 raise StorageError(f"{self.path!r} is open for reading only", value=self.path)
-            with self.translated():
-                self.connection.execute("BEGIN IMMEDIATE")
+            if self.connection.in_transaction:
+                # Left open by an interrupt that came between a BEGIN and our guard:
+                # nothing of it was committed, and it must not swallow this one.
+                with self.translated():
+                    self.connection.execute("ROLLBACK")
             self.owner = threading.get_ident()
             try:
+                # Inside the guard: an interrupt just after BEGIN still rolls back.
+                with self.translated():
+                    self.connection.execute("BEGIN IMMEDIATE")
                 yield
                 self.write_counts()
                 with self.translated():
                     self.connection.execute("COMMIT")
             except BaseException:
+                self.cache.clear()  # it may hold what this transaction read of its own writes
                 if self.connection.in_transaction:
                     # The error that made us roll back is the one the caller needs; a
                     # rollback that fails too shows up at the next BEGIN.
@@ -666,6 +731,13 @@ class _Reads:
         return self._db.records(_DUE, (time_text(now), limit))
 
     def next_release(self) -> datetime | None:
+        db = self._db
+        if db.owner == threading.get_ident():  # inside a transaction: its own writes count
+            rows = db.rows(_NEXT_RELEASE, ())
+            return datetime.fromisoformat(rows[0][0]) if rows else None
+        return db.cached("next_release", self._next_release)
+
+    def _next_release(self) -> datetime | None:
         rows = self._db.rows(_NEXT_RELEASE, ())
         return datetime.fromisoformat(rows[0][0]) if rows else None
 
@@ -694,14 +766,16 @@ class _Reads:
         return found
 
     def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        # A small table that rarely changes: read whole, and again only after a commit.
+        every = self._db.cached("node_settings", self._all_settings)
         if nodes is None:
-            rows = self._db.rows(_ALL_SETTINGS, ())
-        else:
-            wanted = list(nodes)
-            if not wanted:
-                return {}
-            marks = ", ".join("?" * len(wanted))
-            rows = self._db.rows(f"{_ALL_SETTINGS} WHERE hierarchy IN ({marks})", wanted)
+            return dict(every)
+        if not every:
+            return {}
+        return {node: found for node in nodes if (found := every.get(node)) is not None}
+
+    def _all_settings(self) -> dict[str, NodeSettings]:
+        rows = self._db.rows(_ALL_SETTINGS, ())
         found: dict[str, NodeSettings] = {}
         for hierarchy, *settings in rows:
             values: dict[str, Any] = dict(zip(_SETTINGS_FIELDS, settings, strict=True))
@@ -747,16 +821,36 @@ class _Reads:
 class _SqliteTransaction(_Reads):
     """Compare-and-set writes inside the open SQLite transaction."""
 
+    @contextmanager
+    def _whole(self, many: bool) -> Iterator[None]:
+        """One write call, all or nothing: a refusal part way takes back what it wrote."""
+        if not many:  # one statement is all or nothing by itself
+            yield
+            return
+        db = self._db
+        counts = Counter(db.counts)
+        db.execute("SAVEPOINT numinv_call")
+        try:
+            yield
+        except Exception:
+            with suppress(sqlite3.Error):
+                db.connection.execute("ROLLBACK TO numinv_call")
+                db.connection.execute("RELEASE numinv_call")
+            db.counts = counts
+            raise
+        db.execute("RELEASE numinv_call")
+
     def insert(self, records: Iterable[NumberRecord]) -> None:
         db = self._db
         written: list[NumberRecord] = []
+        batch = list(records)
 
         def rows() -> Iterator[list[Any]]:
-            for record in records:
+            for record in batch:
                 written.append(record)
                 yield TEXT.row(record)
 
-        with db.lock:
+        with db.lock, self._whole(len(batch) > 1):
             try:
                 db.connection.executemany(_INSERT, rows())
             except sqlite3.IntegrityError as error:
@@ -769,6 +863,8 @@ class _SqliteTransaction(_Reads):
                 ) from error
             except sqlite3.Error as error:
                 raise db.error(error) from error
+            except UnicodeEncodeError as error:
+                raise _unkeepable(error) from error
             self._indexed(written)
 
     def _indexed(self, records: list[NumberRecord]) -> None:
@@ -815,7 +911,7 @@ class _SqliteTransaction(_Reads):
     def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
         db = self._db
         with db.lock:
-            counts = db.counts
+            batch: list[tuple[NumberRecord, NumberRecord]] = []
             for old, new in changes:
                 if new.key != old.key:
                     raise InvalidInput(
@@ -824,21 +920,54 @@ class _SqliteTransaction(_Reads):
                         number=old.number,
                         hierarchy=old.hierarchy,
                     )
-                cursor = db.execute(_UPDATE, (*TEXT.row(new)[2:], *old.key, old.version))
-                if cursor.rowcount != 1:
-                    raise self._stale(old)
-                if old.status != new.status:
-                    counts[(old.hierarchy, old.status)] -= 1
-                    counts[(new.hierarchy, new.status)] += 1
-                if old.e164 != new.e164:
-                    self._reassociate(old, old.e164, new.e164, _ASSOCIATE, _DISSOCIATE)
-                if old.uses != new.uses or old.reserved_for != new.reserved_for:
-                    self._reassociate(old, tuple(_names(old)), tuple(_names(new)), _HOLD, _UNHOLD)
+                batch.append((old, new))
+            if not batch:
+                return
+            if len(batch) > 1:
+                self._replace_many(batch)
+                return
+            old, new = batch[0]
+            cursor = db.execute(_UPDATE, (*TEXT.row(new)[2:], *old.key, old.version))
+            if cursor.rowcount != 1:
+                raise self._stale(old)
+            self._replaced(batch)
+
+    def _replace_many(self, batch: list[tuple[NumberRecord, NumberRecord]]) -> None:
+        db = self._db
+        with self._whole(True):
+            # One statement for many: a count short of the batch finds the stale one.
+            cursor = db.executemany(
+                _UPDATE, [(*TEXT.row(new)[2:], *old.key, old.version) for old, new in batch]
+            )
+            if cursor.rowcount != len(batch):
+                raise self._stale(self._first_stale(batch))
+            self._replaced(batch)
+
+    def _replaced(self, batch: list[tuple[NumberRecord, NumberRecord]]) -> None:
+        """Keep counts and side tables in step with replaced records."""
+        counts = self._db.counts
+        for old, new in batch:
+            if old.status != new.status:
+                counts[(old.hierarchy, old.status)] -= 1
+                counts[(new.hierarchy, new.status)] += 1
+            if old.e164 != new.e164:
+                self._reassociate(old, old.e164, new.e164, _ASSOCIATE, _DISSOCIATE)
+            if old.uses != new.uses or old.reserved_for != new.reserved_for:
+                self._reassociate(old, tuple(_names(old)), tuple(_names(new)), _HOLD, _UNHOLD)
+
+    def _first_stale(self, batch: list[tuple[NumberRecord, NumberRecord]]) -> NumberRecord:
+        """The first record of a batch whose stored version is not the one it replaced."""
+        for old, new in batch:
+            stored = self._db.rows(_VERSION_OF, (old.hierarchy, old.number))
+            if not stored or stored[0][0] not in (old.version, new.version):
+                return old
+        return batch[0][0]
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
         db = self._db
-        with db.lock:
-            for record in records:
+        batch = list(records)
+        with db.lock, self._whole(len(batch) > 1):
+            for record in batch:
                 cursor = db.execute(_DELETE, (*record.key, record.version))
                 if cursor.rowcount != 1:
                     raise self._stale(record)
@@ -882,6 +1011,7 @@ class _SqliteTransaction(_Reads):
     def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
         db = self._db
         with db.lock:
+            db.cache.pop("node_settings", None)
             if settings is None or settings.empty:
                 db.execute(_UNCONFIGURE, (hierarchy,))
                 return

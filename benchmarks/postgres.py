@@ -1,0 +1,464 @@
+"""`python -m benchmarks.postgres`: PostgresRepository against hand-written psycopg, in one run.
+
+The server is the one `NUMINV_POSTGRES_URL` names, else a throwaway cluster
+started with the machine's PostgreSQL binaries (tests/postgres_server.py;
+`--durable` turns fsync and synchronous commit back on there). Every figure
+is a ratio of two measurements of this run, taken in alternation, medians of
+several rounds; the machine is shared, so absolute times mean little.
+
+- load: `add_range` of a million numbers against a raw COPY of the same rows
+  into the same schema (target: within 2x).
+- flat: `get`, `available` and `assign_next` on an estate of a million
+  numbers against one of ten thousand (target: at most 1.5x).
+- assign_next from 1, 4 and 8 processes: numinv's throughput against the
+  raw `FOR UPDATE SKIP LOCKED` floor (target: at least 0.5x), retries per
+  number assigned (target: at most 0.1), throughput from 1 to 4 processes
+  (target: rising), and SQLite's figures beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import attrs
+import psycopg
+from tests.postgres_server import URL_VARIABLE, throwaway_server
+
+from benchmarks.concurrency import KIND, SITE, Run, drain
+from numinv import Consumer, Inventory, NumberRecord, SqliteRepository, Status, Usage, Use
+from numinv.core.numbers import NumberRange, number_range
+from numinv.storage.postgres import PostgresRepository
+
+FIRST = "20000000"
+_RANDOM = random.Random(14)
+
+
+@attrs.frozen
+class Line:
+    """One figure: a ratio of two measurements of this run, and its target."""
+
+    case: str
+    measured: str
+    reference: str
+    figure: float
+    target: str
+    passed: bool
+
+
+@attrs.frozen
+class Sizes:
+    load: int
+    large: int
+    small: int
+    rounds: int
+    calls: int
+    assigns: int  # per process and run
+
+
+FULL = Sizes(load=1_000_000, large=1_000_000, small=10_000, rounds=5, calls=300, assigns=150)
+QUICK = Sizes(load=100_000, large=100_000, small=1_000, rounds=3, calls=100, assigns=60)
+
+
+# -- schemas ----------------------------------------------------------------------
+
+
+class Server:
+    """Fresh schemas on one server, dropped when the run ends."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.schemas: list[str] = []
+
+    def schema(self) -> str:
+        self.schemas.append(f"numinv_bench_{uuid.uuid4().hex[:10]}")
+        return self.schemas[-1]
+
+    def repository(self, schema: str) -> PostgresRepository:
+        return PostgresRepository(self.url, schema=schema)
+
+    def drop(self, schema: str) -> None:
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            self.schemas.remove(schema)
+
+    def close(self) -> None:
+        for schema in list(self.schemas):
+            self.drop(schema)
+
+    def setting(self, name: str) -> str:
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            row = connection.execute(f"SHOW {name}").fetchone()
+        return str(row[0]) if row else "?"
+
+
+# -- timing --------------------------------------------------------------------------
+
+
+def seconds(action: Callable[[], object]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def per_call(call: Callable[[], object], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return (time.perf_counter() - start) / calls
+
+
+def alternating(
+    first: Callable[[], float], second: Callable[[], float], rounds: int
+) -> tuple[float, float]:
+    """Medians of `rounds` samples of each, taken in turn: a, b, b, a, a, b, ..."""
+    a: list[float] = []
+    b: list[float] = []
+    for round_ in range(rounds):
+        if round_ % 2 == 0:
+            a.append(first())
+            b.append(second())
+        else:
+            b.append(second())
+            a.append(first())
+    return statistics.median(a), statistics.median(b)
+
+
+# -- load: add_range against a raw COPY ----------------------------------------------------
+
+
+def load(server: Server, sizes: Sizes) -> list[Line]:
+    count = sizes.load
+    numbers = number_range(FIRST, count=count)
+
+    def library() -> float:
+        schema = server.schema()
+        try:
+            with server.repository(schema) as repository:
+                inventory = Inventory(repository)
+                elapsed = seconds(lambda: inventory.add_range(SITE, FIRST, count=count))
+                if inventory.utilization(SITE)[SITE].available != count:
+                    raise AssertionError("add_range did not load every number")
+            return elapsed
+        finally:
+            server.drop(schema)
+
+    def floor() -> float:
+        schema = server.schema()
+        try:
+            server.repository(schema).close()  # the same tables and indexes
+            return seconds(lambda: _raw_copy(server.url, schema, numbers))
+        finally:
+            server.drop(schema)
+
+    reference, measured = alternating(floor, library, max(3, sizes.rounds - 2))
+    figure = measured / reference
+    return [
+        Line(
+            f"add_range {count:,} / raw COPY",
+            f"{measured:.2f} s",
+            f"{reference:.2f} s",
+            figure,
+            "<= 2x",
+            figure <= 2.0,
+        )
+    ]
+
+
+def _raw_copy(url: str, schema: str, numbers: NumberRange) -> None:
+    """The rows numinv stores for a loaded range, by hand: one COPY in one transaction."""
+    tail = (
+        f"\t{SITE}\tAvailable\t[]\t[]\t\t\t\\N\t\\N\t[]\t\\N" + "\t" * 13 + "\t\\N\t\\N\t\\N\t1\t\n"
+    )
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        table = f'"{schema}".records'
+        with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+            batch: list[str] = []
+            for number in numbers:
+                batch.append(number + tail)
+                if len(batch) == 4096:
+                    copy.write("".join(batch))
+                    batch.clear()
+            copy.write("".join(batch))
+        connection.commit()
+
+
+# -- flat: reads and assign_next at two sizes -------------------------------------------------
+
+
+@attrs.define
+class Estate:
+    repository: PostgresRepository
+    inventory: Inventory
+    numbers: NumberRange
+    available: int
+
+
+@contextlib.contextmanager
+def estate(server: Server, size: int) -> Iterator[Estate]:
+    """A node of `size` numbers, nine in ten of them used, the rest Available."""
+    schema = server.schema()
+    repository = server.repository(schema)
+    try:
+        numbers = number_range(FIRST, count=size)
+        used = size * 9 // 10
+        use = Use(KIND, "estate-phone", Usage.DEVICE, hierarchy=SITE)
+        taken = NumberRecord(FIRST, SITE, status=Status.USED, usage=(Usage.DEVICE,), uses=(use,))
+        with repository.transaction() as tx:
+            tx.insert_range(number_range(FIRST, count=used), taken)
+        with repository.transaction() as tx:
+            free = number_range(numbers.format(numbers.start + used), count=size - used)
+            tx.insert_range(free, NumberRecord(free.first, SITE))
+        with psycopg.connect(server.url, autocommit=True) as connection:
+            connection.execute(f'VACUUM ANALYZE "{schema}".records')
+        yield Estate(repository, Inventory(repository), numbers, size - used)
+    finally:
+        repository.close()
+        server.drop(schema)
+
+
+def flat(server: Server, sizes: Sizes) -> list[Line]:
+    lines: list[Line] = []
+    with estate(server, sizes.small) as small, estate(server, sizes.large) as large:
+        cases: list[tuple[str, Callable[[Estate], float]]] = [
+            ("get", lambda e: _get(e, sizes.calls)),
+            ("available(limit=10)", lambda e: _available(e, sizes.calls)),
+            ("assign_next", lambda e: _assign_next(e, sizes.calls)),
+        ]
+        for name, case in cases:
+            case(small), case(large)  # warm both: prepared statements, caches
+            reference, measured = alternating(
+                lambda case=case: case(small), lambda case=case: case(large), sizes.rounds
+            )
+            figure = measured / reference
+            lines.append(
+                Line(
+                    f"{name} {sizes.large:,} / {sizes.small:,}",
+                    f"{measured * 1e6:.0f} us",
+                    f"{reference * 1e6:.0f} us",
+                    figure,
+                    "<= 1.5x",
+                    figure <= 1.5,
+                )
+            )
+    return lines
+
+
+def _get(estate: Estate, calls: int) -> float:
+    numbers = estate.numbers
+    wanted = iter(
+        [numbers.format(numbers.start + _RANDOM.randrange(len(numbers))) for _ in range(calls)]
+    )
+    return per_call(lambda: estate.inventory.get(next(wanted), SITE), calls)
+
+
+def _available(estate: Estate, calls: int) -> float:
+    def offer() -> None:
+        if len(list(estate.inventory.available(SITE, limit=10))) != 10:
+            raise AssertionError("available offered fewer than 10 numbers")
+
+    return per_call(offer, calls)
+
+
+def _assign_next(estate: Estate, calls: int) -> float:
+    """Seconds per `assign_next`; the numbers are given back afterwards, untimed."""
+    inventory = estate.inventory
+    calls = min(calls, estate.available // 2)
+    consumers = [Consumer(KIND, f"new-phone-{index}", SITE) for index in range(calls)]
+    given: list[tuple[str, Consumer]] = []
+
+    def assign() -> None:
+        consumer = consumers[len(given)]
+        given.append((inventory.assign_next(consumer).number, consumer))
+
+    elapsed = per_call(assign, calls)
+    for number, consumer in given:
+        inventory.unassign(number, consumer)
+    return elapsed
+
+
+# -- assign_next from several processes --------------------------------------------------------
+
+
+def processes(server: Server, sizes: Sizes, counts: tuple[int, ...] = (1, 4, 8)) -> list[Line]:
+    pool = sizes.rounds * sum(counts) * sizes.assigns * 2
+    library, floor = server.schema(), server.schema()
+    for schema in (library, floor):
+        with server.repository(schema) as repository:
+            Inventory(repository).add_range(SITE, FIRST, count=pool)
+    folder = Path(tempfile.mkdtemp(prefix="numinv-bench-"))
+    sqlite = str(folder / "pool.db")
+    with SqliteRepository(sqlite) as repository:
+        Inventory(repository).add_range(SITE, FIRST, count=pool)
+    runs: dict[tuple[str, int], list[Run]] = {}
+    try:
+        for count in counts:
+            kinds = [("postgres", server.url, library), ("floor", server.url, floor)]
+            kinds.append(("sqlite", sqlite, ""))
+            for round_ in range(sizes.rounds):
+                order = kinds if round_ % 2 == 0 else kinds[::-1]
+                for kind, where, schema in order:
+                    run = drain(kind, where, schema, count, sizes.assigns)
+                    runs.setdefault((kind, count), []).append(run)
+                    print(
+                        f"  {kind} x{count}: {run.per_second:.0f} numbers/s, {run.retried} retried",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+    finally:
+        server.drop(library)
+        server.drop(floor)
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+
+    def rate(kind: str, count: int) -> float:
+        return statistics.median(run.per_second for run in runs[(kind, count)])
+
+    def retries(kind: str, count: int) -> float:
+        found = runs[(kind, count)]
+        return sum(run.retried for run in found) / sum(run.assigned for run in found)
+
+    lines: list[Line] = []
+    for count in counts:
+        ours, theirs = rate("postgres", count), rate("floor", count)
+        lines.append(
+            Line(
+                f"assign_next x{count} processes / SKIP LOCKED floor",
+                f"{ours:.0f} /s",
+                f"{theirs:.0f} /s",
+                ours / theirs,
+                ">= 0.5x",
+                ours / theirs >= 0.5,
+            )
+        )
+        lines.append(
+            Line(
+                f"assign_next x{count} processes: retries per number",
+                f"{retries('postgres', count):.3f}",
+                "-",
+                retries("postgres", count),
+                "<= 0.1",
+                retries("postgres", count) <= 0.1,
+            )
+        )
+    for kind in ("postgres", "floor", "sqlite"):
+        rising = rate(kind, 4) / rate(kind, 1)
+        lines.append(
+            Line(
+                f"{kind} assign_next: 4 processes / 1",
+                f"{rate(kind, 4):.0f} /s",
+                f"{rate(kind, 1):.0f} /s",
+                rising,
+                "> 1x" if kind == "postgres" else "-",
+                rising > 1 or kind != "postgres",
+            )
+        )
+    for count in counts:
+        sqlite_rate, theirs = rate("sqlite", count), rate("floor", count)
+        lines.append(
+            Line(
+                f"sqlite assign_next x{count} processes / postgres floor",
+                f"{sqlite_rate:.0f} /s",
+                f"{theirs:.0f} /s",
+                sqlite_rate / theirs,
+                "-",
+                True,
+            )
+        )
+        lines.append(
+            Line(
+                f"sqlite assign_next x{count} processes: retries per number",
+                f"{retries('sqlite', count):.3f}",
+                "-",
+                retries("sqlite", count),
+                "-",
+                True,
+            )
+        )
+    return lines
+
+
+# -- the table --------------------------------------------------------------------------------
+
+CASES: dict[str, Callable[[Server, Sizes], list[Line]]] = {
+    "load": load,
+    "flat": flat,
+    "processes": processes,
+}
+
+
+def table(lines: list[Line]) -> str:
+    header = ("case", "measured", "reference", "figure", "target", "result")
+    rows = [header] + [
+        (
+            line.case,
+            line.measured,
+            line.reference,
+            f"{line.figure:.2f}" + ("x" if "x" in line.target or line.target == "-" else ""),
+            line.target,
+            "PASS" if line.passed else ("FAIL" if line.target != "-" else ""),
+        )
+        for line in lines
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    rendered = [
+        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
+        for row in rows
+    ]
+    rendered.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(rendered)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.postgres", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes: a smoke run")
+    parser.add_argument("--case", action="append", choices=list(CASES), help="repeatable")
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="a throwaway server with fsync and synchronous_commit on",
+    )
+    arguments = parser.parse_args(argv)
+    sizes = QUICK if arguments.quick else FULL
+    cases = arguments.case or list(CASES)
+    given = os.environ.get(URL_VARIABLE)
+    overrides = {"fsync": "on", "synchronous_commit": "on"} if arguments.durable else {}
+    with contextlib.ExitStack() as stack:
+        url = given or stack.enter_context(throwaway_server(overrides))
+        server = Server(url)
+        stack.callback(server.close)
+        print(
+            f"PostgreSQL: fsync={server.setting('fsync')}, synchronous_commit="
+            f"{server.setting('synchronous_commit')}; {os.cpu_count()} cores",
+            file=sys.stderr,
+        )
+        lines: list[Line] = []
+        started = time.perf_counter()
+        for case in cases:
+            found = CASES[case](server, sizes)
+            for line in found:
+                print(f"  {line.case}: {line.figure:.2f} ({line.target})", file=sys.stderr)
+            lines += found
+    print(table(lines))
+    targets = [line for line in lines if line.target != "-"]
+    print(
+        f"\n{sum(line.passed for line in targets)} of {len(targets)} targets met, "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+    return 0 if all(line.passed for line in targets) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1606 @@
+"""`PostgresRepository`: the repository in PostgreSQL, for several service instances at once.
+
+Layout (docs/storage.md, docs/deploying.md): the tables of `SqliteRepository`
+in a schema the host names, created and migrated by the library under an
+advisory lock. `records` has a column per `NumberRecord` field
+(`numinv.storage.rows`), keyed by (hierarchy, number); every text key is
+`COLLATE "C"`, so keys compare in byte order whatever the database's
+collation; release dates are `timestamptz`. `e164` and `holders` index
+records by E.164 number and by consumer id, owner and reserved-for name;
+`node_counts` keeps per-node, per-status counts; `retired` the last version
+of deleted records; `node_settings` what administrators set per node; the
+`journal` its entries, numbered from the single row of `journal_seq`.
+
+Connections come from a `psycopg_pool.ConnectionPool`. A transaction holds
+one connection from `BEGIN ISOLATION LEVEL READ COMMITTED` to its commit; a
+read made on the thread that holds an open transaction reads inside it, and
+other reads take a pool connection in autocommit (committed state). Every
+write is a compare-and-set on `version` or an insert that refuses a taken
+key, so READ COMMITTED is enough: a conditional `UPDATE` that meets a row
+another transaction changed waits for it, re-reads it, and finds the version
+moved on. `claim` locks the rows it returns and skips rows other
+transactions hold (`FOR UPDATE SKIP LOCKED`).
+
+The journal's sequence is allocated by the transaction's last write
+(`journal`, called just before commit) on the single row of `journal_seq`,
+whose row lock is held until commit, so seq order is commit order. Count
+changes are collected in memory and written at that same moment, sorted, so
+that writers lock the shared rows in one order.
+
+Every driver error is translated in one place, `_Database.translated`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Final, get_type_hints
+
+import attrs
+import psycopg
+from psycopg import errors as pg
+from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from numinv.core.hierarchy import is_at_or_below
+from numinv.core.journal import Entry, block_of, blocks, expand
+from numinv.core.numbers import NumberRange, number_range
+from numinv.core.records import Change, NumberRecord, Status, Use
+from numinv.errors import ConcurrentUpdate, InvalidInput, StorageError
+from numinv.settings import NodeSettings
+from numinv.storage.protocol import Query
+from numinv.storage.rows import COLUMNS, DATETIME_AS_IS, TEXT, Codec, time_text
+
+__all__ = ["SCHEMA_VERSION", "PostgresRepository"]
+
+# Release dates and journal times are `timestamptz`; everything else is stored
+# as `SqliteRepository` stores it.
+_CODEC: Final = Codec({datetime | None: DATETIME_AS_IS})
+
+# -- schema ---------------------------------------------------------------------
+
+# Each migration is frozen once released: a later schema is a new entry, never
+# an edit. `{s}` stands for the quoted schema name.
+_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        """
+        CREATE TABLE {s}.records (
+            number text COLLATE "C" NOT NULL,
+            hierarchy text COLLATE "C" NOT NULL,
+            status text COLLATE "C" NOT NULL,
+            usage text NOT NULL,
+            uses text NOT NULL,
+            vendor text NOT NULL,
+            internal_number_type text NOT NULL,
+            release_date timestamptz,
+            reserved_for text COLLATE "C",
+            e164 text NOT NULL,
+            primary_e164 text COLLATE "C",
+            tag text NOT NULL,
+            description text NOT NULL,
+            reservation_notes text NOT NULL,
+            extra1 text NOT NULL,
+            extra2 text NOT NULL,
+            extra3 text NOT NULL,
+            extra4 text NOT NULL,
+            extra5 text NOT NULL,
+            extra6 text NOT NULL,
+            extra7 text NOT NULL,
+            extra8 text NOT NULL,
+            extra9 text NOT NULL,
+            admin_vendor text NOT NULL,
+            service_type text,
+            cooling_use text,
+            tag_before_cooling text,
+            version bigint NOT NULL,
+            admin_number_type text NOT NULL,
+            PRIMARY KEY (hierarchy, number)
+        )
+        """,
+        "CREATE INDEX records_by_number ON {s}.records (number)",
+        "CREATE INDEX records_by_status ON {s}.records (hierarchy, status, number)",
+        """
+        CREATE INDEX records_by_release_date ON {s}.records (release_date, number, hierarchy)
+        WHERE release_date IS NOT NULL
+        """,
+        """
+        CREATE TABLE {s}.e164 (
+            e164 text COLLATE "C" NOT NULL,
+            number text COLLATE "C" NOT NULL,
+            hierarchy text COLLATE "C" NOT NULL,
+            PRIMARY KEY (e164, number, hierarchy)
+        )
+        """,
+        """
+        CREATE TABLE {s}.holders (
+            who text COLLATE "C" NOT NULL,
+            number text COLLATE "C" NOT NULL,
+            hierarchy text COLLATE "C" NOT NULL,
+            PRIMARY KEY (who, number, hierarchy)
+        )
+        """,
+        """
+        CREATE TABLE {s}.node_counts (
+            hierarchy text COLLATE "C" NOT NULL,
+            status text COLLATE "C" NOT NULL,
+            total bigint NOT NULL,
+            PRIMARY KEY (hierarchy, status)
+        )
+        """,
+        """
+        CREATE TABLE {s}.retired (
+            hierarchy text COLLATE "C" NOT NULL,
+            number text COLLATE "C" NOT NULL,
+            version bigint NOT NULL,
+            PRIMARY KEY (hierarchy, number)
+        )
+        """,
+        """
+        CREATE TABLE {s}.node_settings (
+            hierarchy text COLLATE "C" NOT NULL PRIMARY KEY,
+            auto_cooling boolean,
+            cooling_days integer,
+            audiocodes_cooling_days integer,
+            prevent_duplicates boolean,
+            exhaustion_threshold double precision
+        )
+        """,
+        """
+        CREATE TABLE {s}.journal (
+            seq bigint PRIMARY KEY,
+            span integer NOT NULL,
+            operation text NOT NULL,
+            number text COLLATE "C" NOT NULL,
+            last text COLLATE "C",
+            block text COLLATE "C",
+            hierarchy text COLLATE "C" NOT NULL,
+            at timestamptz NOT NULL,
+            actor text,
+            before text,
+            after text
+        )
+        """,
+        "CREATE INDEX journal_by_number ON {s}.journal (number) WHERE last IS NULL",
+        "CREATE INDEX journal_by_block ON {s}.journal (block) WHERE last IS NOT NULL",
+        "CREATE INDEX journal_by_time ON {s}.journal (at)",
+        """
+        CREATE TABLE {s}.journal_seq (
+            id integer PRIMARY KEY CHECK (id = 1),
+            last bigint NOT NULL
+        )
+        """,
+        "INSERT INTO {s}.journal_seq (id, last) VALUES (1, 0)",
+    ),
+)
+
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
+
+# The advisory lock class of numinv's migrations (the second key is the schema's).
+_LOCK_CLASS: Final = 0x6E756D69  # "numi"
+
+_SQL_TYPES: Final = {"release_date": "timestamptz", "version": "bigint"}
+_LIST: Final = ", ".join(COLUMNS)
+_ARRAYS: Final = ", ".join(f"%s::{_SQL_TYPES.get(name, 'text')}[]" for name in COLUMNS)
+_SETTINGS_FIELDS: Final = tuple(field.name for field in attrs.fields(NodeSettings))
+_JOURNAL_COLUMNS: Final = (
+    "seq, span, operation, number, last, block, hierarchy, at, actor, before, after"
+)
+# Numbers hold only '+' and digits, which all sort below ':' in byte order.
+_AFTER_DIGITS: Final = ":"
+_LARGEST_LIMIT: Final = 2**62
+# Batches at least this long go by COPY (records) or by one COPY of journal rows.
+_COPY_AT: Final = 500
+_CHUNK: Final = 5000  # rows per statement of a batched UPDATE or DELETE
+_SCALAR_ROWS: Final = 16  # at most this many rows go as plain parameters
+_COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class _Batch:
+    """A statement over rows: scalars in VALUES for a few rows, arrays to unnest for many.
+
+    The template's `{rows}` is a FROM item with the rows' columns; a few rows
+    go as plain parameters (arrays cost psycopg far more to send), many as
+    one array per column. `fixed` parameters come before the rows'.
+    """
+
+    def __init__(self, template: str, types: Sequence[str], *, fixed: int = 0) -> None:
+        self.template = template
+        self.types = tuple(types)
+        self.fixed = fixed
+        self.arrays = template.replace(
+            "{rows}", "unnest(" + ", ".join(f"%s::{kind}[]" for kind in types) + ")"
+        )
+        row = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+        self.values = tuple(
+            template.replace("{rows}", f"(VALUES {', '.join([row] * count)})")
+            for count in range(_SCALAR_ROWS + 1)
+        )
+
+    def __call__(self, rows: Sequence[Sequence[Any]], *fixed: Any) -> tuple[str, list[Any]]:
+        """The statement and its parameters for these rows."""
+        if len(rows) <= _SCALAR_ROWS:
+            return self.values[len(rows)], [*fixed, *(value for row in rows for value in row)]
+        return self.arrays, [*fixed, *_columns(rows, len(self.types))]
+
+
+class _Sql:
+    """The statements of one schema, made once when the repository opens."""
+
+    def __init__(self, schema: str) -> None:
+        s = schema
+        r = f"{s}.records"
+        self.select = f"SELECT {_LIST} FROM {r}"
+        self.insert_one = (
+            f"INSERT INTO {r} ({_LIST}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
+            "ON CONFLICT DO NOTHING"
+        )
+        self.insert_many = (
+            f"INSERT INTO {r} ({_LIST}) SELECT * FROM unnest({_ARRAYS}) "
+            "ON CONFLICT DO NOTHING RETURNING number, hierarchy"
+        )
+        self.copy_records = f"COPY {r} ({_LIST}) FROM STDIN"
+        self.update_one = (
+            f"UPDATE {r} SET "
+            + ", ".join(f"{name} = %s" for name in COLUMNS[2:])
+            + " WHERE hierarchy = %s AND number = %s AND version = %s"
+        )
+        self.update_many = (
+            f"UPDATE {r} AS r SET "
+            + ", ".join(f"{name} = v.{name}" for name in COLUMNS[2:])
+            + f" FROM unnest({_ARRAYS}, %s::bigint[]) AS v({_LIST}, old_version) "
+            "WHERE r.hierarchy = v.hierarchy AND r.number = v.number "
+            "AND r.version = v.old_version RETURNING r.number, r.hierarchy"
+        )
+        self.delete_one = f"DELETE FROM {r} WHERE hierarchy = %s AND number = %s AND version = %s"
+        self.delete_many = (
+            f"DELETE FROM {r} AS r USING unnest(%s::text[], %s::text[], %s::bigint[]) "
+            "AS v(number, hierarchy, version) WHERE r.hierarchy = v.hierarchy "
+            "AND r.number = v.number AND r.version = v.version RETURNING r.number, r.hierarchy"
+        )
+        self.version_of = f"SELECT version FROM {r} WHERE hierarchy = %s AND number = %s"
+        self.taken_keys = (
+            f"SELECT r.number, r.hierarchy FROM {r} AS r "
+            "JOIN unnest(%s::text[], %s::text[]) AS k(number, hierarchy) "
+            "ON r.hierarchy = k.hierarchy AND r.number = k.number LIMIT 1"
+        )
+        self.get = f"{self.select} WHERE hierarchy = %s AND number = %s"
+        self.holding = f"{self.select} WHERE number = %s ORDER BY hierarchy"
+        # Text order of numbers of one width and `+` prefix is their numeric
+        # order; the length test drops numbers of other widths in between.
+        self.within = (
+            f"{self.select} WHERE number BETWEEN %s AND %s AND char_length(number) = %s "
+            "ORDER BY number, hierarchy"
+        )
+        self.within_node = (
+            f"{self.select} WHERE hierarchy = %s AND number BETWEEN %s AND %s "
+            "AND char_length(number) = %s ORDER BY number"
+        )
+        self.taken = (
+            f"SELECT number FROM {r} WHERE hierarchy = %s AND number BETWEEN %s AND %s "
+            "AND char_length(number) = %s LIMIT 1"
+        )
+        self.due = (
+            f"{self.select} WHERE release_date <= %s "
+            "ORDER BY release_date, number, hierarchy LIMIT %s"
+        )
+        self.next_release = (
+            f"SELECT release_date FROM {r} WHERE release_date IS NOT NULL "
+            "ORDER BY release_date LIMIT 1"
+        )
+        # LATERAL: one key look-up per index entry, whatever a prepared
+        # statement's plan guesses of how many entries a name has.
+        joined = ", ".join("r." + name for name in COLUMNS)
+        keyed = (
+            f"CROSS JOIN LATERAL ({self.select} AS k "
+            "WHERE k.hierarchy = i.hierarchy AND k.number = i.number) AS r"
+        )
+        self.with_e164 = (
+            f"SELECT {joined} FROM {s}.e164 AS i {keyed} "
+            "WHERE i.e164 = %s ORDER BY r.number, r.hierarchy"
+        )
+        self.held_by = (
+            f"SELECT {joined} FROM {s}.holders AS i {keyed} "
+            "WHERE i.who = %s ORDER BY r.number, r.hierarchy"
+        )
+        # Every path at or below `p` lies in [p, p + "/"): "/" follows "." in byte order.
+        self.node_counts = (
+            f"SELECT hierarchy, status, total FROM {s}.node_counts "
+            "WHERE hierarchy >= %s AND hierarchy < %s AND total > 0 ORDER BY hierarchy"
+        )
+        self.all_node_counts = (
+            f"SELECT hierarchy, status, total FROM {s}.node_counts "
+            "WHERE total > 0 ORDER BY hierarchy"
+        )
+        self.add_counts = _Batch(
+            f"INSERT INTO {s}.node_counts AS c (hierarchy, status, total) "
+            "SELECT * FROM {rows} AS v(hierarchy, status, total) "
+            "ON CONFLICT (hierarchy, status) DO UPDATE SET total = c.total + excluded.total",
+            ("text", "text", "bigint"),
+        )
+        self.associate = _Batch(
+            f"INSERT INTO {s}.e164 (e164, number, hierarchy) "
+            "SELECT * FROM {rows} AS v(e164, number, hierarchy) ON CONFLICT DO NOTHING",
+            ("text", "text", "text"),
+        )
+        self.dissociate = _Batch(
+            f"DELETE FROM {s}.e164 AS a USING {{rows}} AS v(e164, number, hierarchy) "
+            "WHERE a.e164 = v.e164 AND a.number = v.number AND a.hierarchy = v.hierarchy",
+            ("text", "text", "text"),
+        )
+        self.hold = _Batch(
+            f"INSERT INTO {s}.holders (who, number, hierarchy) "
+            "SELECT * FROM {rows} AS v(who, number, hierarchy) ON CONFLICT DO NOTHING",
+            ("text", "text", "text"),
+        )
+        self.unhold = _Batch(
+            f"DELETE FROM {s}.holders AS h USING {{rows}} AS v(who, number, hierarchy) "
+            "WHERE h.who = v.who AND h.number = v.number AND h.hierarchy = v.hierarchy",
+            ("text", "text", "text"),
+        )
+        self.retire = _Batch(
+            f"INSERT INTO {s}.retired AS t (hierarchy, number, version) "
+            "SELECT * FROM {rows} AS v(hierarchy, number, version) "
+            "ON CONFLICT (hierarchy, number) "
+            "DO UPDATE SET version = greatest(t.version, excluded.version)",
+            ("text", "text", "bigint"),
+        )
+        self.retired = (
+            f"SELECT number, version FROM {s}.retired WHERE hierarchy = %s "
+            "AND number BETWEEN %s AND %s AND char_length(number) = %s"
+        )
+        fields = ", ".join(_SETTINGS_FIELDS)
+        self.all_settings = f"SELECT hierarchy, {fields} FROM {s}.node_settings"
+        self.some_settings = _Batch(
+            f"SELECT t.hierarchy, {', '.join('t.' + name for name in _SETTINGS_FIELDS)} "
+            f"FROM {s}.node_settings AS t JOIN {{rows}} AS v(hierarchy) "
+            "ON t.hierarchy = v.hierarchy",
+            ("text",),
+        )
+        self.configure = (
+            f"INSERT INTO {s}.node_settings (hierarchy, {fields}) "
+            f"VALUES ({', '.join(['%s'] * (len(_SETTINGS_FIELDS) + 1))}) "
+            "ON CONFLICT (hierarchy) DO UPDATE SET "
+            + ", ".join(f"{name} = excluded.{name}" for name in _SETTINGS_FIELDS)
+        )
+        self.unconfigure = f"DELETE FROM {s}.node_settings WHERE hierarchy = %s"
+        self.next_seq = f"UPDATE {s}.journal_seq SET last = last + %s WHERE id = 1 RETURNING last"
+        self.last_seq = f"SELECT last FROM {s}.journal_seq WHERE id = 1"
+        # One round trip: take the seqs and write the entries (offsets are 1-based).
+        self.write_journal = _Batch(
+            f"WITH n AS ({self.next_seq}), "
+            f"j AS (INSERT INTO {s}.journal ({_JOURNAL_COLUMNS}) "
+            "SELECT n.last - %s + v.o, v.span, v.operation, v.number, v.last, v.block, "
+            "v.hierarchy, v.at, v.actor, v.before, v.after FROM n, {rows} "
+            "AS v(o, span, operation, number, last, block, hierarchy, at, actor, before, after)) "
+            "SELECT last FROM n",
+            ("bigint", "integer", *["text"] * 5, "timestamptz", *["text"] * 3),
+            fixed=2,
+        )
+        self.copy_journal = f"COPY {s}.journal ({_JOURNAL_COLUMNS}) FROM STDIN"
+        self.entry_at = (
+            f"SELECT {_JOURNAL_COLUMNS} FROM {s}.journal WHERE seq <= %s ORDER BY seq DESC LIMIT 1"
+        )
+        self.entries_after = (
+            f"SELECT {_JOURNAL_COLUMNS} FROM {s}.journal WHERE seq > %s ORDER BY seq LIMIT %s"
+        )
+        self.history = (
+            f"SELECT {_JOURNAL_COLUMNS} FROM {s}.journal WHERE number = %s AND last IS NULL "
+            f"UNION ALL SELECT {_JOURNAL_COLUMNS} FROM {s}.journal "
+            "WHERE block = %s AND last IS NOT NULL AND number <= %s AND last >= %s "
+            "AND char_length(number) = %s ORDER BY seq"
+        )
+        self.prune = (
+            f"WITH gone AS (DELETE FROM {s}.journal WHERE at < %s RETURNING span) "
+            "SELECT coalesce(sum(span), 0) FROM gone"
+        )
+        self.scans = {
+            (status, prefix, after, due, lock): self._scan(status, prefix, after, due, lock)
+            for status in (False, True)
+            for prefix in (False, True)
+            for after in (False, True)
+            for due in (False, True)
+            for lock in (False, True)
+        }
+
+    def _scan(self, status: bool, prefix: bool, after: bool, due: bool, lock: bool) -> str:
+        # Equality on the index's leading columns is written as a closed range,
+        # and the order is the index's whole key: only the index that holds a
+        # node's (status's) numbers in order can then answer without a sort.
+        # Written as `=`, a planner guessing at a prepared statement's
+        # parameters may walk every number of the table in order instead.
+        where = ["hierarchy >= %s AND hierarchy <= %s"]
+        order = "hierarchy, number"
+        if status:
+            where.append("status >= %s AND status <= %s")
+            order = "hierarchy, status, number"
+        if prefix:
+            where.append("number >= %s AND number < %s")
+        if after:
+            where.append("number > %s")
+        if due:
+            where.append("release_date <= %s")
+        sql = f"{self.select} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s"
+        # Rows another transaction is taking are skipped, not waited for.
+        return sql + " FOR UPDATE SKIP LOCKED" if lock else sql
+
+
+# -- text PostgreSQL can keep ------------------------------------------------------------
+
+_RECORD_TEXT: Final = tuple(
+    name for name, kind in get_type_hints(NumberRecord).items() if kind in (str, str | None)
+)
+_USE_TEXT: Final = ("kind", "consumer_id", "vendor", "hierarchy", "owner")
+
+
+def _refuse(text: str, what: str) -> None:
+    """Refuse text PostgreSQL cannot store: a NUL character, a lone surrogate."""
+    if "\x00" in text:
+        raise InvalidInput(f"{what} must not hold a NUL character: {text!r}", value=text)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                f"{what} holds a lone surrogate, which PostgreSQL cannot store: {text!r}",
+                value=text,
+            ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_uses(uses: tuple[Use, ...]) -> None:
+    for use in uses:
+        for name in _USE_TEXT:
+            _refuse(getattr(use, name), f"a use's {name}")
+
+
+def _check(record: NumberRecord) -> None:
+    """Refuse a record holding text that PostgreSQL cannot store, naming the field."""
+    for name in _RECORD_TEXT:
+        value = getattr(record, name)
+        if value is not None:
+            _refuse(value, f"{record.number} at {record.hierarchy}: {name}")
+    for e164 in record.e164:
+        _refuse(e164, f"{record.number} at {record.hierarchy}: e164")
+    if record.uses:
+        _check_uses(record.uses)
+    if record.cooling_use is not None:
+        _check_uses((record.cooling_use,))
+
+
+def _names(record: NumberRecord) -> set[str]:
+    names = {use.consumer_id for use in record.uses}
+    names.update(use.owner for use in record.uses if use.owner)
+    if record.reserved_for is not None:
+        names.add(record.reserved_for)
+    return names
+
+
+def _copy_field(value: Any) -> str:
+    """A value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime):
+        return time_text(value)
+    return str(value)
+
+
+def _copy_line(values: Sequence[Any]) -> str:
+    return "\t".join(map(_copy_field, values)) + "\n"
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows as one list per column (the arrays an `unnest` statement takes)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+# -- the journal's rows -------------------------------------------------------------
+
+
+def _entry_rows(offset: int, entry: Entry) -> Iterator[tuple[Any, ...]]:
+    """The journal rows of an entry whose first change is at `offset` (1-based) of the batch."""
+    record = entry.record
+    if entry.numbers is None:
+        before, after = entry.before, entry.after
+        before_text: str | None = None
+        if before is not None and after is not None:
+            before_text = TEXT.diff_json(before, after)
+        elif before is not None:
+            before_text = TEXT.to_json(before)
+        yield (
+            offset,
+            1,
+            entry.operation,
+            record.number,
+            None,
+            None,
+            record.hierarchy,
+            entry.at,
+            entry.actor,
+            before_text,
+            None if after is None else TEXT.to_json(after),
+        )
+        return
+    for piece in blocks(entry.numbers):
+        first = piece.first
+        before = None if entry.before is None else attrs.evolve(entry.before, number=first)
+        after = None if entry.after is None else attrs.evolve(entry.after, number=first)
+        yield (
+            offset + piece.start - entry.numbers.start,
+            len(piece),
+            entry.operation,
+            first,
+            piece.last,
+            block_of(first),
+            record.hierarchy,
+            entry.at,
+            entry.actor,
+            None if before is None else TEXT.to_json(before),
+            None if after is None else TEXT.to_json(after),
+        )
+
+
+def _entry_of(row: Sequence[Any]) -> tuple[int, Entry]:
+    seq, _, operation, number, last, _, _, at, actor, before_text, after_text = row
+    after = None if after_text is None else TEXT.from_json(after_text)
+    if before_text is None:
+        before = None
+    elif before_text.startswith("{"):
+        assert after is not None
+        before = TEXT.from_diff(before_text, after)
+    else:
+        before = TEXT.from_json(before_text)
+    numbers = None if last is None else number_range(number, last)
+    return int(seq), Entry(operation, before, after, at.astimezone(UTC), actor, numbers)
+
+
+# -- locks for uniqueness checks -----------------------------------------------------------
+
+_FEW: Final = 64  # numbers (or blocks) locked one by one at most
+_LOCK_BUDGET: Final = 256  # advisory locks a transaction takes before it takes one for all
+
+
+def _lock_key(schema: str, kind: str, text: str) -> int:
+    name = f"{schema}\x1f{kind}\x1f{text}".encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2b(name, digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@attrs.frozen
+class _Keys:
+    """Advisory locks that make a uniqueness check and the write after it one step.
+
+    READ COMMITTED lets two transactions both read that a number is free at
+    two related nodes and both add it (the keys differ, so no index refuses
+    either). So a read that a uniqueness check makes inside a transaction
+    (`holding`, `within`, `with_e164`) first takes transaction-long locks on
+    what it reads, and reads once they are granted: a second writer of the
+    same numbers waits for the first to commit, then sees what it added.
+    Locks are hierarchical, so that a range costs few of them: a number
+    locks itself and shares its block of a thousand and its block of a
+    million; a range of more numbers locks its blocks of a thousand and
+    shares their blocks of a million; a range of more blocks locks its blocks
+    of a million.
+    """
+
+    shared: tuple[int, ...]
+    exclusive: tuple[int, ...]
+    everything: int  # the schema's own key, shared by every check
+
+    @staticmethod
+    def of_number(schema: str, number: str) -> _Keys:
+        return _Keys(
+            (_lock_key(schema, "m", number[:-6]), _lock_key(schema, "k", block_of(number))),
+            (_lock_key(schema, "n", number),),
+            _lock_key(schema, "*", ""),
+        )
+
+    @staticmethod
+    def of_range(schema: str, numbers: NumberRange) -> _Keys:
+        ends = (numbers.first, numbers.last)
+        millions = sorted({_lock_key(schema, "m", number[:-6]) for number in ends})
+        if len(numbers) <= _FEW:  # at most two blocks of each size
+            thousands = {_lock_key(schema, "k", block_of(number)) for number in ends}
+            return _Keys(
+                tuple(millions + sorted(thousands)),
+                tuple(sorted(_lock_key(schema, "n", number) for number in numbers)),
+                _lock_key(schema, "*", ""),
+            )
+        pieces = list(blocks(numbers))
+        if len(pieces) <= _FEW:
+            return _Keys(
+                tuple(millions),
+                tuple(sorted(_lock_key(schema, "k", block_of(p.first)) for p in pieces)),
+                _lock_key(schema, "*", ""),
+            )
+        spanned = {_lock_key(schema, "m", piece.first[:-6]) for piece in pieces}
+        return _Keys((), tuple(sorted(spanned)), _lock_key(schema, "*", ""))
+
+    @staticmethod
+    def of_e164(schema: str, e164: str) -> _Keys:
+        return _Keys((), (_lock_key(schema, "e", e164),), _lock_key(schema, "*", ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _lock_sql(shared: int, exclusive: int) -> str:
+    """Take the locks in order: the shared (coarse) ones first, then the exclusive ones."""
+    calls = ["pg_advisory_xact_lock_shared(%s::bigint)"] * shared
+    calls += ["pg_advisory_xact_lock(%s::bigint)"] * exclusive
+    return "SELECT " + ", ".join(calls)
+
+
+# -- the connections ----------------------------------------------------------------
+
+_BEGIN: Final = "BEGIN ISOLATION LEVEL READ COMMITTED"
+
+
+class _Open:
+    """The transaction open on one thread: its connection and the writes it has not sent.
+
+    Round trips are the cost of a short transaction, so nothing that needs no
+    answer waits for one: `BEGIN` goes with the first statement, and index
+    writes (`pending`) go with the next statement, in one pipeline. Count
+    changes wait for the end (`counts`): they are sent once, sorted, just
+    before the journal or the commit, so writers lock those shared rows late
+    and in one order.
+    """
+
+    __slots__ = ("begun", "connection", "counts", "escalated", "locked", "pending", "tree")
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+        self.begun = False
+        self.pending: list[tuple[str, Sequence[Any]]] = []
+        # (hierarchy, status) -> change of its count.
+        self.counts: Counter[tuple[str, str]] = Counter()
+        # (exclusive, key) of the advisory locks taken (they last until the end).
+        self.locked: set[tuple[bool, int]] = set()
+        self.escalated = False  # holds the schema's key alone (see `lock`)
+        # The last node list read (`nodes(under)`: under, the nodes), until a write.
+        self.tree: tuple[str | None, tuple[str, ...]] | None = None
+
+    def later(self, sql: str, parameters: Sequence[Any]) -> None:
+        """A write whose answer nobody needs: sent with the next statement."""
+        self.pending.append((sql, parameters))
+
+    def execute(self, sql: str | None, parameters: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        """Run a statement (None: only what is waiting) after `BEGIN` and the pending writes."""
+        connection = self.connection
+        if self.begun and not self.pending:
+            return connection.execute(sql, parameters) if sql else connection.cursor()
+        with connection.pipeline():
+            if not self.begun:
+                connection.execute(_BEGIN)
+                self.begun = True
+            for waiting, values in self.pending:
+                connection.execute(waiting, values)
+            self.pending.clear()
+            cursor = connection.execute(sql, parameters) if sql is not None else None
+        return cursor if cursor is not None else connection.cursor()
+
+    def lock(self, keys: _Keys) -> bool:
+        """Queue the advisory locks not held yet (the next statement runs once they are
+        granted); whether there were any.
+
+        Every check also shares the schema's own key. A transaction that would
+        hold more than `_LOCK_BUDGET` locks (an import, an audit adding many
+        numbers) takes that key alone instead: it waits for every other check
+        to end and keeps new ones out, as a store with one writer would, and
+        the server's lock table stays small.
+        """
+        if self.escalated:
+            return False
+        shared = [key for key in keys.shared if (False, key) not in self.locked]
+        alone = [key for key in keys.exclusive if (True, key) not in self.locked]
+        if not shared and not alone:
+            return False
+        if not self.locked:
+            shared.insert(0, keys.everything)
+        if len(self.locked) + len(shared) + len(alone) > _LOCK_BUDGET:
+            self.escalated = True
+            self.later(_lock_sql(0, 1), [keys.everything])
+            return True
+        self.locked.update((False, key) for key in shared)
+        self.locked.update((True, key) for key in alone)
+        self.later(_lock_sql(len(shared), len(alone)), [*shared, *alone])
+        return True
+
+    def count(self, add_counts: _Batch) -> None:
+        """Queue the count changes, in key order, as a pending write."""
+        changed = sorted((*key, total) for key, total in self.counts.items() if total)
+        self.counts.clear()
+        if changed:
+            self.later(*add_counts(changed))
+
+
+def _quoted(schema: object) -> str:
+    if not isinstance(schema, str) or not schema or len(schema.encode("utf-8", "replace")) > 63:
+        raise InvalidInput(f"schema must be a name of 1 to 63 bytes, not {schema!r}", value=schema)
+    _refuse(schema, "the schema name")
+    return '"' + schema.replace('"', '""') + '"'
+
+
+def _where(conninfo: str) -> str:
+    """The server a connection string names, without its password."""
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(conninfo)
+    except psycopg.Error:
+        return "the PostgreSQL server"
+    host = parts.get("host") or "localhost"
+    port = parts.get("port") or "5432"
+    name = parts.get("dbname") or parts.get("user") or ""
+    return f"PostgreSQL at {host}:{port}/{name}"
+
+
+class _Database:
+    """The pool, the schema's statements, and the transaction open on each thread."""
+
+    def __init__(
+        self, conninfo: str, schema: str, pool_size: int, timeout: float, lock_timeout: float
+    ) -> None:
+        self.schema = schema
+        self.quoted = _quoted(schema)
+        self.sql = _Sql(self.quoted)
+        self.where = _where(conninfo)
+        self.timeout = timeout
+        self.lock_timeout = lock_timeout
+        self.local = threading.local()
+        self.migrate(conninfo)
+        self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            timeout=timeout,
+            kwargs={"autocommit": True},
+            configure=self.configure,
+            open=False,
+            name=f"numinv:{schema}",
+        )
+        with self.translated():
+            self.pool.open(wait=True, timeout=timeout)
+
+    # -- errors -------------------------------------------------------------
+
+    @contextmanager
+    def translated(self, *, taken: str | None = None) -> Iterator[None]:
+        """Every driver error as the `NumInvError` a caller can act on.
+
+        A lost race (a taken key, a serialization failure, a deadlock) is
+        `ConcurrentUpdate`, which the inventory retries; text the server
+        cannot store is `InvalidInput`; a lock or pool wait that ran out, a
+        lost connection, or any other failure is `StorageError`. `taken`
+        names what a unique-key failure means.
+        """
+        try:
+            yield
+        except pg.UniqueViolation as error:
+            what = taken or "a record of this transaction"
+            raise ConcurrentUpdate(f"{what} was added by another writer") from error
+        except (pg.SerializationFailure, pg.DeadlockDetected) as error:
+            raise ConcurrentUpdate(
+                f"another writer took part of this transaction's work ({error.sqlstate}: "
+                f"{_first_line(error)}); try again"
+            ) from error
+        except pg.InFailedSqlTransaction as error:
+            raise self.failed() from error
+        except (pg.LockNotAvailable, pg.QueryCanceled) as error:
+            raise StorageError(
+                f"{self.where}: waited longer than {self.lock_timeout:g} s for a lock another "
+                f"transaction holds ({_first_line(error)})",
+                value=self.schema,
+            ) from error
+        except PoolTimeout as error:
+            raise StorageError(
+                f"{self.where}: no connection free in the pool after {self.timeout:g} s",
+                value=self.schema,
+            ) from error
+        except PoolClosed as error:
+            raise StorageError(
+                f"the repository of {self.where} is closed", value=self.schema
+            ) from error
+        except (pg.CharacterNotInRepertoire, pg.UntranslatableCharacter) as error:
+            raise InvalidInput(
+                f"text PostgreSQL cannot store: {_first_line(error)}", value=self.schema
+            ) from error
+        except psycopg.DataError as error:
+            if "NUL" in str(error):
+                raise InvalidInput(
+                    "text must not hold a NUL character, which PostgreSQL cannot store"
+                ) from error
+            raise StorageError(f"{self.where}: {_first_line(error)}", value=self.schema) from error
+        except psycopg.Error as error:
+            raise StorageError(f"{self.where}: {_first_line(error)}", value=self.schema) from error
+        except UnicodeEncodeError as error:
+            raise InvalidInput(
+                f"text holds a lone surrogate, which PostgreSQL cannot store: {error}"
+            ) from error
+
+    def failed(self) -> StorageError:
+        """A transaction whose statement failed: PostgreSQL will only roll it back."""
+        return StorageError(
+            f"{self.where}: a statement of this transaction failed, so PostgreSQL rolled it "
+            "back; nothing was stored",
+            value=self.schema,
+        )
+
+    # -- opening ------------------------------------------------------------
+
+    def configure(self, connection: psycopg.Connection[Any]) -> None:
+        """Set up each pool connection: UTC, how long a row lock is waited for, no parallel plans.
+
+        Every statement of the adapter reads a few index entries; starting
+        parallel workers for one (which a plan guessing at a prepared
+        statement's parameters may do) costs milliseconds.
+        """
+        connection.execute(
+            "SELECT set_config('TimeZone', 'UTC', false), "
+            "set_config('lock_timeout', %s, false), "
+            "set_config('max_parallel_workers_per_gather', '0', false)",
+            (f"{max(1, int(self.lock_timeout * 1000))}ms",),
+        )
+
+    def connect(self, conninfo: str) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(
+                conninfo, autocommit=True, connect_timeout=max(1, math.ceil(self.timeout))
+            )
+        except psycopg.ProgrammingError as error:
+            raise InvalidInput(
+                f"not a PostgreSQL connection string: {_first_line(error)}"
+            ) from error
+        except psycopg.Error as error:
+            raise StorageError(
+                f"cannot connect to {self.where}: {_first_line(error)}", value=self.schema
+            ) from error
+
+    def migrate(self, conninfo: str) -> None:
+        """Create or upgrade the schema, once however many processes open it together.
+
+        Refuses a schema written by a newer numinv, and one that holds tables
+        but no numinv schema version (another application's).
+        """
+        with self.connect(conninfo) as connection, self.translated():
+            if self.found_version(connection, locked=False) == len(_MIGRATIONS):
+                return
+            # A session lock taken before the transaction begins, so that the
+            # transaction reads the catalog as the previous holder left it.
+            key = int.from_bytes(hashlib.sha256(self.schema.encode()).digest()[:4], "big")
+            lock = (_LOCK_CLASS, key - 2**31)
+            connection.execute("SELECT pg_advisory_lock(%s, %s)", lock)
+            try:
+                with connection.transaction():
+                    self.upgrade(connection, self.found_version(connection, locked=True))
+            finally:
+                with suppress(psycopg.Error):
+                    connection.execute("SELECT pg_advisory_unlock(%s, %s)", lock)
+
+    def found_version(self, connection: psycopg.Connection[Any], *, locked: bool) -> int:
+        """The schema's version; 0 when it has none (yet: another process may be creating it)."""
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'p') "
+                "ORDER BY c.relname = 'schema_version' DESC LIMIT 1",
+                (self.schema,),
+            )
+        ]
+        if tables != ["schema_version"]:
+            if tables and locked:
+                raise InvalidInput(
+                    f"schema {self.schema!r} of {self.where} holds tables but no numinv schema; "
+                    "numinv will not write into another application's schema",
+                    value=self.schema,
+                )
+            return 0
+        row = connection.execute(
+            f"SELECT coalesce(max(version), 0) FROM {self.quoted}.schema_version"
+        ).fetchone()
+        found = int(row[0]) if row else 0
+        known = len(_MIGRATIONS)
+        if found > known:
+            raise InvalidInput(
+                f"schema {self.schema!r} of {self.where} has version {found}, newer than "
+                f"version {known} that this numinv knows: upgrade numinv to open it",
+                value=self.schema,
+            )
+        return found
+
+    def upgrade(self, connection: psycopg.Connection[Any], found: int) -> None:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+        ).fetchone()
+        if exists is None:
+            connection.execute(f"CREATE SCHEMA {self.quoted}")
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.quoted}.schema_version ("
+            "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for version in range(found + 1, len(_MIGRATIONS) + 1):
+            for statement in _MIGRATIONS[version - 1]:
+                connection.execute(statement.replace("{s}", self.quoted))
+            connection.execute(
+                f"INSERT INTO {self.quoted}.schema_version (version) VALUES (%s)", (version,)
+            )
+
+    # -- reads ---------------------------------------------------------------
+
+    @property
+    def open(self) -> _Open | None:
+        """The transaction this thread holds open, if any."""
+        found: _Open | None = getattr(self.local, "open", None)
+        return found
+
+    def rows(
+        self, sql: str, parameters: Sequence[Any], held: _Open | None = None
+    ) -> list[tuple[Any, ...]]:
+        """A query's rows: inside `held` or this thread's open transaction, else committed state.
+
+        A read for text no record can hold (a NUL, a lone surrogate) finds
+        nothing, as on the other stores.
+        """
+        held = held or self.open
+        try:
+            with self.translated():
+                if held is not None:
+                    return held.execute(sql, parameters).fetchall()
+                with self.pool.connection() as connection:
+                    return connection.execute(sql, parameters).fetchall()
+        except InvalidInput:
+            return []
+
+    def records(
+        self, sql: str, parameters: Sequence[Any], held: _Open | None = None
+    ) -> list[NumberRecord]:
+        return list(map(_CODEC.record, self.rows(sql, parameters, held)))
+
+    # -- writes ----------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Open]:
+        held = self.open
+        if held is not None:  # joined by a nested call: the outer one commits
+            yield held
+            return
+        with self.translated():
+            connection = self.pool.getconn()
+        try:
+            held = _Open(connection)
+            self.local.open = held
+            try:
+                yield held
+                if connection.info.transaction_status == TransactionStatus.INERROR:
+                    raise self.failed()
+                held.count(self.sql.add_counts)
+                if held.begun or held.pending:
+                    with self.translated():
+                        held.execute("COMMIT")
+            except BaseException:
+                _roll_back(connection)
+                raise
+            finally:
+                self.local.open = None
+        finally:
+            self.pool.putconn(connection)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _roll_back(connection: psycopg.Connection[Any]) -> None:
+    """Roll back; a connection that cannot is closed, and the pool replaces it."""
+    status = connection.info.transaction_status
+    if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        try:
+            connection.execute("ROLLBACK")
+            return
+        except psycopg.Error:
+            pass
+    if status != TransactionStatus.IDLE:
+        with suppress(psycopg.Error):
+            connection.close()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+# -- reads and writes ---------------------------------------------------------------
+
+
+class _Reads:
+    """The read side of the protocol, over a shared `_Database`."""
+
+    _held: _Open | None = None
+
+    def __init__(self, database: _Database) -> None:
+        self._db = database
+
+    def _rows(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return self._db.rows(sql, parameters, self._held)
+
+    def _records(self, sql: str, parameters: Sequence[Any]) -> list[NumberRecord]:
+        return self._db.records(sql, parameters, self._held)
+
+    def get(self, number: str, hierarchy: str) -> NumberRecord | None:
+        rows = self._rows(self._db.sql.get, (hierarchy, number))
+        return _CODEC.record(rows[0]) if rows else None
+
+    def _claiming(self, keys: _Keys) -> _Open | None:
+        """Inside a transaction, lock what a uniqueness check reads (see `_Keys`).
+
+        Returns the transaction when it had to take new locks: a writer it
+        waited for may have made nodes its node list lacks (`_still`).
+        """
+        held = self._held or self._db.open
+        return held if held is not None and held.lock(keys) else None
+
+    def _still(self, held: _Open | None) -> None:
+        """Refuse a check that went node by node over a node list gone stale.
+
+        The inventory checks a load node by node (`nodes(at)`, then `within`
+        at each); a node another writer made meanwhile, and committed while
+        this one waited for its locks, would be missed: a lost race.
+        """
+        if held is None or held.tree is None:
+            return
+        under, before = held.tree
+        if tuple(self.counts(under)) != before:
+            raise ConcurrentUpdate(
+                f"the nodes under {under or 'the root'} changed while this transaction read "
+                "them; try again"
+            )
+
+    def holding(self, number: str) -> list[NumberRecord]:
+        self._claiming(_Keys.of_number(self._db.schema, number))
+        return self._records(self._db.sql.holding, (number,))
+
+    def within(self, numbers: NumberRange, hierarchy: str | None = None) -> list[NumberRecord]:
+        held = self._claiming(_Keys.of_range(self._db.schema, numbers))
+        span = (numbers.first, numbers.last, len(numbers.first))
+        if hierarchy is None:
+            found = self._records(self._db.sql.within, span)
+        else:
+            found = self._records(self._db.sql.within_node, (hierarchy, *span))
+        if hierarchy is not None:
+            self._still(held)
+        return found
+
+    def scan(self, query: Query) -> list[NumberRecord]:
+        return self._scan(query, lock=False)
+
+    def _scan(self, query: Query, *, lock: bool) -> list[NumberRecord]:
+        parameters: list[Any] = [query.hierarchy, query.hierarchy]
+        if query.status is not None:
+            parameters += [str(query.status), str(query.status)]
+        if query.prefix is not None:
+            parameters += [query.prefix, query.prefix + _AFTER_DIGITS]
+        if query.after is not None:
+            parameters.append(query.after)
+        if query.due_by is not None:
+            parameters.append(query.due_by)
+        parameters.append(min(max(query.limit, 0), _LARGEST_LIMIT))
+        sql = self._db.sql.scans[
+            (
+                query.status is not None,
+                query.prefix is not None,
+                query.after is not None,
+                query.due_by is not None,
+                lock,
+            )
+        ]
+        return self._records(sql, parameters)
+
+    def nodes(self, under: str | None = None) -> list[str]:
+        return list(self.counts(under))
+
+    def due(self, now: datetime, limit: int) -> list[NumberRecord]:
+        return self._records(self._db.sql.due, (now, min(max(limit, 0), _LARGEST_LIMIT)))
+
+    def next_release(self) -> datetime | None:
+        rows = self._rows(self._db.sql.next_release, ())
+        return rows[0][0].astimezone(UTC) if rows else None
+
+    def with_e164(self, e164: str) -> list[NumberRecord]:
+        self._claiming(_Keys.of_e164(self._db.schema, e164))
+        return self._records(self._db.sql.with_e164, (e164,))
+
+    def held_by(self, who: str) -> list[NumberRecord]:
+        return self._records(self._db.sql.held_by, (who,))
+
+    def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
+        held = self._held or self._db.open
+        if held is not None:
+            held.count(self._db.sql.add_counts)
+        sql = self._db.sql
+        if under is None:
+            rows = self._rows(sql.all_node_counts, ())
+        else:
+            rows = self._rows(sql.node_counts, (under, under + "/"))
+        found: dict[str, dict[Status, int]] = {}
+        for hierarchy, status, total in rows:
+            if under is None or is_at_or_below(hierarchy, under):
+                statuses = found.get(hierarchy)
+                if statuses is None:
+                    statuses = found[hierarchy] = dict.fromkeys(Status, 0)
+                statuses[Status(status)] = int(total)
+        if held is not None:
+            held.tree = (under, tuple(found))
+        return found
+
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        if nodes is None:
+            rows = self._rows(self._db.sql.all_settings, ())
+        else:
+            wanted = list(nodes)
+            if not wanted:
+                return {}
+            rows = self._rows(*self._db.sql.some_settings([(node,) for node in wanted]))
+        return {
+            hierarchy: NodeSettings(**dict(zip(_SETTINGS_FIELDS, settings, strict=True)))
+            for hierarchy, *settings in rows
+        }
+
+    def retired(self, numbers: NumberRange, hierarchy: str) -> Mapping[str, int]:
+        rows = self._rows(
+            self._db.sql.retired, (hierarchy, numbers.first, numbers.last, len(numbers.first))
+        )
+        return {number: int(version) for number, version in rows}
+
+    def changes(self, after: int, limit: int) -> list[Change]:
+        if limit <= 0:
+            return []
+        sql = self._db.sql
+        found: list[Change] = []
+        rows = self._rows(sql.entry_at, (after,)) if after > 0 else []
+        rows += self._rows(sql.entries_after, (after, min(limit, _LARGEST_LIMIT)))
+        for row in rows:
+            if len(found) >= limit:
+                break
+            seq, entry = _entry_of(row)
+            if seq + entry.span - 1 <= after:
+                continue
+            first = max(after + 1 - seq, 0)
+            found += expand(seq, entry, first=first, last=first + limit - len(found) - 1)
+        return found
+
+    def history(self, number: str) -> list[Change]:
+        rows = self._rows(
+            self._db.sql.history, (number, block_of(number), number, number, len(number))
+        )
+        found: list[Change] = []
+        for row in rows:
+            seq, entry = _entry_of(row)
+            if entry.numbers is None:
+                found += expand(seq, entry)
+            else:
+                offset = int(number[len(entry.numbers.plus) :]) - entry.numbers.start
+                found += expand(seq, entry, first=offset, last=offset)
+        return found
+
+
+class _PostgresTransaction(_Reads):
+    """Compare-and-set writes inside the open PostgreSQL transaction."""
+
+    def __init__(self, database: _Database, held: _Open) -> None:
+        super().__init__(database)
+        self._held = held
+
+    @property
+    def _open(self) -> _Open:
+        assert self._held is not None
+        return self._held
+
+    def _execute(
+        self, sql: str, parameters: Sequence[Any] = (), **taken: str
+    ) -> psycopg.Cursor[Any]:
+        with self._db.translated(**taken):
+            return self._open.execute(sql, parameters)
+
+    def _copy(self, sql: str, lines: Iterable[str], *, taken: str | None = None) -> None:
+        """Send lines of COPY text, in chunks."""
+        with self._db.translated():
+            self._open.execute(None)  # BEGIN and what is waiting go first
+        with (
+            self._db.translated(taken=taken),
+            self._open.connection.cursor() as cursor,
+            cursor.copy(sql) as copy,
+        ):
+            chunk: list[str] = []
+            for line in lines:
+                chunk.append(line)
+                if len(chunk) >= 4096:
+                    copy.write("".join(chunk))
+                    chunk.clear()
+            if chunk:
+                copy.write("".join(chunk))
+
+    # -- each write call all or nothing ---------------------------------------------
+
+    @contextmanager
+    def _whole(self, many: bool) -> Iterator[None]:
+        """One write call of many rows, all or nothing: a refusal part way (a lost
+        compare-and-set) takes back what the call wrote, under a savepoint."""
+        if not many:  # one statement is all or nothing by itself
+            yield
+            return
+        held = self._open
+        counts = Counter(held.counts)
+        self._execute("SAVEPOINT numinv_call")  # sends what waits first
+        try:
+            yield
+        except ConcurrentUpdate:
+            held.pending.clear()
+            held.counts = counts
+            self._execute("ROLLBACK TO SAVEPOINT numinv_call")
+            raise
+        held.later("RELEASE SAVEPOINT numinv_call", ())
+
+    def insert(self, records: Iterable[NumberRecord]) -> None:
+        batch = list(records)
+        with self._whole(len(batch) > 1):
+            self._insert(batch)
+
+    def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        batch = list(changes)
+        with self._whole(len(batch) > 1):
+            self._replace(batch)
+
+    def delete(self, records: Iterable[NumberRecord]) -> None:
+        batch = list(records)
+        with self._whole(len(batch) > 1):
+            self._delete(batch)
+
+    # -- insert ------------------------------------------------------------------
+
+    def _insert(self, records: Iterable[NumberRecord]) -> None:
+        self._open.tree = None  # a write may change the node list
+        written: list[NumberRecord] = []
+        for record in records:
+            _check(record)
+            written.append(record)
+        if not written:
+            return
+        sql = self._db.sql
+        if len(written) == 1:
+            (record,) = written
+            cursor = self._execute(sql.insert_one, _CODEC.row(record))
+            if cursor.rowcount != 1:
+                raise _added(record)
+        elif len(written) < _COPY_AT:
+            rows = [_CODEC.row(record) for record in written]
+            cursor = self._execute(sql.insert_many, _columns(rows, len(COLUMNS)))
+            stored = Counter(cursor.fetchall())
+            for record in written:
+                if stored[record.key] <= 0:
+                    raise _added(record)
+                stored[record.key] -= 1
+        else:
+            self._copy_records(written)
+        self._indexed(written)
+
+    def _copy_records(self, records: list[NumberRecord]) -> None:
+        """Load many records by COPY, after refusing keys that are taken."""
+        seen: set[tuple[str, str]] = set()
+        for record in records:
+            if record.key in seen:
+                raise _added(record)
+            seen.add(record.key)
+        taken = self._rows(
+            self._db.sql.taken_keys,
+            ([record.number for record in records], [record.hierarchy for record in records]),
+        )
+        if taken:
+            number, hierarchy = taken[0]
+            raise _added(NumberRecord(number, hierarchy))
+        self._copy(
+            self._db.sql.copy_records,
+            (_copy_line(_CODEC.row(record)) for record in records),
+            taken="a record of this batch",
+        )
+
+    def _indexed(self, records: list[NumberRecord]) -> None:
+        """Count stored records and index their E.164 numbers and holders."""
+        counts = self._open.counts
+        associations: list[tuple[str, str, str]] = []
+        holders: list[tuple[str, str, str]] = []
+        for record in records:
+            counts[(record.hierarchy, str(record.status))] += 1
+            associations += [(e164, *record.key) for e164 in record.e164]
+            holders += [(name, *record.key) for name in _names(record)]
+        if associations:
+            self._open.later(*self._db.sql.associate(associations))
+        if holders:
+            self._open.later(*self._db.sql.hold(holders))
+
+    def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
+        self._open.tree = None  # a write may change the node list
+        _check(template)
+        sql = self._db.sql
+        hierarchy = template.hierarchy
+        span = (numbers.first, numbers.last, len(numbers.first))
+        taken = self._rows(sql.taken, (hierarchy, *span))
+        if taken:
+            raise _added(NumberRecord(taken[0][0], hierarchy))
+        # The rows straight from the template: its columns after the number, once.
+        tail = "\t" + _copy_line(_CODEC.row(template)[1:])
+        self._copy(
+            sql.copy_records,
+            (number + tail for number in numbers),
+            taken=f"a number of {numbers} at {hierarchy}",
+        )
+        self._open.counts[(hierarchy, str(template.status))] += len(numbers)
+        if template.e164:
+            rows = [(e164, number, hierarchy) for number in numbers for e164 in template.e164]
+            self._open.later(*sql.associate(rows))
+        names = sorted(_names(template))
+        if names:
+            rows = [(name, number, hierarchy) for number in numbers for name in names]
+            self._open.later(*sql.hold(rows))
+
+    # -- replace and delete ----------------------------------------------------------
+
+    def _replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        pairs = list(changes)
+        for old, new in pairs:
+            if new.key != old.key:
+                raise InvalidInput(
+                    f"cannot replace {old.number} at {old.hierarchy} by a record of "
+                    f"{new.number} at {new.hierarchy}",
+                    number=old.number,
+                    hierarchy=old.hierarchy,
+                )
+            _check(new)
+        if not pairs:
+            return
+        if len(pairs) == 1 or len({old.key for old, _ in pairs}) < len(pairs):
+            # One at a time, in order: a record may be replaced twice in one batch.
+            for old, new in pairs:
+                cursor = self._execute(
+                    self._db.sql.update_one,
+                    (*_CODEC.row(new)[2:], old.hierarchy, old.number, old.version),
+                )
+                if cursor.rowcount != 1:
+                    raise self._stale(old)
+                self._reindexed([(old, new)])
+            return
+        for start in range(0, len(pairs), _CHUNK):
+            chunk = pairs[start : start + _CHUNK]
+            rows = [[*_CODEC.row(new), old.version] for old, new in chunk]
+            cursor = self._execute(self._db.sql.update_many, _columns(rows, len(COLUMNS) + 1))
+            stored = set(cursor.fetchall())
+            for old, _ in chunk:
+                if old.key not in stored:
+                    raise self._stale(old)
+            self._reindexed(chunk)
+
+    def _reindexed(self, pairs: list[tuple[NumberRecord, NumberRecord]]) -> None:
+        """Follow replaced records in the counts, the E.164 and the holders indexes."""
+        counts = self._open.counts
+        gone_e164: list[tuple[str, str, str]] = []
+        new_e164: list[tuple[str, str, str]] = []
+        gone_names: list[tuple[str, str, str]] = []
+        new_names: list[tuple[str, str, str]] = []
+        for old, new in pairs:
+            if old.status != new.status:
+                counts[(old.hierarchy, str(old.status))] -= 1
+                counts[(new.hierarchy, str(new.status))] += 1
+            if old.e164 != new.e164:
+                gone_e164 += [(e, *old.key) for e in old.e164 if e not in new.e164]
+                new_e164 += [(e, *old.key) for e in new.e164 if e not in old.e164]
+            if old.uses != new.uses or old.reserved_for != new.reserved_for:
+                before, after = _names(old), _names(new)
+                gone_names += [(name, *old.key) for name in before - after]
+                new_names += [(name, *old.key) for name in after - before]
+        sql = self._db.sql
+        for statement, rows in (
+            (sql.dissociate, gone_e164),
+            (sql.associate, new_e164),
+            (sql.unhold, gone_names),
+            (sql.hold, new_names),
+        ):
+            if rows:
+                self._open.later(*statement(rows))
+
+    def _delete(self, records: Iterable[NumberRecord]) -> None:
+        self._open.tree = None  # a write may change the node list
+        doomed = list(records)
+        if not doomed:
+            return
+        sql = self._db.sql
+        if len(doomed) == 1:
+            (record,) = doomed
+            cursor = self._execute(
+                sql.delete_one, (record.hierarchy, record.number, record.version)
+            )
+            if cursor.rowcount != 1:
+                raise self._stale(record)
+        else:
+            for start in range(0, len(doomed), _CHUNK):
+                chunk = doomed[start : start + _CHUNK]
+                cursor = self._execute(
+                    sql.delete_many,
+                    (
+                        [record.number for record in chunk],
+                        [record.hierarchy for record in chunk],
+                        [record.version for record in chunk],
+                    ),
+                )
+                stored = Counter(cursor.fetchall())
+                for record in chunk:
+                    if stored[record.key] <= 0:
+                        raise self._stale(record)
+                    stored[record.key] -= 1
+        counts = self._open.counts
+        associations: list[tuple[str, str, str]] = []
+        holders: list[tuple[str, str, str]] = []
+        for record in doomed:
+            counts[(record.hierarchy, str(record.status))] -= 1
+            associations += [(e164, *record.key) for e164 in record.e164]
+            holders += [(name, *record.key) for name in _names(record)]
+        self._open.later(
+            *sql.retire([(record.hierarchy, record.number, record.version) for record in doomed])
+        )
+        if associations:
+            self._open.later(*sql.dissociate(associations))
+        if holders:
+            self._open.later(*sql.unhold(holders))
+
+    def _stale(self, record: NumberRecord) -> ConcurrentUpdate:
+        stored = self._rows(self._db.sql.version_of, (record.hierarchy, record.number))
+        found = f"at version {stored[0][0]}" if stored else "gone"
+        return ConcurrentUpdate(
+            f"{record.number} at {record.hierarchy} changed under us: expected version "
+            f"{record.version}, found {found}",
+            number=record.number,
+            hierarchy=record.hierarchy,
+        )
+
+    # -- claim, settings, journal ----------------------------------------------------------
+
+    def claim(self, query: Query) -> list[NumberRecord]:
+        return self._scan(query, lock=True)
+
+    def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        _refuse(hierarchy, "the node")
+        if settings is None or settings.empty:
+            self._open.later(self._db.sql.unconfigure, (hierarchy,))
+            return
+        values = [getattr(settings, name) for name in _SETTINGS_FIELDS]
+        self._open.later(self._db.sql.configure, (hierarchy, *values))
+
+    def journal(self, entries: Sequence[Entry]) -> int:
+        db, held = self._db, self._open
+        total = sum(entry.span for entry in entries)
+        for entry in entries:
+            _refuse(entry.operation, "the operation")
+            if entry.actor is not None:
+                _refuse(entry.actor, "the actor")
+        # Counts first, then the sequence row: every writer locks them in that order.
+        held.count(db.sql.add_counts)
+        if total == 0:
+            rows = self._rows(db.sql.last_seq, ())
+            return int(rows[0][0]) + 1
+        lines: list[tuple[Any, ...]] = []
+        offset = 1
+        for entry in entries:
+            lines += _entry_rows(offset, entry)
+            offset += entry.span
+        if len(lines) < _COPY_AT:
+            ((last,),) = self._execute(*db.sql.write_journal(lines, total, total)).fetchall()
+            return int(last) - total + 1
+        ((last,),) = self._execute(db.sql.next_seq, (total,)).fetchall()
+        base = int(last) - total
+        self._copy(db.sql.copy_journal, (_copy_line((base + line[0], *line[1:])) for line in lines))
+        return base + 1
+
+
+def _added(record: NumberRecord) -> ConcurrentUpdate:
+    return ConcurrentUpdate(
+        f"{record.number} at {record.hierarchy} was added by another writer",
+        number=record.number,
+        hierarchy=record.hierarchy,
+    )
+
+
+class PostgresRepository(_Reads):
+    """A repository in a PostgreSQL schema, shared by threads, processes and service instances.
+
+    Args:
+        conninfo: a libpq connection string or URL
+            (`"postgresql://numinv@db.example/telephony"`).
+        schema: the schema holding numinv's tables; created and migrated on
+            first open (the role needs CREATE on the database, or on an
+            existing empty schema).
+        pool_size: the most connections this repository opens at once; one
+            is held by each open transaction and, briefly, by each read.
+        timeout: seconds to wait for a free pool connection (and to connect)
+            before `StorageError`.
+        lock_timeout: seconds a statement waits for a row lock another
+            transaction holds before `StorageError` (default: `timeout`).
+
+    Raises:
+        InvalidInput: the schema name is not a name, or the schema belongs to
+            another application or to a newer numinv.
+        StorageError: the server cannot be reached.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str = "numinv",
+        pool_size: int = 10,
+        timeout: float = 30.0,
+        lock_timeout: float | None = None,
+    ) -> None:
+        if not isinstance(conninfo, str):
+            raise InvalidInput(f"conninfo must be a connection string, not {conninfo!r}")
+        _refuse(conninfo, "the connection string")
+        if (
+            isinstance(pool_size, bool)
+            or not isinstance(pool_size, int)
+            or not 1 <= pool_size <= 1000
+        ):
+            raise InvalidInput(
+                f"pool_size must be a whole number from 1 to 1000, not {pool_size!r}",
+                value=pool_size,
+            )
+        for name, seconds in (("timeout", timeout), ("lock_timeout", lock_timeout)):
+            if seconds is None and name == "lock_timeout":
+                continue
+            if (
+                isinstance(seconds, bool)
+                or not isinstance(seconds, int | float)
+                or not math.isfinite(seconds)
+                or not 0 < seconds <= 86_400
+            ):
+                raise InvalidInput(
+                    f"{name} must be seconds above 0 and at most 86400, not {seconds!r}",
+                    value=seconds,
+                )
+        waits = float(timeout if lock_timeout is None else lock_timeout)
+        super().__init__(_Database(conninfo, schema, pool_size, float(timeout), waits))
+
+    @property
+    def schema(self) -> str:
+        return self._db.schema
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresTransaction]:
+        with self._db.transaction() as held:
+            yield _PostgresTransaction(self._db, held)
+
+    def prune(self, before: datetime) -> int:
+        with self.transaction() as tx:
+            ((count,),) = tx._execute(self._db.sql.prune, (before,)).fetchall()
+        return int(count)
+
+    def close(self) -> None:
+        """Close the pool's connections; the repository cannot be used afterwards."""
+        self._db.close()
+
+    def __enter__(self) -> PostgresRepository:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresRepository({self._db.where!r}, schema={self._db.schema!r})"

@@ -1,0 +1,377 @@
+"""What `PostgresRepository` adds to the contract: errors, text, locks, batches and the journal."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+import pytest
+
+from numinv import ConcurrentUpdate, InvalidInput, NumberRecord, Status, StorageError, Usage, Use
+from numinv.core.journal import Entry
+from numinv.core.numbers import number_range
+from numinv.storage.protocol import Query
+
+NODE = "sys.acme.uk"
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SQL = Callable[..., list[tuple[Any, ...]]]
+
+
+def record(number: str, hierarchy: str = NODE, **fields: Any) -> NumberRecord:
+    return NumberRecord(number=number, hierarchy=hierarchy, **fields)
+
+
+@pytest.fixture
+def repository(postgres_url: str, schema: str) -> Iterator[Any]:
+    from numinv.storage.postgres import PostgresRepository
+
+    with PostgresRepository(postgres_url, schema=schema, lock_timeout=5) as repository:
+        yield repository
+
+
+def store(repository: Any, *records: NumberRecord) -> None:
+    with repository.transaction() as tx:
+        tx.insert(records)
+
+
+# -- text PostgreSQL cannot keep -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        record("1000", tag="a\x00b"),
+        record("1000", "sys.a\x00b"),
+        record("1000", e164=("+44\x00",)),
+        record("1000", reserved_for="al\x00ice"),
+        record("1000", uses=(Use("device/cucm/Phone", "SEP\x001", Usage.DEVICE),)),
+        record("1000", extra9="lone \ud800 surrogate"),
+    ],
+    ids=["tag", "hierarchy", "e164", "reserved_for", "use", "surrogate"],
+)
+def test_a_record_with_text_postgres_cannot_keep_is_invalid_input(
+    repository: Any, bad: NumberRecord
+) -> None:
+    for write in (
+        lambda tx: tx.insert([bad]),
+        lambda tx: tx.insert([bad, record("1001")]),
+        lambda tx: tx.insert_range(number_range("1000", count=3), bad),
+    ):
+        with pytest.raises(InvalidInput), repository.transaction() as tx:
+            write(tx)
+    assert repository.nodes() == []
+
+
+def test_a_replacement_holding_nul_is_invalid_input_and_changes_nothing(repository: Any) -> None:
+    store(repository, record("1000"))
+    with pytest.raises(InvalidInput), repository.transaction() as tx:
+        tx.replace([(record("1000"), record("1000", description="x\x00", version=2))])
+    assert repository.get("1000", NODE) == record("1000")
+
+
+@pytest.mark.parametrize("bad", ["nul\x00", "lone \ud800"], ids=["nul", "surrogate"])
+def test_a_read_for_text_no_record_can_hold_finds_nothing(repository: Any, bad: str) -> None:
+    store(repository, record("1000"))
+    assert repository.get("1000", bad) is None
+    assert repository.held_by(bad) == []
+    assert repository.nodes(bad) == []
+    with repository.transaction() as tx:
+        assert tx.holding(bad) == []
+        tx.insert([record("1001")])
+    assert repository.get("1001", NODE) == record("1001")
+
+
+def test_a_journal_entry_with_nul_in_its_actor_is_invalid_input(repository: Any) -> None:
+    def add(tx: Any) -> None:
+        tx.insert([record("1000")])
+        tx.journal([Entry("add", None, record("1000"), NOW, "ad\x00min")])
+
+    with pytest.raises(InvalidInput), repository.transaction() as tx:
+        add(tx)
+    assert repository.changes(0, 10) == []
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+def test_a_serialization_failure_is_a_concurrent_update(repository: Any) -> None:
+    forced = "DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = '40001'; END $$"
+    with pytest.raises(ConcurrentUpdate), repository.transaction() as tx:
+        tx._execute(forced)
+
+
+def test_a_deadlock_is_a_concurrent_update_for_one_writer(repository: Any) -> None:
+    store(repository, record("1000"), record("1001"))
+    both_hold = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def write(first: str, second: str) -> None:
+        try:
+            with repository.transaction() as tx:
+                tx.replace([(record(first), record(first, tag="mine", version=2))])
+                both_hold.wait(10)
+                tx.replace([(record(second), record(second, tag="mine", version=2))])
+            outcomes.append("stored")
+        except ConcurrentUpdate:
+            outcomes.append("lost")
+        except BaseException as error:
+            outcomes.append(repr(error))
+
+    writers = [
+        threading.Thread(target=write, args=("1000", "1001")),
+        threading.Thread(target=write, args=("1001", "1000")),
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+    assert sorted(outcomes) == ["lost", "stored"]
+
+
+def test_a_row_lock_held_too_long_is_a_storage_error(
+    postgres_url: str, schema: str, sql: SQL
+) -> None:
+    from numinv.storage.postgres import PostgresRepository
+
+    with PostgresRepository(postgres_url, schema=schema, lock_timeout=0.2) as repository:
+        store(repository, record("1000"))
+        import psycopg
+
+        with psycopg.connect(postgres_url) as holder:
+            holder.execute(f'SELECT * FROM "{schema}".records FOR UPDATE')
+            with pytest.raises(StorageError, match="lock"), repository.transaction() as tx:
+                tx.replace([(record("1000"), record("1000", version=2))])
+            holder.rollback()
+        assert repository.get("1000", NODE) == record("1000")
+
+
+def test_a_range_loaded_by_another_writer_meanwhile_is_a_concurrent_update(
+    repository: Any,
+) -> None:
+    first_loaded = threading.Event()
+    second_started = threading.Event()
+    outcomes: list[str] = []
+
+    def first() -> None:
+        with repository.transaction() as tx:
+            tx.insert_range(number_range("1000", count=50), record("0"))
+            first_loaded.set()
+            second_started.wait(10)
+
+    def second() -> None:
+        first_loaded.wait(10)
+        try:
+            with repository.transaction() as tx:
+                second_started.set()  # its COPY now waits for the first to commit
+                tx.insert_range(number_range("1040", count=20), record("0"))
+            outcomes.append("stored")
+        except ConcurrentUpdate:
+            outcomes.append("lost")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes == ["lost"]
+    assert len(repository.within(number_range("1000", count=60))) == 50
+
+
+def test_a_transaction_whose_statement_failed_refuses_to_commit(repository: Any) -> None:
+    forced = "DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = '40P01'; END $$"
+
+    def add_and_lose(tx: Any) -> None:
+        tx.insert([record("1000")])
+        with pytest.raises(ConcurrentUpdate):
+            tx._execute(forced)
+
+    with pytest.raises(StorageError, match="rolled it back"), repository.transaction() as tx:
+        add_and_lose(tx)  # the caller swallowed the error and left the block cleanly
+    assert repository.get("1000", NODE) is None
+
+
+def test_an_unreachable_server_is_a_storage_error(schema: str) -> None:
+    from numinv.storage.postgres import PostgresRepository
+
+    with pytest.raises(StorageError, match="cannot connect"):
+        PostgresRepository("postgresql://numinv:secret@127.0.0.1:1/nowhere", timeout=2)
+
+
+def test_a_storage_error_never_shows_the_password(schema: str) -> None:
+    from numinv.storage.postgres import PostgresRepository
+
+    with pytest.raises(StorageError) as refused:
+        PostgresRepository("postgresql://numinv:secret@127.0.0.1:1/nowhere", timeout=2)
+    assert "secret" not in str(refused.value)
+
+
+def test_a_malformed_connection_string_is_invalid_input() -> None:
+    from numinv.storage.postgres import PostgresRepository
+
+    with pytest.raises(InvalidInput):
+        PostgresRepository("no_such_option=1")
+
+
+@pytest.mark.parametrize("name", ["", "x" * 64, 42, "nul\x00"])
+def test_a_schema_that_is_not_a_name_is_invalid_input(postgres_url: str, name: Any) -> None:
+    from numinv.storage.postgres import PostgresRepository
+
+    with pytest.raises(InvalidInput):
+        PostgresRepository(postgres_url, schema=name)
+
+
+def test_a_closed_repository_is_a_storage_error(postgres_url: str, schema: str) -> None:
+    from numinv.storage.postgres import PostgresRepository
+
+    repository = PostgresRepository(postgres_url, schema=schema)
+    repository.close()
+    with pytest.raises(StorageError, match="closed"):
+        repository.get("1000", NODE)
+    with pytest.raises(StorageError, match="closed"), repository.transaction():
+        pass
+
+
+# -- transactions and locks ------------------------------------------------------------
+
+
+def test_a_read_on_the_thread_holding_a_transaction_reads_inside_it(repository: Any) -> None:
+    seen_elsewhere: list[NumberRecord | None] = []
+    with repository.transaction() as tx:
+        tx.insert([record("1000")])
+        assert repository.get("1000", NODE) == record("1000")
+        assert repository.counts() == {
+            NODE: {status: int(status is Status.AVAILABLE) for status in Status}
+        }
+        reader = threading.Thread(
+            target=lambda: seen_elsewhere.append(repository.get("1000", NODE))
+        )
+        reader.start()
+        reader.join(10)
+    assert seen_elsewhere == [None]
+
+
+def test_claims_of_two_transactions_skip_each_others_rows(repository: Any) -> None:
+    with repository.transaction() as tx:
+        tx.insert_range(number_range("1000", count=5), record("0"))
+    first_claimed = threading.Event()
+    done = threading.Event()
+    claims: list[list[str]] = []
+
+    def claim_and_hold() -> None:
+        with repository.transaction() as tx:
+            claims.append(
+                [found.number for found in tx.claim(Query(NODE, Status.AVAILABLE, limit=2))]
+            )
+            first_claimed.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=claim_and_hold)
+    holder.start()
+    first_claimed.wait(10)
+    with repository.transaction() as tx:
+        claims.append([found.number for found in tx.claim(Query(NODE, Status.AVAILABLE, limit=2))])
+    done.set()
+    holder.join(10)
+    assert claims == [["1000", "1001"], ["1002", "1003"]]
+
+
+def test_a_journal_waits_for_an_earlier_journal_to_commit(repository: Any) -> None:
+    journaled = threading.Event()
+    release = threading.Event()
+    later: list[int] = []
+
+    def first() -> None:
+        with repository.transaction() as tx:
+            tx.insert([record("1000")])
+            tx.journal([Entry("add", None, record("1000"), NOW)])
+            journaled.set()
+            release.wait(10)
+
+    def second() -> None:
+        journaled.wait(10)
+        with repository.transaction() as tx:
+            tx.insert([record("1001")])
+            later.append(tx.journal([Entry("add", None, record("1001"), NOW)]))
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    journaled.wait(10)
+    threads[1].join(0.5)
+    # The second writer cannot take a seq while the first holds its journal open.
+    assert later == []
+    assert repository.changes(0, 10) == []
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert later == [2]
+    assert [change.number for change in repository.changes(0, 10)] == ["1000", "1001"]
+
+
+def test_a_large_batch_goes_in_by_copy_and_reads_back(repository: Any) -> None:
+    loaded = [
+        record(str(n), tag="tab\there", description="line\nbreak \\ back", e164=(f"+44{n}",))
+        for n in range(10_000, 11_200)
+    ]
+    store(repository, *loaded)
+    assert repository.scan(Query(NODE, limit=2000)) == loaded
+    assert repository.with_e164("+4410500") == [loaded[500]]
+
+
+def test_a_large_batch_holding_a_taken_key_is_refused_and_changes_nothing(
+    repository: Any,
+) -> None:
+    store(repository, record("10600"))
+    with pytest.raises(ConcurrentUpdate) as refused, repository.transaction() as tx:
+        tx.insert([record(str(n)) for n in range(10_000, 11_200)])
+    assert refused.value.number == "10600"
+    assert repository.counts() == {
+        NODE: {status: int(status is Status.AVAILABLE) for status in Status}
+    }
+
+
+def test_a_large_replacement_and_deletion_go_in_one_statement_each(repository: Any) -> None:
+    loaded = [record(str(n)) for n in range(10_000, 10_700)]
+    store(repository, *loaded)
+    with repository.transaction() as tx:
+        tx.replace([(old, attrs.evolve(old, status=Status.RESERVED, version=2)) for old in loaded])
+    reserved = repository.scan(Query(NODE, Status.RESERVED, limit=1000))
+    assert len(reserved) == 700
+    with repository.transaction() as tx:
+        tx.delete(reserved[:600])
+    assert len(repository.scan(Query(NODE, limit=1000))) == 100
+    assert repository.retired(number_range("10000", count=700), NODE)["10599"] == 2
+
+
+def test_a_large_journal_batch_goes_in_by_copy(repository: Any) -> None:
+    loaded = [record(str(n)) for n in range(10_000, 10_600)]
+    with repository.transaction() as tx:
+        tx.insert(loaded)
+        first = tx.journal([Entry("add", None, found, NOW, "bulk") for found in loaded])
+    assert first == 1
+    changes = repository.changes(0, 1000)
+    assert [change.after for change in changes] == loaded
+    assert {change.actor for change in changes} == {"bulk"}
+
+
+# -- the package ---------------------------------------------------------------------
+
+
+def test_numinv_exports_the_postgres_repository() -> None:
+    import numinv
+    from numinv.storage.postgres import PostgresRepository
+
+    assert numinv.PostgresRepository is PostgresRepository
+
+
+def test_importing_numinv_does_not_import_psycopg() -> None:
+    script = "import sys, numinv; print('psycopg' in sys.modules, 'psycopg_pool' in sys.modules)"
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.split() == ["False", "False"]

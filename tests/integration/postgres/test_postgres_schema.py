@@ -1,0 +1,238 @@
+"""The schema: created and migrated by the library, versioned, and in byte order whatever the
+collation of the database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from numinv import InvalidInput, Inventory, NumberRecord
+from numinv.core.numbers import number_range
+from numinv.storage.protocol import Query
+
+NODE = "sys.acme.uk"
+SQL = Callable[..., list[tuple[Any, ...]]]
+# Paths a byte-order store keeps in code point order, and a language's
+# collation does not: look-alike prefixes, punctuation, case, accents.
+PATHS = (
+    "sys.acme.uk",
+    "sys.acme.uk.london",
+    "sys.acme.ukraine",
+    "sys.acme.uk-north",
+    "sys.acme.UK",
+    "sys.acme.ük",
+    "sys.acme.ula",
+    "sys.acme.Ünïcödé.zürich",
+    "sys.acme.日本",
+)
+NUMBERS = ("10", "100", "1000", "11", "110", "1100", "+100", "+11", "099")
+
+
+# -- byte order under a language's collation ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def icu_url(postgres_url: str) -> Iterator[str]:
+    """A database whose default collation is ICU `en-US`, where the server allows one."""
+    import psycopg
+
+    name = f"numinv_icu_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        try:
+            connection.execute(
+                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
+                "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+            )
+        except psycopg.Error as error:
+            pytest.skip(f"this server cannot make an ICU database: {error}")
+    url = psycopg.conninfo.make_conninfo(postgres_url, dbname=name)
+    try:
+        yield url
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def icu_repository(icu_url: str) -> Iterator[Any]:
+    from numinv.storage.postgres import PostgresRepository
+
+    with PostgresRepository(icu_url, schema=f"numinv_{uuid.uuid4().hex[:8]}") as repository:
+        yield repository
+
+
+def test_the_icu_database_does_not_sort_in_byte_order(icu_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(icu_url) as connection:
+        words = [
+            row[0]
+            for row in connection.execute(
+                "SELECT w FROM unnest(%s::text[]) AS w ORDER BY w", (list(PATHS + NUMBERS),)
+            )
+        ]
+    assert words != sorted(PATHS + NUMBERS)  # so the tests below show something
+
+
+def test_nodes_and_counts_list_paths_in_byte_order(icu_repository: Any) -> None:
+    with icu_repository.transaction() as tx:
+        tx.insert([NumberRecord("1000", path) for path in PATHS])
+    assert icu_repository.nodes() == sorted(PATHS)
+    assert list(icu_repository.counts()) == sorted(PATHS)
+
+
+def test_a_subtree_leaves_out_look_alike_paths_under_a_language_collation(
+    icu_repository: Any,
+) -> None:
+    with icu_repository.transaction() as tx:
+        tx.insert([NumberRecord("1000", path) for path in PATHS])
+    assert icu_repository.nodes(NODE) == ["sys.acme.uk", "sys.acme.uk.london"]
+    assert icu_repository.nodes("sys.acme.Ünïcödé") == ["sys.acme.Ünïcödé.zürich"]
+
+
+def test_scans_prefixes_and_ranges_follow_byte_order(icu_repository: Any) -> None:
+    with icu_repository.transaction() as tx:
+        tx.insert([NumberRecord(number, NODE) for number in NUMBERS])
+    numbers = [found.number for found in icu_repository.scan(Query(NODE))]
+    assert numbers == sorted(NUMBERS)
+    prefixed = [found.number for found in icu_repository.scan(Query(NODE, prefix="11"))]
+    assert prefixed == ["11", "110", "1100"]
+    within = icu_repository.within(number_range("100", "110"))
+    assert [found.number for found in within] == ["100", "110"]
+
+
+def test_an_inventory_offers_numbers_in_byte_order_under_a_language_collation(
+    icu_repository: Any,
+) -> None:
+    inventory = Inventory(icu_repository)
+    inventory.add_range("sys.acme.uk", "1098", count=4)
+    inventory.add_range("sys.acme.uk", "+4420", count=3)
+    inventory.add_range("sys.acme.ük", "0998", count=2)
+    offered = [found.number for found in inventory.available("sys.acme.uk.london")]
+    assert offered == ["+4420", "+4421", "+4422", "1098", "1099", "1100", "1101"]
+    assert [change.number for change in inventory.history("+4421")] == ["+4421"]
+
+
+# -- versions and migrations ---------------------------------------------------------------
+
+
+def open_repository(url: str, schema: str) -> Any:
+    from numinv.storage.postgres import PostgresRepository
+
+    return PostgresRepository(url, schema=schema)
+
+
+def test_first_open_creates_the_schema_at_the_current_version(
+    postgres_url: str, schema: str, sql: SQL
+) -> None:
+    from numinv.storage.postgres import SCHEMA_VERSION
+
+    open_repository(postgres_url, schema).close()
+    versions = sql(f'SELECT version FROM "{schema}".schema_version ORDER BY version')
+    assert versions == [(version,) for version in range(1, SCHEMA_VERSION + 1)]
+
+
+def test_a_reopened_schema_keeps_its_records(postgres_url: str, schema: str) -> None:
+    with open_repository(postgres_url, schema) as repository:
+        Inventory(repository).add_range(NODE, "1000", count=3)
+    with open_repository(postgres_url, schema) as repository:
+        assert len(repository.scan(Query(NODE))) == 3
+        assert len(repository.changes(0, 10)) == 3
+
+
+def test_a_schema_name_is_quoted_so_any_name_works(postgres_url: str, new_schema: Any) -> None:
+    name = new_schema().replace("numinv", 'Num "Inv" ü')
+    with open_repository(postgres_url, name) as repository:
+        Inventory(repository).add_range(NODE, "1000", count=2)
+        assert repository.schema == name
+        assert len(repository.scan(Query(NODE))) == 2
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        quoted = name.replace('"', '""')
+        connection.execute(f'DROP SCHEMA "{quoted}" CASCADE')
+
+
+def test_an_older_schema_is_upgraded_in_place(
+    postgres_url: str, schema: str, sql: SQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from numinv.storage import postgres
+
+    with open_repository(postgres_url, schema) as repository:
+        Inventory(repository).add_range(NODE, "1000", count=3)
+    later = (*postgres._MIGRATIONS, ("CREATE INDEX records_by_tag ON {s}.records (tag)",))
+    monkeypatch.setattr(postgres, "_MIGRATIONS", later)
+    with open_repository(postgres_url, schema) as repository:
+        assert len(repository.scan(Query(NODE))) == 3
+    versions = sql(f'SELECT version FROM "{schema}".schema_version ORDER BY version')
+    assert versions == [(version,) for version in range(1, len(later) + 1)]
+    indexes = sql("SELECT indexname FROM pg_indexes WHERE schemaname = %s", schema)
+    assert ("records_by_tag",) in indexes
+
+
+def test_a_schema_newer_than_this_numinv_is_refused(
+    postgres_url: str, schema: str, sql: SQL
+) -> None:
+    from numinv.storage.postgres import SCHEMA_VERSION
+
+    open_repository(postgres_url, schema).close()
+    sql(f'INSERT INTO "{schema}".schema_version (version) VALUES (%s)', SCHEMA_VERSION + 1)
+    with pytest.raises(InvalidInput, match="newer"):
+        open_repository(postgres_url, schema)
+
+
+def test_a_schema_of_another_application_is_refused(
+    postgres_url: str, schema: str, sql: SQL
+) -> None:
+    sql(f'CREATE SCHEMA "{schema}"')
+    sql(f'CREATE TABLE "{schema}".invoices (id integer)')
+    with pytest.raises(InvalidInput, match="another application"):
+        open_repository(postgres_url, schema)
+
+
+# Opens the schema given once it reads "go"; prints the schema's version.
+OPENER = """
+import sys
+from numinv.storage.postgres import PostgresRepository
+
+url, schema = sys.argv[1:3]
+print("ready", flush=True)
+sys.stdin.readline()
+with PostgresRepository(url, schema=schema, pool_size=1) as repository:
+    print(len(repository.nodes()), flush=True)
+"""
+
+
+def test_processes_opening_a_new_schema_together_all_succeed(
+    postgres_url: str, schema: str, sql: SQL
+) -> None:
+    from numinv.storage.postgres import SCHEMA_VERSION
+
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, postgres_url, schema],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    for opener in openers:
+        assert opener.stdout is not None
+        assert opener.stdout.readline() == "ready\n"
+    for opener in openers:
+        assert opener.stdin is not None
+        opener.stdin.write("go\n")
+        opener.stdin.flush()
+    for opener in openers:
+        output, errors = opener.communicate(timeout=120)
+        assert (opener.returncode, output, errors) == (0, "0\n", "")
+    versions = sql(f'SELECT version FROM "{schema}".schema_version ORDER BY version')
+    assert versions == [(version,) for version in range(1, SCHEMA_VERSION + 1)]
+    assert sql(f'SELECT id, last FROM "{schema}".journal_seq') == [(1, 0)]

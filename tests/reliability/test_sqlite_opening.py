@@ -1,0 +1,99 @@
+"""Processes opening a new SQLite file together all succeed (#13 item 5); busy says how long.
+
+Eight processes (forked, so that they start within a millisecond of each
+other) open the same new file at once, each creating the schema or waiting
+for whoever does, and load a range. Bounded: a few rounds, each process
+with a 30 s timeout; slow because it forks.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from numinv import Inventory, StorageError
+from numinv.storage.sqlite import SqliteRepository
+
+PROCESSES, ROUNDS = 8, 8
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX fork"),
+]
+
+
+def _open_and_load(path: str, barrier: object, results: object) -> None:
+    barrier.wait()  # type: ignore[attr-defined]
+    try:
+        with SqliteRepository(path, timeout=30) as repository:
+            Inventory(repository).add_range(f"sys.p{os.getpid()}", "1000", count=3)
+    except BaseException as error:
+        results.put(f"{type(error).__name__}: {error}")  # type: ignore[attr-defined]
+    else:
+        results.put("ok")  # type: ignore[attr-defined]
+
+
+def test_eight_processes_opening_a_new_file_together_all_succeed(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    failures: list[str] = []
+    for round_ in range(ROUNDS):
+        path = str(tmp_path / f"new{round_}.db")
+        barrier, results = context.Barrier(PROCESSES), context.Queue()
+        workers = [
+            context.Process(target=_open_and_load, args=(path, barrier, results))
+            for _ in range(PROCESSES)
+        ]
+        for worker in workers:
+            worker.start()
+        outcomes = [results.get(timeout=120) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=60)
+        failures += [outcome for outcome in outcomes if outcome != "ok"]
+        with SqliteRepository(path) as repository:
+            assert len(repository.nodes()) == PROCESSES
+    assert failures == []
+
+
+def test_a_writer_that_gives_up_says_how_long_it_waited(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.db"
+    with SqliteRepository(path, timeout=0.2) as repository:
+        holder = sqlite3.connect(path, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            with pytest.raises(StorageError) as refused:
+                Inventory(repository).add_range("sys.a", "1000")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert re.search(r"gave up after \d+\.\d s; the timeout is 0.2 s", str(refused.value))
+
+
+class _RefusingAtOnce:
+    """A connection whose BEGIN is refused as busy at once, as SQLite does for some steps."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, parameters: object = ()) -> sqlite3.Cursor:
+        if sql.startswith("BEGIN"):
+            raise sqlite3.OperationalError("database is locked")
+        return self._connection.execute(sql, parameters)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._connection, name)
+
+
+def test_a_writer_refused_at_once_does_not_claim_it_waited_the_timeout(tmp_path: Path) -> None:
+    with SqliteRepository(tmp_path / "numbers.db", timeout=30) as repository:
+        repository._db.connection = _RefusingAtOnce(repository._db.connection)  # type: ignore[assignment]
+        with pytest.raises(StorageError) as refused:
+            Inventory(repository).add_range("sys.a", "1000")
+    message = str(refused.value)
+    assert "gave up after 0.0 s" in message
+    assert "30 s" in message
