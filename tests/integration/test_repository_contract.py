@@ -1,17 +1,10 @@
-"""The shipped repositories keep every storage rule of the contract.
+"""The shipped repositories keep every storage rule of the contract."""
 
-Rules a shipped store breaks today are marked `xfail(strict=True)` here, each
-with its reproduction in tests/kit/test_library_findings.py: the lead fixes
-the store, then removes the mark.
-"""
-
-import functools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,47 +13,14 @@ from numinv.storage.protocol import Repository
 from numinv.storage.sqlite import SqliteRepository
 from numinv.testing.contract import RepositoryContract
 
-NOT_ATOMIC = (
-    "library bug: a write call refused part way keeps what it wrote before the refusal "
-    "(see tests/kit/test_library_findings.py)"
-)
 
-
-def known_bug(test: Callable[..., Any], reason: str) -> Callable[..., Any]:
-    """The contract's test, expected to fail on this store until the library is fixed."""
-
-    @functools.wraps(test)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return test(*args, **kwargs)
-
-    return pytest.mark.xfail(strict=True, reason=reason)(wrapper)
-
-
-class _ShippedStore(RepositoryContract):
-    test_an_insert_refused_part_way_stores_none_of_its_records = known_bug(
-        RepositoryContract.test_an_insert_refused_part_way_stores_none_of_its_records, NOT_ATOMIC
-    )
-    test_a_replacement_refused_part_way_stores_none_of_its_changes = known_bug(
-        RepositoryContract.test_a_replacement_refused_part_way_stores_none_of_its_changes,
-        NOT_ATOMIC,
-    )
-    test_a_deletion_refused_part_way_deletes_none_of_its_records = known_bug(
-        RepositoryContract.test_a_deletion_refused_part_way_deletes_none_of_its_records,
-        NOT_ATOMIC,
-    )
-
-
-class TestInMemoryRepository(_ShippedStore):
+class TestInMemoryRepository(RepositoryContract):
     @pytest.fixture
     def repository(self) -> Repository:
         return InMemoryRepository()
 
-    test_a_range_refused_part_way_stores_none_of_its_numbers = known_bug(
-        RepositoryContract.test_a_range_refused_part_way_stores_none_of_its_numbers, NOT_ATOMIC
-    )
 
-
-class TestSqliteRepositoryInMemory(_ShippedStore):
+class TestSqliteRepositoryInMemory(RepositoryContract):
     @pytest.fixture
     def repository(self) -> Iterator[Repository]:
         with SqliteRepository(":memory:") as repository:
@@ -72,7 +32,7 @@ class TestSqliteRepositoryInMemory(_ShippedStore):
 FAST = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 
-class TestSqliteRepositoryInAFile(_ShippedStore):
+class TestSqliteRepositoryInAFile(RepositoryContract):
     @pytest.fixture
     def repository(self, tmp_path: Path) -> Iterator[Repository]:
         folder = Path(tempfile.mkdtemp(dir=FAST)) if FAST else tmp_path

@@ -1,7 +1,10 @@
-"""What the kit found wrong in the library: one minimal reproduction each, strict xfail.
+"""What the kit found wrong in the library, one minimal reproduction each: now regressions.
 
-Each test states the rule (from SPEC.md, docs/decisions.md or the protocol's
-docstring) and fails today. The lead fixes the library, then removes the mark.
+Each test states a rule (from SPEC.md, docs/decisions.md or the protocol's
+docstring) that the library broke when the kit found it. They were strict
+xfails until the lead fixed the library (be9254d); they stay as regressions.
+A new finding is added here as `@bug(...)` (a strict xfail) and listed in
+tests/kit/known.py until it is fixed.
 """
 
 from __future__ import annotations
@@ -36,15 +39,6 @@ def repository(request: pytest.FixtureRequest) -> Iterator[Repository]:
             yield store
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "library bug: a write call refused part way keeps the records it wrote before the "
-        "refusal; a caller that catches ConcurrentUpdate and goes on commits them (SQLite "
-        "then also counts them wrong). The contract now asks each write call to be all or "
-        "nothing (docs/testing.md, decision 71)."
-    ),
-)
 def test_an_insert_refused_part_way_keeps_none_of_its_records(repository: Repository) -> None:
     with repository.transaction() as tx:
         tx.insert([NumberRecord("1000", NODE)])
@@ -69,13 +63,10 @@ class Clock:
 
 
 def bug(reason: str) -> pytest.MarkDecorator:
+    """A finding not fixed yet: the test must fail until the library is fixed."""
     return pytest.mark.xfail(strict=True, reason=f"library bug: {reason}")
 
 
-@bug(
-    "an audit stores an observed internal number type as spelled ('CallingPlan'), "
-    "not in the spelling SPEC 8 stores ('Calling Plan')"
-)
 def test_an_observed_number_type_is_stored_in_its_first_spelling() -> None:
     inventory = Inventory(clock=Clock())
     inventory.add_range(NODE, "100")
@@ -84,10 +75,6 @@ def test_an_observed_number_type_is_stored_in_its_first_spelling() -> None:
     assert inventory.get("100", NODE).internal_number_type == "Calling Plan"
 
 
-@bug(
-    "an audit that finds nothing to fix on a number whose release date passed stores, "
-    "after the release, an 'audit' change identical to it but for the version"
-)
 def test_an_audit_with_nothing_to_fix_stores_only_the_release_that_is_due() -> None:
     clock = Clock()
     inventory = Inventory(clock=clock)
@@ -102,10 +89,6 @@ def test_an_audit_with_nothing_to_fix_stores_only_the_release_that_is_due() -> N
     ]
 
 
-@bug(
-    "an observation held inactive shows the number type set before it: decision 66 shows "
-    "the type set (Extension) beside the vendor shown (Webex Calling)"
-)
 def test_a_number_observed_inactive_shows_the_number_type_observed() -> None:
     inventory = Inventory(clock=Clock())
     inventory.add_range(NODE, "100")
@@ -118,10 +101,6 @@ def test_a_number_observed_inactive_shows_the_number_type_observed() -> None:
     assert record.internal_number_type == "Extension"
 
 
-@bug(
-    "cool() without days uses the inventory's cooling_days, not the cooling days in force "
-    "at the number's node (SPEC 6 default cooling_days, SPEC 19 set per node)"
-)
 def test_manual_cooling_lasts_the_cooling_days_in_force_at_the_node() -> None:
     clock = Clock()
     inventory = Inventory(settings=Settings(cooling_days=30), clock=clock)
@@ -130,11 +109,6 @@ def test_manual_cooling_lasts_the_cooling_days_in_force_at_the_node() -> None:
     assert inventory.cool("100", NODE).release_date == clock.now + timedelta(days=5)
 
 
-@bug(
-    "import_records refuses a record the lifecycle leaves: a deactivated number keeps its "
-    "number type set apart from its vendor (decision 66), and the import calls that "
-    "inconsistent (decision 35), so an export does not import"
-)
 def test_an_exported_deactivated_number_imports_again() -> None:
     inventory = Inventory(clock=Clock())
     inventory.add_range(NODE, "100", vendor="Microsoft", internal_number_type="Calling Plan")
@@ -144,10 +118,6 @@ def test_an_exported_deactivated_number_imports_again() -> None:
     assert again.import_records(exported) == 1
 
 
-@bug(
-    "assign_next hands out a number reserved for the consumer's person although it also "
-    "exists at another node and prevent-duplicates is on (SPEC 22: never handed out)"
-)
 def test_assign_next_never_hands_out_a_reserved_duplicate() -> None:
     inventory = Inventory(clock=Clock())
     inventory.add_range(NODE, "100")
@@ -159,10 +129,6 @@ def test_assign_next_never_hands_out_a_reserved_duplicate() -> None:
     assert inventory.assign_next(phone).number == "101"
 
 
-@bug(
-    "a service type without a number releases the subscriber's number with the cooling in "
-    "force along the line of `at`, not at the subscriber's use's node (SPEC 8, SPEC 19)"
-)
 def test_a_service_taken_away_cools_as_the_subscribers_node_says() -> None:
     inventory = Inventory(settings=Settings(auto_cooling=False), clock=Clock())
     inventory.add_range(NODE, "100")
@@ -172,11 +138,6 @@ def test_a_service_taken_away_cools_as_the_subscribers_node_says() -> None:
     assert released.status is Status.COOLING
 
 
-@bug(
-    "assign_next by a consumer whose id is also its owner, whose timed reservation has "
-    "lapsed, reads the reserved record twice, stores its release on the first read and "
-    "then fails its own compare-and-set: ConcurrentUpdate with no other writer"
-)
 def test_assign_next_after_a_lapsed_reservation_for_the_consumer_itself() -> None:
     clock = Clock()
     inventory = Inventory(clock=clock)

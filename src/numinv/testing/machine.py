@@ -39,8 +39,7 @@ from itertools import islice
 from typing import Any, ClassVar
 
 import attrs
-from hypothesis import event, note
-from hypothesis import strategies as st
+from hypothesis import event, note, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from numinv.audit import AuditReport
@@ -212,6 +211,8 @@ class InventoryMachine(RuleBasedStateMachine):
         self.failures: list[str] = []
         self.capture = _Capture()
         self.logger = logging.getLogger("numinv.events")
+        for stale in [h for h in self.logger.handlers if isinstance(h, _Capture)]:
+            self.logger.removeHandler(stale)  # a subclass's teardown may not have called ours
         self.logger.addHandler(self.capture)
         self.seq = 0
         self.base: dict[tuple[str, str], NumberRecord] = {}  # the store when last pruned

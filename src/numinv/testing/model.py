@@ -40,7 +40,6 @@ from numinv.core.records import (
     Use,
 )
 from numinv.errors import (
-    ConcurrentUpdate,
     Conflict,
     DuplicateNumber,
     InvalidInput,
@@ -698,8 +697,6 @@ class InventoryModel:
 
     def manual_cooling_days(self, record: Record, tx: Tx) -> int:
         """SPEC 6 and 19: the default duration is the cooling days in force at the number's node."""
-        if "manual cooling uses the inventory's cooling days" in self.tolerate:
-            return self.settings.cooling_days
         return self.settings_at(record["hierarchy"], tx.nodes).cooling_days
 
     def cooled(self, record: Record, days: int | None, until: datetime | None, tx: Tx) -> Record:
@@ -762,12 +759,15 @@ class InventoryModel:
         return self.changed(record, {"status": self.free_status(record)})
 
     def deactivation(self, record: Record, number_type: str) -> dict[str, Any]:
+        """SPEC 20: Inactive, vendor Webex Calling, keeping only a Webex number type."""
+        webex = type_shown(number_type, WEBEX)
         return {
             "status": INACTIVE,
             "usage": (),
             "vendor": WEBEX,
             "admin_vendor": WEBEX,
-            "internal_number_type": type_shown(number_type, WEBEX),
+            "admin_number_type": webex,
+            "internal_number_type": webex,
         }
 
     def deactivated(self, record: Record) -> Record:
@@ -790,8 +790,6 @@ class InventoryModel:
             if record["service_type"] is None and not mine:
                 return record
             nodes: Mapping[str, Mapping[str, Any]] = tx.nodes
-            if "apply_service cools by the settings of its own line" in self.tolerate:
-                nodes = {n: tx.nodes[n] for n in lineage(at) if n in tx.nodes}
             current = record
             updates: dict[str, Any] = {"service_type": None, "extra2": "", "extra4": ""}
             for use in mine:
@@ -1018,20 +1016,10 @@ class InventoryModel:
             key=lambda r: (line.index(r["hierarchy"]), r["number"]),
         )
         for record in mine:
-            due = self.is_due(record)
+            if self.duplicated(record, tx):
+                continue  # SPEC 22: never handed out
             record = tx.current(record)
-            if (
-                due
-                and record["status"] is not RESERVED
-                and consumer.id == consumer.owner
-                and "assign_next trips over a lapse it stored" in self.tolerate
-            ):  # the library reads the record twice (once per name) and races itself
-                raise Refused(ConcurrentUpdate, "the library's own stale read")
             if record["status"] is RESERVED:
-                if self.duplicated(record, tx) and (
-                    "assign_next hands out a reserved duplicate" not in self.tolerate
-                ):
-                    continue  # SPEC 22: never handed out
                 new = self.assigned(
                     record,
                     use,
@@ -1359,9 +1347,6 @@ class InventoryModel:
 
     def import_records(self, tx: Tx, records: Iterable[NumberRecord]) -> int:
         batch = [of_record(record) for record in records]
-        if "import refuses a number type kept apart from its vendor" in self.tolerate:
-            for record in batch:  # the library's check, stricter than decision 66
-                check_type(record["admin_number_type"], record["admin_vendor"], record["vendor"])
         placed: dict[str, list[str]] = {}
         clash = []
         for record in batch:
@@ -1507,11 +1492,6 @@ class InventoryModel:
         current = tx.current(stored)
         content = {k: v for k, v in planned.fixed.items() if k != "version"}
         if content == {k: v for k, v in current.items() if k != "version"}:
-            if (
-                "an audit stores a change that changes nothing" in self.tolerate
-                and current is not stored
-            ):
-                tx.store(current, {**current, "version": current["version"] + 1})
             return  # only its release was due: stored, nothing else to write
         tx.store(current, {**planned.fixed, "version": current["version"] + 1})
 
@@ -1597,19 +1577,14 @@ class InventoryModel:
         if vendor:
             updates["admin_vendor"] = vendor
             if observation.internal_number_type:
-                spelled = observation.internal_number_type
-                if "an observed number type is stored as spelled" not in self.tolerate:
-                    spelled = check_type(spelled, vendor)  # SPEC 8: stored in the first spelling
-                updates["admin_number_type"] = spelled
+                # SPEC 8: stored in the first spelling
+                updates["admin_number_type"] = check_type(observation.internal_number_type, vendor)
         admin_vendor: str = {**record, **updates}["admin_vendor"]
         number_type: str = {**record, **updates}["admin_number_type"]
         updates["vendor"] = admin_vendor
         updates["internal_number_type"] = type_shown(number_type, admin_vendor)
         if not observation.active and record["status"] is AVAILABLE:
-            shown_type = number_type
-            if "an inactive observation shows the number type set before it" in self.tolerate:
-                shown_type = record["admin_number_type"]
-            updates.update(self.deactivation(record, shown_type))
+            updates.update(self.deactivation(record, number_type))
         elif observation.active and record["status"] is INACTIVE:
             updates["status"] = self.free_status(record)
         return self.changed(record, updates)

@@ -30,8 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
-from hypothesis import note
-from hypothesis import strategies as st
+from hypothesis import note, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from numinv.core.journal import Entry
