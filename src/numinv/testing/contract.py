@@ -1115,6 +1115,27 @@ class RepositoryContract:
         assert repository.nodes("sys.a") == ["sys.a"]
         assert repository.nodes("sys.A") == ["sys.A.x"]
 
+    def test_node_names_are_taken_literally(self, repository: Repository) -> None:
+        """`_`, `%` and `\\` are text, not patterns; a name keeps its exact code points."""
+        composed, decomposed = "sys.caf\u00e9", "sys.cafe\u0301"
+        nodes = ["sys.a_b", "sys.axb", "sys.axb.c", "sys.a%", "sys.a%.x", "sys.ab", "sys.a\\b"]
+        store(repository, *(record("1000", node) for node in [*nodes, composed]))
+        assert repository.nodes("sys.a_b") == ["sys.a_b"]
+        assert repository.nodes("sys.a%") == ["sys.a%", "sys.a%.x"]
+        assert repository.nodes("sys.a\\b") == ["sys.a\\b"]
+        assert sorted(tallies(repository.counts("sys.a_b"))) == ["sys.a_b"]
+        assert repository.get("1000", decomposed) is None
+        assert repository.get("1000", composed) == record("1000", composed)
+        assert repository.nodes(decomposed) == []
+
+    def test_extreme_values_read_back_equal(self, repository: Repository) -> None:
+        largest = record(
+            "1000", version=2**63 - 1, tag="x" * 65_536, description="\u00e9\U0001f4de"
+        )
+        store(repository, largest, record("99999999999999999999999999999999"))
+        assert repository.get("1000", NODE) == largest
+        assert repository.get("99999999999999999999999999999999", NODE) is not None
+
     def test_records_of_several_nodes_sort_by_number_then_node(
         self, repository: Repository
     ) -> None:
@@ -1280,6 +1301,23 @@ class RepositoryContract:
             record("1003"),
         )
         assert repository.next_release() == datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
+
+    def test_next_release_counts_a_timed_reservation(self, repository: Repository) -> None:
+        store(
+            repository,
+            cooling("1000", NOW + timedelta(days=2)),
+            record("1001", status=Status.RESERVED, release_date=NOW + timedelta(days=1)),
+        )
+        assert repository.next_release() == NOW + timedelta(days=1)
+
+    def test_a_release_date_far_ahead_reads_back_and_sorts_last(
+        self, repository: Repository
+    ) -> None:
+        far = datetime(9990, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+        store(repository, cooling("1000", far), cooling("1001", NOW))
+        assert repository.get("1000", NODE) == cooling("1000", far)
+        assert numbers_of(repository.due(far, 10)) == ["1001", "1000"]
+        assert numbers_of(repository.scan(Query(NODE, due_by=NOW))) == ["1001"]
 
     def test_next_release_follows_replacement_and_deletion(self, repository: Repository) -> None:
         soon, later = cooling("1000", NOW), cooling("1001", NOW + timedelta(days=1))
