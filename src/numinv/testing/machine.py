@@ -665,13 +665,21 @@ class InventoryMachine(RuleBasedStateMachine):
         return Consumer(kind, ident, home, vendor=vendor, owner=owner)
 
     def run_at(self, data: st.DataObject) -> tuple[str, str, int]:
-        """A node and a run of its numbers (its first number and a count) for a range call."""
-        nodes = sorted({r["hierarchy"] for r in self.model.records.values()}) or list(self.nodes)
-        node = data.draw(st.sampled_from(nodes), label="node")
+        """A node and a run of its numbers (its first number and a count) for a range call.
+
+        Half the time the run starts at a record picked by state (`pick`).
+        """
+        start: Record | None = None
+        if self.model.records and data.draw(st.booleans(), label="from a record") is True:
+            start = self.pick(data)
+            node = start["hierarchy"]
+        else:
+            nodes = sorted({r["hierarchy"] for r in self.model.records.values()}) or [*self.nodes]
+            node = data.draw(st.sampled_from(nodes), label="node")
         held = sorted(r["number"] for r in self.model.records.values() if r["hierarchy"] == node)
         if not held:
             held = [n for n in self.numbers if not n.startswith("0")]
-        first = data.draw(st.sampled_from(held), label="first")
+        first = start["number"] if start else data.draw(st.sampled_from(held), label="first")
         run = 1  # how many numbers from `first` on the node holds without a gap
         while run < 4 and _run(first, run + 1)[-1] in held:
             run += 1
@@ -868,8 +876,7 @@ class InventoryMachine(RuleBasedStateMachine):
 
     def single(self, operation: str, data: st.DataObject, where: Callable[[Record], bool]) -> None:
         """`operation(number, at)` on a number picked by state (else any)."""
-        records = {key_order(r): r for r in self.shown_records(where) or self.shown_records()}
-        record = records[data.draw(st.sampled_from(sorted(records)), label="record")]
+        record = self.pick(data, where)
         node = data.draw(st.sampled_from(self.homes_seeing(record["hierarchy"])), label="at")
         number = record["number"]
         self.perform(
@@ -1156,6 +1163,15 @@ class InventoryMachine(RuleBasedStateMachine):
         )
         if ok:
             event("reached: a move")
+            for number in _run(first, count):  # what a consumer there saw happen to it
+                self.history_seen_from(number, to)
+
+    def history_seen_from(self, number: str, at: str) -> None:
+        self.read(
+            f"history({number}, at={at})",
+            lambda: self.inventory.history(number, at=at),
+            self.model.history(number, at=at),
+        )
 
     @precondition(lambda self: self.deleted or self.model.records)
     @rule(data=st.data())
@@ -1166,7 +1182,26 @@ class InventoryMachine(RuleBasedStateMachine):
             st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique_by=lambda r: r.key),
             label="records",
         )
-        if data.draw(st.booleans(), label="elsewhere"):
+        exported = data.draw(st.sampled_from(["as they were", "elsewhere", "held"]), label="how")
+        if exported == "held":  # another inventory's export: Inactive, or Reserved, for a person
+            node = data.draw(st.sampled_from(self.nodes), label="node")
+            person = data.draw(st.sampled_from(self.names), label="person")
+            chosen = [
+                NumberRecord(
+                    number,
+                    node,
+                    status=data.draw(st.sampled_from([Status.INACTIVE, Status.RESERVED])),
+                    vendor="Webex Calling",
+                    admin_vendor="Webex Calling",
+                    reserved_for=person,
+                    tag="exported",
+                )
+                for number in data.draw(
+                    st.lists(st.sampled_from(["160", "161", "162"]), min_size=1, unique=True),
+                    label="numbers",
+                )
+            ]
+        elif exported == "elsewhere":
             node = data.draw(st.sampled_from(self.nodes), label="node")
             chosen = [
                 attrs.evolve(
