@@ -10,42 +10,59 @@ fixture returning a fresh, empty repository for each test:
             yield repository
             repository.close()
 
+        def open_second(self, repository: Repository) -> Repository | None:
+            return MyRepository(repository.dsn)   # optional: a second connection
+
 Each test checks one rule directly against the repository, without an
 `Inventory` in between: the reads (ordering, paging, filters, counts, due
-dates, E.164 associations), transactions (commit, rollback, nesting, reads
-of a transaction's own writes), compare-and-set on `version`, `insert_range`
-against inserting each record, and compare-and-set under threads.
+dates, E.164 associations, holders, node settings, retired versions), the
+journal (written with its change, none after a rollback, ordered, range
+entries expanded, pruned), transactions (commit, rollback, nesting, reads of
+a transaction's own writes on the transaction and through the repository on
+its thread, committed state for other threads), single-call atomicity,
+compare-and-set on `version` (also between two repository objects on one
+database, when `open_second` gives one), `insert_range` against inserting
+each record, and compare-and-set under threads.
+
+Reads that page (`scan`, `changes`) are followed with a bound: a cursor that
+does not advance fails the test at once, naming the call, instead of looping.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from numinv.core.numbers import number_range
-from numinv.core.records import NumberRecord, ServiceType, Status, Usage, Use
+from numinv.core.journal import Entry
+from numinv.core.numbers import NumberRange, number_range
+from numinv.core.records import Change, NumberRecord, ServiceType, Status, Usage, Use
 from numinv.errors import ConcurrentUpdate
-from numinv.storage.protocol import Query, Repository, Transaction
+from numinv.settings import NodeSettings
+from numinv.storage.protocol import Query, Reader, Repository, Transaction
 from numinv.testing import strategies
 
-__all__ = ["RepositoryContract"]
+__all__ = ["RepositoryContract", "every_change", "every_record", "pages", "state"]
 
 NODE = "sys.acme.uk"
 SITE = "sys.acme.uk.london"
 SIBLING = "sys.acme.fr"
 # Shares a text prefix with NODE but is not below it.
 LOOKALIKE = "sys.acme.ukraine"
+NODES = (NODE, SITE, SIBLING, LOOKALIKE)
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FAR = datetime(9999, 1, 1, tzinfo=UTC)
 THREADS = 8
 ROUNDS = 25
+# No test stores more than this; a read that pages past it is going round in circles.
+MOST = 100_000
+JOIN = 30.0  # seconds a test waits for one of its threads
 
 
 class Abort(Exception):
@@ -64,6 +81,16 @@ def used(number: str, hierarchy: str = NODE, **fields: Any) -> NumberRecord:
     )
 
 
+def owned(
+    number: str, who: str, owner: str = "", hierarchy: str = NODE, **fields: Any
+) -> NumberRecord:
+    """A record in use by `who`'s phone (whose owner is `owner`)."""
+    use = Use("device/cucm/Phone", who, Usage.DEVICE, hierarchy=hierarchy, owner=owner)
+    return record(
+        number, hierarchy, status=Status.USED, usage=(Usage.DEVICE,), uses=(use,), **fields
+    )
+
+
 def cooling(
     number: str, release_date: datetime, hierarchy: str = NODE, **fields: Any
 ) -> NumberRecord:
@@ -72,7 +99,9 @@ def cooling(
 
 def everything_set(number: str, hierarchy: str = NODE) -> NumberRecord:
     """A record with every field away from its default."""
-    audiocodes = Use("device/audiocodes", "gw1", Usage.DEVICE, "AudioCodes", Status.USED, hierarchy)
+    audiocodes = Use(
+        "device/audiocodes", "gw1", Usage.DEVICE, "AudioCodes", Status.USED, hierarchy, "ann"
+    )
     return NumberRecord(
         number=number,
         hierarchy=hierarchy,
@@ -102,7 +131,28 @@ def everything_set(number: str, hierarchy: str = NODE) -> NumberRecord:
         cooling_use=audiocodes,
         tag_before_cooling="was: lobby",
         version=7,
+        admin_number_type="Direct Routing",
     )
+
+
+def entry(
+    after: NumberRecord | None,
+    before: NumberRecord | None = None,
+    *,
+    operation: str = "assign",
+    at: datetime = NOW,
+    actor: str | None = "ops",
+) -> Entry:
+    """A journal entry of one record's change."""
+    return Entry(operation, before, after, at, actor)
+
+
+def range_entry(
+    first: str, count: int, template: NumberRecord, *, at: datetime = NOW, actor: str | None = None
+) -> Entry:
+    """A journal entry of a loaded range: one change per number, each `template` renumbered."""
+    numbers = number_range(first, count=count)
+    return Entry("add", None, attrs.evolve(template, number=first), at, actor, numbers)
 
 
 def store(repository: Repository, *records: NumberRecord) -> None:
@@ -133,15 +183,65 @@ def numbers_of(records: Iterable[NumberRecord]) -> list[str]:
     return [found.number for found in records]
 
 
-def every_record(repository: Repository) -> list[NumberRecord]:
+def seqs_of(changes: Iterable[Change]) -> list[int]:
+    return [change.seq for change in changes]
+
+
+def pages(reader: Reader, query: Query) -> Iterator[NumberRecord]:
+    """A node's records from `query` on, page by page, failing fast if the cursor stalls."""
+    after = query.after
+    total = 0
+    while True:
+        page = reader.scan(attrs.evolve(query, after=after))
+        if not page:
+            return
+        numbers = numbers_of(page)
+        assert after is None or numbers[0] > after, (
+            f"scan({attrs.evolve(query, after=after)}) returned {numbers[0]!r}, which is not "
+            f"after the cursor {after!r}: paging would never end"
+        )
+        assert numbers == sorted(set(numbers)), (
+            f"scan({attrs.evolve(query, after=after)}) is not in ascending number order: {numbers}"
+        )
+        assert len(page) <= query.limit, f"scan(limit={query.limit}) returned {len(page)} records"
+        total += len(page)
+        assert total <= MOST, f"scan of {query.hierarchy} went past {MOST} records: a loop"
+        yield from page
+        if len(page) < query.limit:
+            return
+        after = numbers[-1]
+
+
+def every_record(reader: Reader) -> list[NumberRecord]:
     """Every record, node by node through `nodes` and paged `scan`s."""
     found: list[NumberRecord] = []
-    for node in repository.nodes():
-        after: str | None = None
-        while page := repository.scan(Query(node, after=after, limit=50)):
-            found += page
-            after = page[-1].number
+    for node in reader.nodes():
+        found += pages(reader, Query(node, limit=50))
     return sorted(found, key=key)
+
+
+class ChangeFeed(Protocol):
+    """Anything that pages through the journal: a repository, a transaction, an inventory's feed."""
+
+    def changes(self, after: int, limit: int) -> list[Change]: ...
+
+
+def every_change(reader: ChangeFeed, after: int = 0, limit: int = 50) -> list[Change]:
+    """The journal from `after` on, paged, failing fast if the cursor stalls."""
+    found: list[Change] = []
+    while True:
+        page = reader.changes(after, limit)
+        if not page:
+            return found
+        seqs = seqs_of(page)
+        assert seqs[0] > after, (
+            f"changes(after={after}) returned seq {seqs[0]}: paging would never end"
+        )
+        assert seqs == sorted(set(seqs)), f"changes(after={after}) not in seq order: {seqs}"
+        assert len(page) <= limit, f"changes(limit={limit}) returned {len(page)} changes"
+        found += page
+        assert len(found) <= MOST, f"the journal went past {MOST} changes: a loop"
+        after = seqs[-1]
 
 
 def tallies(counts: Mapping[str, Mapping[Status, int]]) -> dict[str, dict[Status, int]]:
@@ -154,42 +254,108 @@ def tallies(counts: Mapping[str, Mapping[Status, int]]) -> dict[str, dict[Status
 
 
 def state(
-    repository: Repository, numbers: Iterable[str] = (), e164s: Iterable[str] = ()
+    reader: Reader,
+    numbers: Iterable[str] = (),
+    e164s: Iterable[str] = (),
+    names: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """What every read says, also for numbers and E.164 numbers that may be gone."""
-    records = every_record(repository)
+    """What every read says, also for numbers, E.164 numbers and holders that may be gone."""
+    records = every_record(reader)
     numbers = {*numbers, *(found.number for found in records)}
     e164s = {*e164s, *(e164 for found in records for e164 in found.e164)}
+    names = {*names, *(name for found in records for name in _names(found))}
+    nodes = {*NODES, *(found.hierarchy for found in records)}
     return {
         "records": records,
-        "nodes": repository.nodes(),
-        "counts": tallies(repository.counts()),
-        "due": repository.due(FAR, 1_000_000),
-        "holding": {number: sorted(repository.holding(number), key=key) for number in numbers},
-        "e164": {e164: sorted(repository.with_e164(e164), key=key) for e164 in e164s},
+        "nodes": reader.nodes(),
+        "counts": tallies(reader.counts()),
+        "due": reader.due(FAR, 1_000_000),
+        "next release": reader.next_release(),
+        "holding": {number: sorted(reader.holding(number), key=key) for number in numbers},
+        "e164": {e164: sorted(reader.with_e164(e164), key=key) for e164 in e164s},
+        "held by": {name: reader.held_by(name) for name in names},
+        "settings": dict(reader.node_settings(None)),
+        "retired": {
+            (number, node): version
+            for span in _spans(numbers)
+            for node in sorted(nodes)
+            for number, version in sorted(reader.retired(span, node).items())
+            if number in numbers
+        },
+        "journal": every_change(reader),
+        "history": {number: reader.history(number) for number in numbers},
     }
 
 
-def state_of_nothing(numbers: Iterable[str] = (), e164s: Iterable[str] = ()) -> dict[str, Any]:
+def state_of_nothing(
+    numbers: Iterable[str] = (), e164s: Iterable[str] = (), names: Iterable[str] = ()
+) -> dict[str, Any]:
     """What `state` reads from an empty repository."""
     return {
         "records": [],
         "nodes": [],
         "counts": {},
         "due": [],
+        "next release": None,
         "holding": {number: [] for number in numbers},
         "e164": {e164: [] for e164 in e164s},
+        "held by": {name: [] for name in names},
+        "settings": {},
+        "retired": {},
+        "journal": [],
+        "history": {number: [] for number in numbers},
     }
 
 
+def _spans(numbers: Iterable[str]) -> list[NumberRange]:
+    """The smallest range of each width and `+` prefix that holds the numbers given."""
+    groups: dict[tuple[str, int], list[int]] = {}
+    for number in numbers:
+        plus = "+" if number.startswith("+") else ""
+        digits = number[len(plus) :]
+        groups.setdefault((plus, len(digits)), []).append(int(digits))
+    return [
+        NumberRange(plus, width, min(values), max(values))
+        for (plus, width), values in sorted(groups.items())
+    ]
+
+
+def _names(found: NumberRecord) -> set[str]:
+    names = {use.consumer_id for use in found.uses} | {u.owner for u in found.uses if u.owner}
+    return names | ({found.reserved_for} if found.reserved_for is not None else set())
+
+
 class RepositoryContract:
-    """The storage rules every `Repository` keeps; subclass with a `repository` fixture."""
+    """The storage rules every `Repository` keeps; subclass with a `repository` fixture.
+
+    Override `open_second` to return a second repository object on the same
+    database (another connection) when your adapter can: the tests of
+    compare-and-set between two repository objects then run too.
+    """
 
     @pytest.fixture
     def repository(self) -> Repository:
         raise NotImplementedError(
             f"{type(self).__name__} must provide a `repository` fixture: a fresh, empty repository"
         )
+
+    def open_second(self, repository: Repository) -> Repository | None:
+        """A second repository object on the database of `repository`, or None if impossible."""
+        return None
+
+    @pytest.fixture
+    def second_repository(self, repository: Repository) -> Iterator[Repository]:
+        other = self.open_second(repository)
+        if other is None:
+            pytest.skip(
+                f"{type(self).__name__}.open_second gives no second repository on one database"
+            )
+        try:
+            yield other
+        finally:
+            close = getattr(other, "close", None)
+            if callable(close):
+                close()
 
     # -- the protocol ----------------------------------------------------------
 
@@ -355,7 +521,11 @@ class RepositoryContract:
         store(repository, *stored)
         pages: list[list[NumberRecord]] = []
         after: str | None = None
-        while page := repository.scan(Query(NODE, after=after, limit=7)):
+        for _ in range(5):
+            page = repository.scan(Query(NODE, after=after, limit=7))
+            if not page:
+                break
+            assert after is None or page[0].number > after, f"scan(after={after!r}) stalls"
             pages.append(page)
             after = page[-1].number
         assert [len(page) for page in pages] == [7, 7, 7, 4]
@@ -766,9 +936,11 @@ class RepositoryContract:
         store(repository, stored)
         with repository.transaction() as tx:
             tx.delete([stored])
-        assert state(repository, ["1000"], ["+442071234567"]) == state_of_nothing(
-            ["1000"], ["+442071234567"]
-        )
+        found = state(repository, ["1000"], ["+442071234567"], ["user-7"])
+        assert found.pop("retired") == {("1000", NODE): stored.version}
+        nothing = state_of_nothing(["1000"], ["+442071234567"], ["user-7"])
+        del nothing["retired"]
+        assert found == nothing
 
     def test_delete_of_a_stale_version_is_refused_and_changes_nothing(
         self, repository: Repository
@@ -920,3 +1092,802 @@ class RepositoryContract:
         with repository.transaction() as tx:
             tx.insert_range(number_range("1000", count=3), record("0", NODE))
         assert len(repository.within(number_range("1000", count=3))) == 4
+
+    # -- order: text and code points, never a collation ----------------------------------
+
+    def test_scan_orders_numbers_by_their_text(self, repository: Repository) -> None:
+        numbers = ["99", "100", "1000", "0100", "+5", "+50", "9", "10"]
+        store(repository, *(record(number) for number in numbers))
+        assert numbers_of(repository.scan(Query(NODE))) == sorted(numbers)
+        assert numbers_of(pages(repository, Query(NODE, limit=3))) == sorted(numbers)
+
+    def test_node_paths_compare_by_code_point_not_by_collation(
+        self, repository: Repository
+    ) -> None:
+        nodes = ["sys.b", "sys.B", "sys.a", "sys.Z", "sys.é", "sys.e", "sys.A.x", "sys.a-b"]
+        store(repository, *(record("1000", node) for node in nodes))
+        assert repository.nodes() == sorted(nodes)
+        assert [found.hierarchy for found in repository.holding("1000")] == sorted(nodes)
+        found = repository.within(number_range("1000", "1001"))
+        assert [found.hierarchy for found in found] == sorted(nodes)
+        assert sorted(tallies(repository.counts())) == sorted(nodes)  # in any order
+        assert repository.get("1000", "sys.E") is None
+        assert repository.nodes("sys.a") == ["sys.a"]
+        assert repository.nodes("sys.A") == ["sys.A.x"]
+
+    def test_node_names_are_taken_literally(self, repository: Repository) -> None:
+        """`_`, `%` and `\\` are text, not patterns; a name keeps its exact code points."""
+        composed, decomposed = "sys.caf\u00e9", "sys.cafe\u0301"
+        nodes = ["sys.a_b", "sys.axb", "sys.axb.c", "sys.a%", "sys.a%.x", "sys.ab", "sys.a\\b"]
+        store(repository, *(record("1000", node) for node in [*nodes, composed]))
+        assert repository.nodes("sys.a_b") == ["sys.a_b"]
+        assert repository.nodes("sys.a%") == ["sys.a%", "sys.a%.x"]
+        assert repository.nodes("sys.a\\b") == ["sys.a\\b"]
+        assert sorted(tallies(repository.counts("sys.a_b"))) == ["sys.a_b"]
+        assert repository.get("1000", decomposed) is None
+        assert repository.get("1000", composed) == record("1000", composed)
+        assert repository.nodes(decomposed) == []
+
+    def test_extreme_values_read_back_equal(self, repository: Repository) -> None:
+        largest = record(
+            "1000", version=2**63 - 1, tag="x" * 65_536, description="\u00e9\U0001f4de"
+        )
+        store(repository, largest, record("99999999999999999999999999999999"))
+        assert repository.get("1000", NODE) == largest
+        assert repository.get("99999999999999999999999999999999", NODE) is not None
+
+    def test_records_of_several_nodes_sort_by_number_then_node(
+        self, repository: Repository
+    ) -> None:
+        store(
+            repository,
+            record("1001", "sys.B", e164=("+4420",), reserved_for="al"),
+            record("1000", "sys.b", e164=("+4420",), reserved_for="al"),
+            record("1000", "sys.B", e164=("+4420",), reserved_for="al"),
+        )
+        expected = [("1000", "sys.B"), ("1000", "sys.b"), ("1001", "sys.B")]
+        assert [found.key for found in repository.with_e164("+4420")] == expected
+        assert [found.key for found in repository.held_by("al")] == expected
+
+    # -- held_by -------------------------------------------------------------------------
+
+    def test_held_by_finds_records_by_consumer_id_owner_and_reserved_for(
+        self, repository: Repository
+    ) -> None:
+        store(
+            repository,
+            owned("1003", "SEPa", owner="alice"),
+            owned("1001", "alice"),
+            record("1002", SITE, status=Status.RESERVED, reserved_for="alice"),
+            owned("1000", "alice", owner="alice", reserved_for="alice"),
+            owned("1004", "bob", owner="bob"),
+            record("1005", reserved_for="alicia"),
+        )
+        assert [found.key for found in repository.held_by("alice")] == [
+            ("1000", NODE),
+            ("1001", NODE),
+            ("1002", SITE),
+            ("1003", NODE),
+        ]
+        assert numbers_of(repository.held_by("SEPa")) == ["1003"]
+        assert repository.held_by("ali") == []
+        assert repository.held_by("nobody") == []
+
+    def test_held_by_follows_a_replacement(self, repository: Repository) -> None:
+        before = owned("1000", "SEPa", owner="alice", reserved_for="carol")
+        store(repository, before)
+        after = record("1000", reserved_for="dave", version=2)
+        write(repository, lambda tx: tx.replace([(before, after)]))
+        assert repository.held_by("SEPa") == []
+        assert repository.held_by("alice") == []
+        assert repository.held_by("carol") == []
+        assert repository.held_by("dave") == [after]
+
+    def test_held_by_forgets_a_deleted_record_added_again(self, repository: Repository) -> None:
+        stored = owned("1000", "SEPa", owner="alice", reserved_for="carol")
+        store(repository, stored)
+        write(repository, lambda tx: tx.delete([stored]))
+        store(repository, record("1000"))
+        for name in ("SEPa", "alice", "carol"):
+            assert repository.held_by(name) == [], name
+
+    def test_held_by_finds_the_numbers_of_a_loaded_range(self, repository: Repository) -> None:
+        template = owned("0", "SEPa", owner="alice", reserved_for="carol")
+        write(repository, lambda tx: tx.insert_range(number_range("1000", count=3), template))
+        for name in ("SEPa", "alice", "carol"):
+            assert numbers_of(repository.held_by(name)) == ["1000", "1001", "1002"], name
+
+    # -- E.164 and holders of a record deleted, then added again -------------------------
+
+    def test_an_e164_association_does_not_come_back_with_a_number_added_again(
+        self, repository: Repository
+    ) -> None:
+        stored = record("1000", e164=("+442071234567",))
+        store(repository, stored)
+        write(repository, lambda tx: tx.delete([stored]))
+        store(repository, record("1000", version=2))
+        assert repository.with_e164("+442071234567") == []
+
+    def test_an_e164_association_moved_by_replacement_leaves_nothing_behind(
+        self, repository: Repository
+    ) -> None:
+        first = record("1000", e164=("+4420",))
+        store(repository, first)
+        second = record("1000", e164=("+4421",), version=2)
+        third = record("1000", version=3)
+        write(repository, lambda tx: tx.replace([(first, second)]))
+        write(repository, lambda tx: tx.replace([(second, third)]))
+        assert repository.with_e164("+4420") == []
+        assert repository.with_e164("+4421") == []
+
+    # -- counts through every change of status ------------------------------------------
+
+    def test_counts_follow_every_change_of_status(self, repository: Repository) -> None:
+        pairs = [(old, new) for old in Status for new in Status if old is not new]
+        olds = [record(f"{1000 + n}", status=old) for n, (old, _) in enumerate(pairs)]
+        store(repository, *olds)
+        expected = tallies(repository.counts())[NODE]
+        with repository.transaction() as tx:
+            for stored, (old, new) in zip(olds, pairs, strict=True):
+                tx.replace([(stored, attrs.evolve(stored, status=new, version=2))])
+                expected[old] -= 1
+                expected[new] = expected.get(new, 0) + 1
+                assert tallies(tx.counts()) == tallies({NODE: expected}), f"{old} to {new}"
+        assert tallies(repository.counts()) == tallies({NODE: expected})
+        assert tallies(repository.counts(NODE)) == tallies({NODE: expected})
+
+    def test_counts_follow_several_changes_of_one_record_in_a_transaction(
+        self, repository: Repository
+    ) -> None:
+        first = record("1000")
+        store(repository, first, record("1001"))
+        second = used("1000", version=2)
+        third = cooling("1000", NOW, version=3)
+        fourth = record("1000", version=4)
+        write(
+            repository,
+            lambda tx: tx.replace([(first, second)]),
+            lambda tx: tx.replace([(second, third)]),
+            lambda tx: tx.replace([(third, fourth)]),
+        )
+        assert tallies(repository.counts()) == {NODE: {Status.AVAILABLE: 2}}
+
+    def test_counts_follow_the_deletion_of_a_record_in_use(self, repository: Repository) -> None:
+        store(repository, used("1000"), record("1001", status=Status.INACTIVE))
+        write(
+            repository, lambda tx: tx.delete([used("1000"), record("1001", status=Status.INACTIVE)])
+        )
+        assert tallies(repository.counts()) == {}
+        assert repository.nodes() == []
+
+    # -- due dates: Query.due_by and next_release ----------------------------------------
+
+    def test_scan_due_by_keeps_records_released_by_then(self, repository: Repository) -> None:
+        store(
+            repository,
+            cooling("1000", NOW - timedelta(days=1)),
+            cooling("1001", NOW),
+            cooling("1002", NOW + timedelta(microseconds=1)),
+            record("1003"),
+            record("1004", status=Status.RESERVED, release_date=NOW),
+            record("1005", status=Status.RESERVED),
+        )
+        assert numbers_of(repository.scan(Query(NODE, due_by=NOW))) == ["1000", "1001", "1004"]
+        query = Query(NODE, status=Status.COOLING, due_by=NOW)
+        assert numbers_of(repository.scan(query)) == ["1000", "1001"]
+        query = Query(NODE, status=Status.COOLING, after="1000", due_by=NOW)
+        assert numbers_of(repository.scan(query)) == ["1001"]
+        query = Query(NODE, prefix="100", limit=1, due_by=NOW + timedelta(days=1))
+        assert numbers_of(repository.scan(query)) == ["1000"]
+
+    def test_scan_due_by_compares_instants_across_time_zones(self, repository: Repository) -> None:
+        paris = timezone(timedelta(hours=2))
+        store(
+            repository,
+            cooling("1000", datetime(2026, 3, 1, 13, 30, tzinfo=paris)),  # 11:30 UTC
+            cooling("1001", datetime(2026, 3, 1, 14, 30, tzinfo=paris)),  # 12:30 UTC
+        )
+        assert numbers_of(repository.scan(Query(NODE, due_by=NOW))) == ["1000"]
+        assert numbers_of(repository.scan(Query(NODE, due_by=NOW.astimezone(paris)))) == ["1000"]
+
+    def test_next_release_is_the_earliest_release_date(self, repository: Repository) -> None:
+        assert repository.next_release() is None
+        paris = timezone(timedelta(hours=2))
+        store(
+            repository,
+            cooling("1000", NOW + timedelta(days=3)),
+            cooling("1001", datetime(2026, 3, 1, 13, 0, tzinfo=paris), SITE),  # 11:00 UTC
+            record("1002", status=Status.RESERVED, release_date=NOW + timedelta(days=1)),
+            record("1003"),
+        )
+        assert repository.next_release() == datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
+
+    def test_next_release_counts_a_timed_reservation(self, repository: Repository) -> None:
+        store(
+            repository,
+            cooling("1000", NOW + timedelta(days=2)),
+            record("1001", status=Status.RESERVED, release_date=NOW + timedelta(days=1)),
+        )
+        assert repository.next_release() == NOW + timedelta(days=1)
+
+    def test_a_release_date_far_ahead_reads_back_and_sorts_last(
+        self, repository: Repository
+    ) -> None:
+        far = datetime(9990, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+        store(repository, cooling("1000", far), cooling("1001", NOW))
+        assert repository.get("1000", NODE) == cooling("1000", far)
+        assert numbers_of(repository.due(far, 10)) == ["1001", "1000"]
+        assert numbers_of(repository.scan(Query(NODE, due_by=NOW))) == ["1001"]
+
+    def test_next_release_follows_replacement_and_deletion(self, repository: Repository) -> None:
+        soon, later = cooling("1000", NOW), cooling("1001", NOW + timedelta(days=1))
+        store(repository, soon, later)
+        write(repository, lambda tx: tx.replace([(soon, record("1000", version=2))]))
+        assert repository.next_release() == NOW + timedelta(days=1)
+        write(repository, lambda tx: tx.delete([later]))
+        assert repository.next_release() is None
+
+    def test_due_and_next_release_keep_microseconds(self, repository: Repository) -> None:
+        when = NOW + timedelta(microseconds=1)
+        store(repository, cooling("1000", when))
+        assert repository.due(NOW, 10) == []
+        assert numbers_of(repository.due(when, 10)) == ["1000"]
+        assert repository.next_release() == when
+
+    # -- node settings ---------------------------------------------------------------------
+
+    def test_configure_stores_what_a_node_sets(self, repository: Repository) -> None:
+        uk = NodeSettings(auto_cooling=False, cooling_days=7, exhaustion_threshold=0.0)
+        fr = NodeSettings(
+            prevent_duplicates=True,
+            audiocodes_cooling_days=999,
+            exhaustion_threshold=1.0,
+            auto_cooling=True,
+        )
+        write(repository, lambda tx: tx.configure(NODE, uk), lambda tx: tx.configure(SIBLING, fr))
+        assert repository.node_settings([NODE]) == {NODE: uk}
+        assert repository.node_settings([SIBLING, SITE, NODE]) == {SIBLING: fr, NODE: uk}
+        assert repository.node_settings(None) == {NODE: uk, SIBLING: fr}
+        assert repository.node_settings([]) == {}
+        assert repository.node_settings([LOOKALIKE, "sys"]) == {}
+
+    def test_configure_replaces_what_the_node_set_before(self, repository: Repository) -> None:
+        write(repository, lambda tx: tx.configure(NODE, NodeSettings(cooling_days=7)))
+        write(repository, lambda tx: tx.configure(NODE, NodeSettings(auto_cooling=True)))
+        assert repository.node_settings([NODE]) == {NODE: NodeSettings(auto_cooling=True)}
+
+    @pytest.mark.parametrize("nothing", [None, NodeSettings()], ids=["none", "empty"])
+    def test_configuring_nothing_forgets_the_node(
+        self, repository: Repository, nothing: NodeSettings | None
+    ) -> None:
+        write(repository, lambda tx: tx.configure(NODE, NodeSettings(cooling_days=7)))
+        write(repository, lambda tx: tx.configure(NODE, nothing))
+        assert repository.node_settings(None) == {}
+        assert repository.node_settings([NODE]) == {}
+
+    def test_configure_is_read_inside_its_transaction_and_rolled_back(
+        self, repository: Repository
+    ) -> None:
+        settings_ = NodeSettings(cooling_days=7)
+
+        def configure_and_read(tx: Transaction) -> None:
+            tx.configure(NODE, settings_)
+            assert tx.node_settings([NODE]) == {NODE: settings_}
+
+        with pytest.raises(Abort):
+            write_then_fail(repository, configure_and_read)
+        assert repository.node_settings(None) == {}
+
+    # -- retired versions ----------------------------------------------------------------
+
+    def test_delete_keeps_the_version_each_record_had(self, repository: Repository) -> None:
+        gone = [record("1000", version=4), used("1002", version=9), record("1002", SITE)]
+        store(repository, *gone, record("1001"))
+        write(repository, lambda tx: tx.delete(gone))
+        assert repository.retired(number_range("1000", "1009"), NODE) == {"1000": 4, "1002": 9}
+        assert repository.retired(number_range("1000", "1009"), SITE) == {"1002": 1}
+        assert repository.retired(number_range("1001", "1001"), NODE) == {}
+        assert repository.retired(number_range("1000", "1009"), SIBLING) == {}
+
+    def test_retired_versions_keep_to_the_width_of_the_range(self, repository: Repository) -> None:
+        gone = [record(number) for number in ("100", "1000", "0100", "+100", "101")]
+        store(repository, *gone)
+        write(repository, lambda tx: tx.delete(gone))
+        assert repository.retired(number_range("100", "101"), NODE) == {"100": 1, "101": 1}
+        assert repository.retired(number_range("+100", count=1), NODE) == {"+100": 1}
+
+    def test_retired_keeps_the_last_version_over_several_deletions(
+        self, repository: Repository
+    ) -> None:
+        store(repository, record("1000", version=3))
+        write(repository, lambda tx: tx.delete([record("1000", version=3)]))
+        store(repository, record("1000", version=4))
+        write(
+            repository,
+            lambda tx: tx.replace([(record("1000", version=4), used("1000", version=8))]),
+        )
+        write(repository, lambda tx: tx.delete([used("1000", version=8)]))
+        assert repository.retired(number_range("1000"), NODE) == {"1000": 8}
+
+    def test_a_deletion_rolled_back_retires_nothing(self, repository: Repository) -> None:
+        store(repository, record("1000", version=3))
+        with pytest.raises(Abort):
+            write_then_fail(repository, lambda tx: tx.delete([record("1000", version=3)]))
+        assert repository.retired(number_range("1000"), NODE) == {}
+
+    # -- claim -----------------------------------------------------------------------------
+
+    def test_claim_answers_like_scan_inside_a_transaction(self, repository: Repository) -> None:
+        store(
+            repository,
+            *(record(str(number)) for number in range(1000, 1006)),
+            used("1006"),
+            cooling("1007", NOW),
+            record("1008", SITE),
+        )
+        queries = [
+            Query(NODE, Status.AVAILABLE, limit=1),
+            Query(NODE, Status.AVAILABLE, after="1002", limit=2),
+            Query(NODE, Status.USED),
+            Query(NODE, Status.COOLING, due_by=NOW),
+            Query(NODE, Status.COOLING, due_by=NOW - timedelta(seconds=1)),
+            Query(NODE, prefix="100", limit=100),
+            Query(SITE, Status.AVAILABLE),
+        ]
+        with repository.transaction() as tx:
+            for query in queries:
+                assert tx.claim(query) == tx.scan(query), query
+
+    def test_a_claimed_record_is_changed_in_the_same_transaction(
+        self, repository: Repository
+    ) -> None:
+        store(repository, record("1000"), record("1001"))
+        with repository.transaction() as tx:
+            (first,) = tx.claim(Query(NODE, Status.AVAILABLE, limit=1))
+            tx.replace([(first, used(first.number, version=first.version + 1))])
+            assert numbers_of(tx.claim(Query(NODE, Status.AVAILABLE, limit=1))) == ["1001"]
+        assert repository.get("1000", NODE) == used("1000", version=2)
+
+    # -- reads on the transaction's thread, and on others ----------------------------------
+
+    def test_a_read_through_the_repository_on_the_transactions_thread_reads_inside_it(
+        self, repository: Repository
+    ) -> None:
+        kept = owned("1001", "SEPb", owner="bob", e164=("+4421",))
+        store(repository, kept)
+        with repository.transaction() as tx:
+            tx.insert([everything_set("1000")])
+            tx.delete([kept])
+            tx.configure(NODE, NodeSettings(cooling_days=3))
+            tx.journal([entry(everything_set("1000"))])
+            inside = state(tx, ["1001"], ["+4421"], ["bob"])
+            through = state(repository, ["1001"], ["+4421"], ["bob"])
+            assert through == inside
+        assert state(repository, ["1001"], ["+4421"], ["bob"]) == inside
+
+    def test_other_threads_never_read_what_an_open_transaction_wrote(
+        self, repository: Repository
+    ) -> None:
+        kept = owned("1001", "SEPb", owner="bob", e164=("+4421",))
+        store(repository, kept)
+        probe = (["1000", "1001"], ["+4421"], ["bob", "user-7"])
+        committed = state(repository, *probe)
+        seen: list[Any] = []
+        failures: list[BaseException] = []
+
+        def read() -> None:  # while the transaction is open, or (a store that locks) after it
+            try:
+                seen.append(state(repository, *probe))
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+        reader = threading.Thread(target=read, daemon=True)
+
+        def write_and_let_read(tx: Transaction) -> None:
+            tx.insert([everything_set("1000")])
+            tx.replace([(kept, record("1001", version=2))])
+            tx.configure(NODE, NodeSettings(cooling_days=3))
+            tx.journal([entry(everything_set("1000"))])
+            reader.start()
+            reader.join(0.2)
+
+        with pytest.raises(Abort):
+            write_then_fail(repository, write_and_let_read)
+        reader.join(JOIN)
+        assert failures == []
+        assert seen == [committed], "another thread read what an open transaction wrote"
+
+    # -- single-call atomicity ---------------------------------------------------------------
+
+    def _refused_call_changes_nothing(
+        self, repository: Repository, call: Callable[[Transaction], object]
+    ) -> None:
+        """A write call that is refused inside a transaction leaves it as it was before the call."""
+        probe = (["1000", "1001", "1002", "1003", "2000"], ["+4420"], ["alice"])
+        with repository.transaction() as tx:
+            before = state(tx, *probe)
+            with pytest.raises(ConcurrentUpdate):
+                call(tx)
+            assert state(tx, *probe) == before, "a refused write call changed the transaction"
+        assert state(repository, *probe) == before, "a refused write call was committed"
+
+    def test_an_insert_refused_part_way_stores_none_of_its_records(
+        self, repository: Repository
+    ) -> None:
+        store(repository, record("1002"))
+        self._refused_call_changes_nothing(
+            repository,
+            lambda tx: tx.insert(
+                [
+                    record("1000", e164=("+4420",), reserved_for="alice"),
+                    used("1001"),
+                    record("1002"),
+                ]
+            ),
+        )
+
+    def test_a_range_refused_part_way_stores_none_of_its_numbers(
+        self, repository: Repository
+    ) -> None:
+        store(repository, record("1003"))
+        template = record("0", e164=("+4420",), reserved_for="alice")
+        self._refused_call_changes_nothing(
+            repository, lambda tx: tx.insert_range(number_range("1000", "1003"), template)
+        )
+
+    def test_a_replacement_refused_part_way_stores_none_of_its_changes(
+        self, repository: Repository
+    ) -> None:
+        store(repository, record("1000"), record("1001"), record("1002", version=3))
+        changes = [
+            (record("1000"), owned("1000", "SEP", owner="alice", version=2)),
+            (record("1001"), record("1001", e164=("+4420",), version=2)),
+            (record("1002", version=2), record("1002", version=3)),
+        ]
+        self._refused_call_changes_nothing(repository, lambda tx: tx.replace(changes))
+
+    def test_a_deletion_refused_part_way_deletes_none_of_its_records(
+        self, repository: Repository
+    ) -> None:
+        gone = [record("1000", e164=("+4420",)), owned("1001", "alice")]
+        store(repository, *gone, record("1002", version=2))
+        self._refused_call_changes_nothing(
+            repository, lambda tx: tx.delete([*gone, record("1002")])
+        )
+
+    # -- the journal ------------------------------------------------------------------------
+
+    def test_journal_returns_the_seq_of_the_first_change(self, repository: Repository) -> None:
+        with repository.transaction() as tx:
+            first = tx.journal([entry(record("1000")), entry(record("1001"))])
+        changes = every_change(repository)
+        assert first >= 1
+        assert seqs_of(changes) == [first, first + 1]
+        assert [(c.number, c.hierarchy) for c in changes] == [("1000", NODE), ("1001", NODE)]
+
+    def test_changes_take_consecutive_seqs_in_commit_order(self, repository: Repository) -> None:
+        with repository.transaction() as tx:
+            first = tx.journal([entry(record("1000")), range_entry("2000", 3, record("0"))])
+        with repository.transaction() as tx:
+            second = tx.journal([entry(record("1001"))])
+        assert second == first + 4
+        changes = every_change(repository)
+        assert seqs_of(changes) == list(range(first, first + 5))
+        assert [c.number for c in changes] == ["1000", "2000", "2001", "2002", "1001"]
+
+    def test_a_change_keeps_its_records_time_and_actor(self, repository: Repository) -> None:
+        before = everything_set("+441000")
+        after = attrs.evolve(before, status=Status.AVAILABLE, release_date=None, version=8)
+        at = datetime(2026, 3, 1, 13, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+        with repository.transaction() as tx:
+            first = tx.journal(
+                [
+                    Entry("release", before, after, at, "ünï ops"),
+                    Entry("delete", after, None, NOW, None),
+                    Entry("import", None, before, NOW, "x"),
+                ]
+            )
+        assert every_change(repository) == [
+            Change(first, "release", "+441000", NODE, before, after, at, "ünï ops"),
+            Change(first + 1, "delete", "+441000", NODE, after, None, NOW, None),
+            Change(first + 2, "import", "+441000", NODE, None, before, NOW, "x"),
+        ]
+        assert every_change(repository)[0].at.utcoffset() is not None
+
+    def test_a_change_from_one_node_to_another_is_kept_whole(self, repository: Repository) -> None:
+        before, after = record("1000", NODE), record("1000", SITE, version=2)
+        with repository.transaction() as tx:
+            first = tx.journal([Entry("move", before, after, NOW, None)])
+        assert every_change(repository) == [
+            Change(first, "move", "1000", SITE, before, after, NOW, None)
+        ]
+        assert repository.history("1000") == every_change(repository)
+
+    def test_a_range_entry_stands_for_one_change_per_number(self, repository: Repository) -> None:
+        template = everything_set("0", SITE)
+        with repository.transaction() as tx:
+            first = tx.journal([range_entry("0098", 5, template, actor="loader")])
+        expected = [
+            Change(
+                first + offset,
+                "add",
+                number,
+                SITE,
+                None,
+                attrs.evolve(template, number=number),
+                NOW,
+                "loader",
+            )
+            for offset, number in enumerate(["0098", "0099", "0100", "0101", "0102"])
+        ]
+        assert every_change(repository, limit=2) == expected
+        assert repository.changes(first + 1, 2) == expected[2:4]
+        assert repository.changes(first - 1, 1) == expected[:1]
+        assert repository.changes(first + 4, 10) == []
+
+    def test_changes_after_a_seq_start_right_after_it(self, repository: Repository) -> None:
+        for number in ("1000", "1001", "1002"):
+            with repository.transaction() as tx:
+                tx.journal([entry(record(number))])
+        seqs = seqs_of(every_change(repository))
+        assert seqs_of(repository.changes(seqs[0], 10)) == seqs[1:]
+        assert seqs_of(repository.changes(seqs[1], 1)) == seqs[2:]
+        assert repository.changes(seqs[2], 10) == []
+
+    def test_history_lists_every_change_of_a_number_in_seq_order(
+        self, repository: Repository
+    ) -> None:
+        with repository.transaction() as tx:
+            tx.journal([range_entry("1998", 6, record("0"))])  # crosses 1999 | 2000
+        with repository.transaction() as tx:
+            tx.journal(
+                [
+                    entry(record("2000", SIBLING)),
+                    entry(used("2000", version=2), record("2000")),
+                    entry(record("200")),
+                    entry(record("20000")),
+                    entry(record("+2000")),
+                ]
+            )
+        with repository.transaction() as tx:
+            tx.journal(
+                [range_entry("100", 900, record("0")), range_entry("10000", 100, record("0"))]
+            )
+        history = repository.history("2000")
+        assert [(c.operation, c.hierarchy, c.after) for c in history] == [
+            ("add", NODE, record("2000")),
+            ("assign", SIBLING, record("2000", SIBLING)),
+            ("assign", NODE, used("2000", version=2)),
+        ]
+        assert seqs_of(history) == sorted(seqs_of(history))
+        assert [c.number for c in repository.history("1999")] == ["1999"]
+        assert [c.after for c in repository.history("0999")] == []
+        assert [c.after for c in repository.history("999")] == [record("999")]
+        assert repository.history("2004") == []
+
+    def test_reads_inside_a_transaction_see_its_journal(self, repository: Repository) -> None:
+        with repository.transaction() as tx:
+            first = tx.journal([entry(record("1000")), range_entry("2000", 2, record("0"))])
+            assert seqs_of(every_change(tx)) == [first, first + 1, first + 2]
+            assert seqs_of(tx.history("2001")) == [first + 2]
+        assert seqs_of(every_change(repository)) == [first, first + 1, first + 2]
+
+    def test_no_journal_entry_survives_a_rollback(self, repository: Repository) -> None:
+        with pytest.raises(Abort):
+            write_then_fail(
+                repository,
+                lambda tx: tx.insert([record("1000")]),
+                lambda tx: tx.journal([entry(record("1000")), range_entry("2000", 2, record("0"))]),
+            )
+        assert every_change(repository) == []
+        assert repository.history("1000") == []
+        assert repository.history("2001") == []
+        with repository.transaction() as tx:
+            first = tx.journal([entry(record("1001"))])
+        assert seqs_of(every_change(repository)) == [first]
+
+    def test_followers_of_the_journal_miss_no_change_while_writers_commit(
+        self, repository: Repository
+    ) -> None:
+        done = threading.Event()
+        seen: list[int] = []
+        failures: list[BaseException] = []
+
+        def follow() -> None:
+            after = 0
+            try:
+                while len(seen) <= 4 * ROUNDS:
+                    finished = done.is_set()
+                    page = repository.changes(after, 1000)
+                    assert not page or page[0].seq > after, f"changes(after={after}) stalls"
+                    seen.extend(seqs_of(page))
+                    after = page[-1].seq if page else after
+                    if finished and not page:
+                        return
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+        def writer(name: str) -> None:
+            try:
+                for round_ in range(ROUNDS):
+                    with repository.transaction() as tx:
+                        tx.journal([entry(record(f"{name}{round_:03d}"))])
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+        follower = threading.Thread(target=follow, daemon=True)
+        follower.start()
+        writers = [
+            threading.Thread(target=writer, args=(f"{n}",), daemon=True) for n in range(1, 5)
+        ]
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            thread.join(JOIN)
+        done.set()
+        follower.join(JOIN)
+        assert failures == []
+        everything = seqs_of(every_change(repository))
+        assert len(everything) == 4 * ROUNDS
+        assert seen == everything, "a follower of the journal missed changes or saw them twice"
+
+    def test_prune_deletes_changes_older_than_the_time_given(self, repository: Repository) -> None:
+        with repository.transaction() as tx:
+            tx.insert([record("1000")])
+            tx.journal(
+                [
+                    entry(record("1000"), at=NOW - timedelta(days=2)),
+                    range_entry("2000", 3, record("0"), at=NOW - timedelta(microseconds=1)),
+                    entry(record("1001"), at=NOW),
+                    entry(record("1002"), at=NOW + timedelta(days=1)),
+                ]
+            )
+        assert repository.prune(NOW) == 4
+        assert [c.number for c in every_change(repository)] == ["1001", "1002"]
+        assert repository.history("2000") == []
+        assert repository.history("1000") == []
+        assert repository.get("1000", NODE) == record("1000")
+        assert repository.prune(NOW) == 0
+
+    def test_prune_compares_instants_across_time_zones(self, repository: Repository) -> None:
+        paris = timezone(timedelta(hours=2))
+        with repository.transaction() as tx:
+            tx.journal(
+                [
+                    entry(record("1000"), at=datetime(2026, 3, 1, 13, 30, tzinfo=paris)),
+                    entry(record("1001"), at=datetime(2026, 3, 1, 14, 30, tzinfo=paris)),
+                ]
+            )
+        assert repository.prune(NOW) == 1
+        assert [c.number for c in every_change(repository)] == ["1001"]
+
+    # -- two repository objects on one database ------------------------------------------------
+
+    def test_a_second_repository_reads_what_the_first_committed(
+        self, repository: Repository, second_repository: Repository
+    ) -> None:
+        store(repository, everything_set("1000"))
+        write(repository, lambda tx: tx.configure(NODE, NodeSettings(cooling_days=4)))
+        assert state(second_repository, ["1000"]) == state(repository, ["1000"])
+
+    def test_compare_and_set_holds_between_two_repositories(
+        self, repository: Repository, second_repository: Repository
+    ) -> None:
+        store(repository, record("1000"), record("1001"))
+        seen = second_repository.get("1000", NODE)
+        assert seen is not None
+        write(repository, lambda tx: tx.replace([(record("1000"), used("1000", version=2))]))
+        with pytest.raises(ConcurrentUpdate), second_repository.transaction() as tx:
+            tx.replace([(seen, record("1000", tag="lost", version=2))])
+        with pytest.raises(ConcurrentUpdate), second_repository.transaction() as tx:
+            tx.delete([seen])
+        with pytest.raises(ConcurrentUpdate), second_repository.transaction() as tx:
+            tx.insert([record("1000")])
+        assert repository.get("1000", NODE) == used("1000", version=2)
+        assert second_repository.get("1000", NODE) == used("1000", version=2)
+
+    def test_two_repositories_racing_on_one_record_have_one_winner_per_version(
+        self, repository: Repository, second_repository: Repository
+    ) -> None:
+        store(repository, record("1000"))
+        wins: list[tuple[int, str]] = []
+        failures: list[BaseException] = []
+        start = threading.Barrier(THREADS)
+
+        def race(name: str, target: Repository) -> None:
+            try:
+                start.wait(JOIN)
+                for _ in range(ROUNDS):
+                    current = target.get("1000", NODE)
+                    assert current is not None
+                    after = attrs.evolve(current, tag=name, version=current.version + 1)
+                    try:
+                        with target.transaction() as tx:
+                            tx.replace([(current, after)])
+                    except ConcurrentUpdate:
+                        continue
+                    wins.append((after.version, name))
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+        threads = [
+            threading.Thread(
+                target=race,
+                args=(f"w{n}", repository if n % 2 else second_repository),
+                daemon=True,
+            )
+            for n in range(THREADS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(JOIN)
+        assert failures == []
+        final = repository.get("1000", NODE)
+        assert final is not None
+        assert sorted(version for version, _ in wins) == list(range(2, final.version + 1)), (
+            "two writers won the same version"
+        )
+
+    def test_two_repositories_claiming_one_pool_never_take_the_same_number(
+        self, repository: Repository, second_repository: Repository
+    ) -> None:
+        store(repository, *(record(str(number)) for number in range(1000, 1010)))
+        taken: list[str] = []
+        failures: list[BaseException] = []
+        start = threading.Barrier(4)
+
+        def take(target: Repository) -> None:
+            try:
+                start.wait(JOIN)
+                for _ in range(10):
+                    try:
+                        with target.transaction() as tx:
+                            page = tx.claim(Query(NODE, Status.AVAILABLE, limit=1))
+                            if not page:
+                                return
+                            tx.replace([(page[0], used(page[0].number, version=2))])
+                        taken.append(page[0].number)
+                    except ConcurrentUpdate:
+                        continue
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+        threads = [
+            threading.Thread(target=take, args=(target,), daemon=True)
+            for target in (repository, second_repository, repository, second_repository)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(JOIN)
+        assert failures == []
+        assert sorted(taken) == sorted(set(taken)), "one number was taken twice"
+        counts = {Status.USED: len(taken), Status.AVAILABLE: 10 - len(taken)}
+        assert tallies(repository.counts()) == {NODE: {s: n for s, n in counts.items() if n}}
+
+    def test_journals_of_two_repositories_share_one_sequence(
+        self, repository: Repository, second_repository: Repository
+    ) -> None:
+        failures: list[BaseException] = []
+
+        def journal(target: Repository, name: str) -> None:
+            try:
+                for round_ in range(ROUNDS):
+                    with target.transaction() as tx:
+                        tx.journal([entry(record(f"{name}{round_:03d}"))])
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+        threads = [
+            threading.Thread(target=journal, args=(target, name), daemon=True)
+            for target, name in ((repository, "1"), (second_repository, "2"))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(JOIN)
+        assert failures == []
+        seqs = seqs_of(every_change(second_repository))
+        assert len(seqs) == 2 * ROUNDS
+        assert seqs == sorted(set(seqs))

@@ -16,6 +16,10 @@ as it was:
         faulty.arm(k)
         with pytest.raises(InjectedFault):
             inventory.add_range("sys.a", "1000", count=5)
+
+Armed with `race=True`, the step raises `ConcurrentUpdate` instead, as a store
+does when another writer changed the record first: single-number operations
+run again (`Settings.retries`), others reach the caller.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import attrs
 from numinv.core.journal import Entry
 from numinv.core.numbers import NumberRange
 from numinv.core.records import Change, NumberRecord, Status
+from numinv.errors import ConcurrentUpdate
 from numinv.settings import NodeSettings
 from numinv.storage.protocol import Query, Reader, Repository, Transaction
 
@@ -48,10 +53,13 @@ class _Steps:
     def __init__(self) -> None:
         self.count = 0
         self.fail_at: int | None = None
+        self.race = False
 
     def step(self) -> None:
         self.count += 1
         if self.count == self.fail_at:
+            if self.race:
+                raise ConcurrentUpdate(f"injected lost race at write step {self.count}")
             raise InjectedFault(f"injected fault at write step {self.count}")
 
     def each(self, items: Iterable[T]) -> Iterator[T]:
@@ -169,10 +177,14 @@ class FaultyRepository(_Reads):
         """The write steps taken since the last `arm`."""
         return self._steps.count
 
-    def arm(self, fail_at: int | None) -> None:
-        """Count steps from zero again; fail the `fail_at`-th (none when None)."""
+    def arm(self, fail_at: int | None, *, race: bool = False) -> None:
+        """Count steps from zero again; fail the `fail_at`-th (none when None).
+
+        With `race`, the step raises `ConcurrentUpdate` (a lost race), not `InjectedFault`.
+        """
         self._steps.count = 0
         self._steps.fail_at = fail_at
+        self._steps.race = race
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:

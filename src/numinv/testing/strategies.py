@@ -1,9 +1,14 @@
-"""Hypothesis strategies for numinv's values: numbers, paths, consumers, ranges, records."""
+"""Hypothesis strategies for numinv's values: numbers, paths, consumers, ranges, records, settings.
+
+Public and documented (docs/testing.md): a host's own properties and state
+machines draw from them, and `InventoryMachine` does too.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -19,6 +24,7 @@ from numinv.core.records import (
     Use,
 )
 from numinv.core.vendors import shown_number_type, shown_vendor
+from numinv.settings import Settings
 
 __all__ = [
     "bad_numbers",
@@ -27,7 +33,9 @@ __all__ = [
     "days",
     "e164_numbers",
     "hierarchy_paths",
+    "inventory_settings",
     "kinds",
+    "node_settings",
     "number_ranges",
     "number_records",
     "numbers",
@@ -96,14 +104,19 @@ def kinds() -> st.SearchStrategy[str]:
 
 
 def consumers(
-    *, hierarchy: st.SearchStrategy[str] | None = None, kind: st.SearchStrategy[str] | None = None
+    *,
+    hierarchy: st.SearchStrategy[str] | None = None,
+    kind: st.SearchStrategy[str] | None = None,
+    owner: st.SearchStrategy[str] | None = None,
 ) -> st.SearchStrategy[Consumer]:
+    """Consumers of the built-in kinds (or `kind`), at `hierarchy`, with an `owner` or none."""
     return st.builds(
         Consumer,
         kind=kinds() if kind is None else kind,
         id=st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=12),
         hierarchy=hierarchy_paths() if hierarchy is None else hierarchy,
         vendor=st.sampled_from(["", "Cisco", "Yealink", "Poly"]),
+        owner=st.sampled_from(["", "alice", "bob"]) if owner is None else owner,
     )
 
 
@@ -201,9 +214,47 @@ def number_records(draw: st.DrawFn) -> NumberRecord:
     )
 
 
-def days() -> st.SearchStrategy[int]:
-    """Durations in days, as reserve and cool accept them."""
-    return st.integers(min_value=1, max_value=999)
+def days(*, max_days: int = 999) -> st.SearchStrategy[int]:
+    """Durations in days, as reserve and cool accept them (1 to 999; fewer with `max_days`)."""
+    return st.integers(min_value=1, max_value=max_days)
+
+
+def inventory_settings(
+    *,
+    auto_cooling: st.SearchStrategy[bool] | None = None,
+    prevent_duplicates: st.SearchStrategy[bool] | None = None,
+) -> st.SearchStrategy[Settings]:
+    """`Settings` as an inventory might be given them: short coolings, both uniqueness rules,
+    a range limit that a load may hit, one retry or a few."""
+    return st.builds(
+        Settings,
+        auto_cooling=st.booleans() if auto_cooling is None else auto_cooling,
+        cooling_days=st.integers(min_value=1, max_value=10),
+        audiocodes_cooling_days=st.integers(min_value=1, max_value=5),
+        teluri_prefix=st.sampled_from(["+88800", "+1999"]),
+        max_range_size=st.sampled_from([1_000_000, 1_000_000, 1_000_000, 5]),
+        prevent_duplicates=(
+            st.sampled_from([False, False, False, True])
+            if prevent_duplicates is None
+            else prevent_duplicates
+        ),
+        exhaustion_threshold=st.sampled_from([0.1, 0.5, 1.0]),
+        retries=st.integers(min_value=1, max_value=3),
+    )
+
+
+def node_settings() -> st.SearchStrategy[dict[str, Any]]:
+    """Keyword arguments of `Inventory.configure`: what a node sets (None inherits)."""
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "auto_cooling": st.none() | st.booleans(),
+            "cooling_days": st.none() | st.integers(min_value=1, max_value=10),
+            "audiocodes_cooling_days": st.none() | st.integers(min_value=1, max_value=5),
+            "prevent_duplicates": st.none() | st.booleans(),
+            "exhaustion_threshold": st.none() | st.sampled_from([0.0, 0.3, 1.0]),
+        },
+    )
 
 
 def service_types() -> st.SearchStrategy[ServiceType]:

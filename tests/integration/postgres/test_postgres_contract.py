@@ -15,5 +15,13 @@ class TestPostgresRepository(RepositoryContract):
     def repository(self, postgres_url: str, schema: str) -> Iterator[Repository]:
         from numinv.storage.postgres import PostgresRepository
 
+        self.url = postgres_url
         with PostgresRepository(postgres_url, schema=schema) as repository:
             yield repository
+
+    def open_second(self, repository: Repository) -> Repository | None:
+        """A second pool on the same schema: another instance of the service."""
+        from numinv.storage.postgres import PostgresRepository
+
+        assert isinstance(repository, PostgresRepository)
+        return PostgresRepository(self.url, schema=repository.schema)

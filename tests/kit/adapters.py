@@ -1,0 +1,841 @@
+"""A plain adapter a host might write, and the same adapter broken on purpose, one defect each.
+
+`DictRepository` keeps the protocol with plain dicts and no cleverness: a
+`Database` holds the committed state; each `DictRepository` on it is one
+"connection". A transaction takes the database's write lock (one writer at a
+time, as `BEGIN IMMEDIATE` does), works on a copy of the committed state
+and publishes it on commit. Readers on other threads read the committed
+state; the thread holding the open transaction reads inside it. Every write
+call is all or nothing by itself: it works on a scratch copy and keeps it
+only when the whole call succeeded.
+
+It keeps indexes a real database would (E.164 and holders as sets, counts as
+a tally) so that the broken adapters below can let one of them go stale.
+Each broken adapter overrides one thing; `BROKEN` lists them with what they
+get wrong. `tests/kit/test_broken_adapters.py` proves that the contract or
+the repository machine catches each one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+import attrs
+
+from numinv.core.journal import Entry, expand
+from numinv.core.numbers import NumberRange
+from numinv.core.records import Change, NumberRecord, Status
+from numinv.errors import ConcurrentUpdate
+from numinv.settings import NodeSettings
+from numinv.storage.protocol import Query
+
+Key = tuple[str, str]
+
+
+def _names(record: NumberRecord) -> set[str]:
+    names = {use.consumer_id for use in record.uses}
+    names.update(use.owner for use in record.uses if use.owner)
+    if record.reserved_for is not None:
+        names.add(record.reserved_for)
+    return names
+
+
+def _below(node: str, under: str) -> bool:
+    return node == under or node.startswith(under + ".")
+
+
+@attrs.define
+class State:
+    """Everything the store keeps; copied for a transaction, published whole on commit."""
+
+    records: dict[Key, NumberRecord] = attrs.Factory(dict)
+    e164: dict[str, set[Key]] = attrs.Factory(dict)
+    holders: dict[str, set[Key]] = attrs.Factory(dict)
+    counts: Counter[tuple[str, Status]] = attrs.Factory(Counter)
+    settings: dict[str, NodeSettings] = attrs.Factory(dict)
+    retired: dict[Key, int] = attrs.Factory(dict)
+    journal: list[tuple[int, Entry]] = attrs.Factory(list)
+    last_seq: int = 0
+
+    def copy(self) -> State:
+        return State(
+            dict(self.records),
+            {name: set(keys) for name, keys in self.e164.items()},
+            {name: set(keys) for name, keys in self.holders.items()},
+            Counter(self.counts),
+            dict(self.settings),
+            dict(self.retired),
+            list(self.journal),
+            self.last_seq,
+        )
+
+
+class Database:
+    """The committed state and the write lock every repository object on it shares."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.committed = State()
+
+
+class Reads:
+    """The read side, over whichever state `_state()` names."""
+
+    def _state(self) -> State:
+        raise NotImplementedError
+
+    # -- indexes kept by the writes ------------------------------------------------
+
+    def _index(self, state: State, record: NumberRecord) -> None:
+        state.counts[(record.hierarchy, record.status)] += 1
+        for e164 in record.e164:
+            state.e164.setdefault(e164, set()).add(record.key)
+        for name in _names(record):
+            state.holders.setdefault(name, set()).add(record.key)
+
+    def _unindex(self, state: State, record: NumberRecord) -> None:
+        state.counts[(record.hierarchy, record.status)] -= 1
+        for e164 in record.e164:
+            state.e164.get(e164, set()).discard(record.key)
+        for name in _names(record):
+            state.holders.get(name, set()).discard(record.key)
+
+    # -- the reads -------------------------------------------------------------------
+
+    def _sorted(self, records: Iterable[NumberRecord]) -> list[NumberRecord]:
+        return sorted(records, key=lambda r: r.key)
+
+    def _node_order(self, nodes: Iterable[str]) -> list[str]:
+        return sorted(nodes)
+
+    def _in_range(self, number: str, numbers: NumberRange) -> bool:
+        return number in numbers
+
+    def _in_subtree(self, node: str, under: str) -> bool:
+        return _below(node, under)
+
+    def _is_due(self, release: datetime | None, now: datetime) -> bool:
+        return release is not None and release <= now
+
+    def get(self, number: str, hierarchy: str) -> NumberRecord | None:
+        return self._state().records.get((number, hierarchy))
+
+    def holding(self, number: str) -> list[NumberRecord]:
+        state = self._state()
+        found = [r for (n, _), r in state.records.items() if n == number]
+        order = {
+            node: place for place, node in enumerate(self._node_order(r.hierarchy for r in found))
+        }
+        return sorted(found, key=lambda r: order[r.hierarchy])
+
+    def within(self, numbers: NumberRange, hierarchy: str | None = None) -> list[NumberRecord]:
+        found = [
+            r
+            for r in self._state().records.values()
+            if self._in_range(r.number, numbers) and (hierarchy is None or r.hierarchy == hierarchy)
+        ]
+        order = {node: p for p, node in enumerate(self._node_order({r.hierarchy for r in found}))}
+        return sorted(found, key=lambda r: (r.number, order[r.hierarchy]))
+
+    def _page(self, records: list[NumberRecord], query: Query) -> list[NumberRecord]:
+        """Records of one node, filtered, in number order after the cursor, one page long."""
+        found = [
+            r
+            for r in records
+            if (query.status is None or r.status is query.status)
+            and (query.prefix is None or r.number.startswith(query.prefix))
+            and (query.due_by is None or self._is_due(r.release_date, query.due_by))
+        ]
+        found.sort(key=lambda r: r.number)
+        if query.after is not None:
+            found = [r for r in found if r.number > query.after]
+        return found[: query.limit]
+
+    def scan(self, query: Query) -> list[NumberRecord]:
+        state = self._state()
+        return self._page(
+            [r for (_, node), r in state.records.items() if node == query.hierarchy], query
+        )
+
+    def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
+        found: dict[str, dict[Status, int]] = {}
+        for (node, status), total in self._state().counts.items():
+            if total and (under is None or self._in_subtree(node, under)):
+                found.setdefault(node, {})[status] = total
+        return {node: found[node] for node in self._node_order(found)}
+
+    def nodes(self, under: str | None = None) -> list[str]:
+        return list(self.counts(under))
+
+    def due(self, now: datetime, limit: int) -> list[NumberRecord]:
+        found = [r for r in self._state().records.values() if self._is_due(r.release_date, now)]
+        found.sort(key=lambda r: (r.release_date, r.number, r.hierarchy))
+        return found[:limit]
+
+    def next_release(self) -> datetime | None:
+        dates = [r.release_date for r in self._state().records.values() if r.release_date]
+        return min(dates) if dates else None
+
+    def _keyed(self, keys: Iterable[Key]) -> list[NumberRecord]:
+        records = self._state().records
+        return self._sorted(records[key] for key in keys if key in records)
+
+    def with_e164(self, e164: str) -> list[NumberRecord]:
+        return self._keyed(self._state().e164.get(e164, ()))
+
+    def held_by(self, who: str) -> list[NumberRecord]:
+        return self._keyed(self._state().holders.get(who, ()))
+
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        settings = self._state().settings
+        if nodes is None:
+            return dict(settings)
+        return {node: settings[node] for node in nodes if node in settings}
+
+    def retired(self, numbers: NumberRange, hierarchy: str) -> Mapping[str, int]:
+        return {
+            number: version
+            for (number, node), version in self._state().retired.items()
+            if node == hierarchy and self._in_range(number, numbers)
+        }
+
+    def changes(self, after: int, limit: int) -> list[Change]:
+        found: list[Change] = []
+        for seq, entry in self._state().journal:
+            for change in expand(seq, entry):
+                if change.seq > after and len(found) < limit:
+                    found.append(change)
+        return found
+
+    def history(self, number: str) -> list[Change]:
+        return [
+            change
+            for seq, entry in self._state().journal
+            for change in expand(seq, entry)
+            if change.number == number
+        ]
+
+
+class DictTransaction(Reads):
+    """Compare-and-set writes on the transaction's own copy of the state."""
+
+    def __init__(self, repository: DictRepository) -> None:
+        self._repository = repository
+
+    def _state(self) -> State:
+        state = self._repository.working
+        assert state is not None, "the transaction is closed"
+        return state
+
+    @contextmanager
+    def _call(self) -> Iterator[State]:
+        """One write call: on a scratch copy, kept only when the whole call succeeds."""
+        scratch = self._state().copy()
+        yield scratch
+        self._repository.working = scratch
+
+    def _stale(self, record: NumberRecord, found: NumberRecord | None) -> ConcurrentUpdate:
+        where = "gone" if found is None else f"at version {found.version}"
+        return ConcurrentUpdate(
+            f"{record.number} at {record.hierarchy} changed under us: expected version "
+            f"{record.version}, found {where}",
+            number=record.number,
+            hierarchy=record.hierarchy,
+        )
+
+    def _check_version(self, state: State, record: NumberRecord) -> None:
+        found = state.records.get(record.key)
+        if found is None or found.version != record.version:
+            raise self._stale(record, found)
+
+    def _check_absent(self, state: State, record: NumberRecord) -> None:
+        if record.key in state.records:
+            raise ConcurrentUpdate(
+                f"{record.number} at {record.hierarchy} was added by another writer",
+                number=record.number,
+                hierarchy=record.hierarchy,
+            )
+
+    def _put(self, state: State, record: NumberRecord) -> None:
+        old = state.records.get(record.key)
+        if old is not None:
+            self._unindex(state, old)
+        state.records[record.key] = record
+        self._index(state, record)
+
+    def _remove(self, state: State, record: NumberRecord) -> None:
+        stored = state.records.pop(record.key)
+        self._unindex(state, stored)
+        state.retired[record.key] = max(state.retired.get(record.key, 0), stored.version)
+
+    def insert(self, records: Iterable[NumberRecord]) -> None:
+        with self._call() as state:
+            for record in records:
+                self._check_absent(state, record)
+                self._put(state, record)
+
+    def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
+        self.insert(attrs.evolve(template, number=number) for number in numbers)
+
+    def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        with self._call() as state:
+            for old, new in changes:
+                self._check_version(state, old)
+                self._put(state, new)
+
+    def delete(self, records: Iterable[NumberRecord]) -> None:
+        with self._call() as state:
+            for record in records:
+                self._check_version(state, record)
+                self._remove(state, record)
+
+    def claim(self, query: Query) -> list[NumberRecord]:
+        return self.scan(query)
+
+    def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        with self._call() as state:
+            if settings is None or settings.empty:
+                state.settings.pop(hierarchy, None)
+            else:
+                state.settings[hierarchy] = settings
+
+    def journal(self, entries: Sequence[Entry]) -> int:
+        with self._call() as state:
+            first = state.last_seq + 1
+            seq = first
+            for entry in entries:
+                state.journal.append((seq, entry))
+                seq += entry.span
+            state.last_seq = seq - 1
+            return first
+
+
+class DictRepository(Reads):
+    """The plain adapter: correct, slow, obvious. One object is one connection to `database`."""
+
+    transaction_class: type[DictTransaction] = DictTransaction
+
+    def __init__(self, database: Database | None = None) -> None:
+        self.database = database or Database()
+        self.owner: int | None = None
+        self.working: State | None = None
+
+    def _state(self) -> State:
+        if self.owner == threading.get_ident() and self.working is not None:
+            return self.working
+        return self.database.committed
+
+    def again(self) -> DictRepository:
+        """Another repository object on the same database (a second connection)."""
+        return type(self)(self.database)
+
+    def _begin(self) -> State:
+        return self.database.committed.copy()
+
+    def _commit(self, state: State) -> None:
+        self.database.committed = state
+
+    @contextmanager
+    def transaction(self) -> Iterator[DictTransaction]:
+        if self.owner == threading.get_ident():
+            yield self.transaction_class(self)  # nested: joins the open transaction
+            return
+        with self.database.lock:
+            self.working = self._begin()
+            self.owner = threading.get_ident()
+            try:
+                yield self.transaction_class(self)
+                self._commit(self.working)
+            finally:
+                self.owner = None
+                self.working = None
+
+    def prune(self, before: datetime) -> int:
+        with self.database.lock:
+            state = self.database.committed.copy()
+            gone = sum(entry.span for _, entry in state.journal if entry.at < before)
+            state.journal = [(s, e) for s, e in state.journal if e.at >= before]
+            self.database.committed = state
+            return gone
+
+
+# -- broken on purpose: one defect each -------------------------------------------------
+
+
+class _IgnoresVersionOnReplace(DictTransaction):
+    def _check_version(self, state: State, record: NumberRecord) -> None:
+        if record.key not in state.records:
+            raise self._stale(record, None)
+
+    def delete(self, records: Iterable[NumberRecord]) -> None:
+        with self._call() as state:
+            for record in records:
+                DictTransaction._check_version(self, state, record)
+                self._remove(state, record)
+
+
+class IgnoresVersionOnReplace(DictRepository):
+    """`replace` stores the new record whatever version is stored (no compare-and-set)."""
+
+    transaction_class = _IgnoresVersionOnReplace
+
+
+class _IgnoresVersionOnDelete(DictTransaction):
+    def delete(self, records: Iterable[NumberRecord]) -> None:
+        with self._call() as state:
+            for record in records:
+                if record.key not in state.records:
+                    raise self._stale(record, None)
+                self._remove(state, record)
+
+
+class IgnoresVersionOnDelete(DictRepository):
+    """`delete` removes the record whatever version is stored."""
+
+    transaction_class = _IgnoresVersionOnDelete
+
+
+class _InsertOverwrites(DictTransaction):
+    def _check_absent(self, state: State, record: NumberRecord) -> None:
+        pass
+
+
+class InsertOverwrites(DictRepository):
+    """`insert` of a taken key overwrites the stored record instead of refusing."""
+
+    transaction_class = _InsertOverwrites
+
+
+class RolledBackWriteLeftBehind(DictRepository):
+    """A rolled-back transaction leaves its inserts behind (committed record by record)."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[DictTransaction]:
+        if self.owner == threading.get_ident():
+            yield self.transaction_class(self)
+            return
+        with self.database.lock:
+            self.working = self._begin()
+            self.owner = threading.get_ident()
+            try:
+                yield self.transaction_class(self)
+            except BaseException:
+                committed = self.database.committed
+                for key, record in self.working.records.items():
+                    if key not in committed.records:  # the inserts stay
+                        self._put_committed(record)
+                raise
+            else:
+                self._commit(self.working)
+            finally:
+                self.owner = None
+                self.working = None
+
+    def _put_committed(self, record: NumberRecord) -> None:
+        state = self.database.committed.copy()
+        state.records[record.key] = record
+        self._index(state, record)
+        self.database.committed = state
+
+
+def _reading(mixin: type[Reads]) -> type[DictRepository]:
+    """A repository whose reads, in and out of transactions, follow `mixin`."""
+    transaction = type(f"{mixin.__name__}Transaction", (mixin, DictTransaction), {})
+    return type(
+        mixin.__name__,
+        (mixin, DictRepository),
+        {"transaction_class": transaction, "__doc__": mixin.__doc__},
+    )
+
+
+class _WrongScanOrder(Reads):
+    """`scan` orders a node's numbers by their value as integers, not by their text."""
+
+    def _page(self, records: list[NumberRecord], query: Query) -> list[NumberRecord]:
+        found = [
+            r
+            for r in records
+            if (query.status is None or r.status is query.status)
+            and (query.prefix is None or r.number.startswith(query.prefix))
+            and (query.due_by is None or self._is_due(r.release_date, query.due_by))
+            and (query.after is None or r.number > query.after)
+        ]
+        found.sort(key=lambda r: (int(r.number.lstrip("+")), r.number))
+        return found[: query.limit]
+
+
+WrongScanOrder = _reading(_WrongScanOrder)
+
+
+class _AfterIgnored(Reads):
+    """`scan` ignores the `after` cursor: every page is the first page."""
+
+    def _page(self, records: list[NumberRecord], query: Query) -> list[NumberRecord]:
+        return super()._page(records, attrs.evolve(query, after=None))
+
+
+AfterIgnored = _reading(_AfterIgnored)
+
+
+class _WidthTestForgotten(Reads):
+    """`within` and `retired` compare text only: `1000` is in `100..101`."""
+
+    def _in_range(self, number: str, numbers: NumberRange) -> bool:
+        return numbers.first <= number <= numbers.last
+
+
+WidthTestForgotten = _reading(_WidthTestForgotten)
+
+
+class _StaleCounts(DictTransaction):
+    def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        with self._call() as state:
+            for old, new in changes:
+                self._check_version(state, old)
+                stored = state.records[new.key]
+                self._put(state, new)
+                if new.status is Status.AVAILABLE and stored.status is not Status.AVAILABLE:
+                    # forgets the tally of a number that becomes Available again
+                    state.counts[(new.hierarchy, new.status)] -= 1
+                    state.counts[(stored.hierarchy, stored.status)] += 1
+
+
+class StaleCounts(DictRepository):
+    """Counts drift when a number becomes Available again (the tally is not moved)."""
+
+    transaction_class = _StaleCounts
+
+
+class _DueBoundary(Reads):
+    """`due` and `Query.due_by` leave out a record whose release date is exactly now."""
+
+    def _is_due(self, release: datetime | None, now: datetime) -> bool:
+        return release is not None and release < now
+
+
+DueBoundary = _reading(_DueBoundary)
+
+
+class NestedCommit(DictRepository):
+    """A nested `transaction()` commits what the outer one wrote so far."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[DictTransaction]:
+        if self.owner == threading.get_ident():
+            yield self.transaction_class(self)
+            assert self.working is not None
+            self._commit(self.working.copy())
+            return
+        with super().transaction() as tx:
+            yield tx
+
+
+class DirtyReads(DictRepository):
+    """Readers on other threads see the open transaction's uncommitted writes."""
+
+    def _state(self) -> State:
+        return self.working if self.working is not None else self.database.committed
+
+
+class _SubtreeLookalikes(Reads):
+    """`nodes` and `counts` under `sys.acme.uk` include `sys.acme.ukraine` (a text prefix)."""
+
+    def _in_subtree(self, node: str, under: str) -> bool:
+        return node.startswith(under)
+
+
+SubtreeLookalikes = _reading(_SubtreeLookalikes)
+
+
+class _StaleE164(DictTransaction):
+    def _remove(self, state: State, record: NumberRecord) -> None:
+        stored = state.records.pop(record.key)
+        state.counts[(stored.hierarchy, stored.status)] -= 1
+        for name in _names(stored):
+            state.holders.get(name, set()).discard(stored.key)
+        # the E.164 rows of the deleted record stay behind
+        state.retired[record.key] = max(state.retired.get(record.key, 0), stored.version)
+
+
+class StaleE164Index(DictRepository):
+    """A deleted record's E.164 associations stay in the index (and join a record added again)."""
+
+    transaction_class = _StaleE164
+
+
+class _Collation(Reads):
+    """Node paths compare without case: `holding`, `within` and `nodes` use a case-folded order."""
+
+    def _node_order(self, nodes: Iterable[str]) -> list[str]:
+        return sorted(nodes, key=str.casefold)
+
+
+Collation = _reading(_Collation)
+
+
+class _LateJournal(DictTransaction):
+    def journal(self, entries: Sequence[Entry]) -> int:
+        repository = self._repository
+        assert isinstance(repository, LateJournalEntries)
+        with self._call() as state:
+            first = state.last_seq + 1
+            state.last_seq += sum(entry.span for entry in entries)
+        repository.late.append((first, list(entries)))
+        return first
+
+
+class LateJournalEntries(DictRepository):
+    """Journal entries are written after the transaction ends, even when it rolled back."""
+
+    transaction_class = _LateJournal
+
+    def __init__(self, database: Database | None = None) -> None:
+        super().__init__(database)
+        self.late: list[tuple[int, list[Entry]]] = []
+
+    @contextmanager
+    def transaction(self) -> Iterator[DictTransaction]:
+        try:
+            with super().transaction() as tx:
+                yield tx
+        finally:
+            if self.owner is None and self.late:
+                state = self.database.committed.copy()
+                for first, entries in self.late:
+                    seq = first
+                    for entry in entries:
+                        state.journal.append((seq, entry))
+                        seq += entry.span
+                    state.last_seq = max(state.last_seq, seq - 1)
+                self.late.clear()
+                self.database.committed = state
+
+
+class ReReadsInsteadOfCompareAndSet(DictRepository):
+    """Each connection checks versions against what it read, then writes without a lock.
+
+    On one connection it behaves; two connections on one database both win a race.
+    """
+
+    def __init__(self, database: Database | None = None) -> None:
+        super().__init__(database)
+        self.snapshot = State()
+        self.own_lock = threading.RLock()  # serialises this connection's own threads only
+
+    @contextmanager
+    def transaction(self) -> Iterator[DictTransaction]:
+        if self.owner == threading.get_ident():
+            yield self.transaction_class(self)
+            return
+        with self.own_lock, self._unlocked():
+            yield self.transaction_class(self)
+
+    @contextmanager
+    def _unlocked(self) -> Iterator[None]:
+        self.snapshot = self.database.committed
+        self.working = self.database.committed.copy()
+        self.owner = threading.get_ident()
+        try:
+            yield
+            time.sleep(0)  # let another connection interleave
+            merged = self.database.committed.copy()
+            for key in set(merged.records) | set(self.working.records):
+                if self.working.records.get(key) != self.snapshot.records.get(key):
+                    if key in self.working.records:
+                        merged.records[key] = self.working.records[key]
+                    else:
+                        merged.records.pop(key, None)
+            merged.settings = self.working.settings
+            merged.retired = self.working.retired
+            merged.journal = self.working.journal
+            merged.last_seq = self.working.last_seq
+            self.database.committed = _reindexed(merged, self)
+        finally:
+            self.owner = None
+            self.working = None
+
+
+def _reindexed(state: State, reads: Reads) -> State:
+    fresh = State(
+        settings=state.settings,
+        retired=state.retired,
+        journal=state.journal,
+        last_seq=state.last_seq,
+    )
+    for record in state.records.values():
+        fresh.records[record.key] = record
+        reads._index(fresh, record)
+    return fresh
+
+
+class _StaleHolders(DictTransaction):
+    def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        with self._call() as state:
+            for old, new in changes:
+                self._check_version(state, old)
+                stored = state.records[new.key]
+                state.counts[(stored.hierarchy, stored.status)] -= 1
+                state.records[new.key] = new
+                state.counts[(new.hierarchy, new.status)] += 1
+                for e164 in stored.e164:
+                    state.e164.get(e164, set()).discard(new.key)
+                for e164 in new.e164:
+                    state.e164.setdefault(e164, set()).add(new.key)
+                for name in _names(new):  # adds holders, never removes one
+                    state.holders.setdefault(name, set()).add(new.key)
+
+
+class StaleHolders(DictRepository):
+    """`held_by` keeps a consumer after its use is removed or a reservation is lifted."""
+
+    transaction_class = _StaleHolders
+
+
+class _PartialInsert(DictTransaction):
+    def insert(self, records: Iterable[NumberRecord]) -> None:
+        state = self._state()
+        for record in records:
+            self._check_absent(state, record)
+            self._put(state, record)
+
+
+class NotAtomicPerCall(DictRepository):
+    """An `insert` that meets a taken key keeps the records it stored before it."""
+
+    transaction_class = _PartialInsert
+
+
+class _ClaimSkipsNothing(DictTransaction):
+    def claim(self, query: Query) -> list[NumberRecord]:
+        return self.scan(attrs.evolve(query, status=None))
+
+
+class ClaimIgnoresFilters(DictRepository):
+    """`claim` ignores the status filter of its query."""
+
+    transaction_class = _ClaimSkipsNothing
+
+
+class _ForgetsRetired(DictTransaction):
+    def _remove(self, state: State, record: NumberRecord) -> None:
+        stored = state.records.pop(record.key)
+        self._unindex(state, stored)
+
+
+class ForgetsRetiredVersions(DictRepository):
+    """`delete` keeps no version: a number loaded again starts at version 1."""
+
+    transaction_class = _ForgetsRetired
+
+
+class _NextReleaseLatest(Reads):
+    """`next_release` answers the latest release date, not the earliest."""
+
+    def next_release(self) -> datetime | None:
+        dates = [r.release_date for r in self._state().records.values() if r.release_date]
+        return max(dates) if dates else None
+
+
+NextReleaseLatest = _reading(_NextReleaseLatest)
+
+
+class _ChangesOffByOne(Reads):
+    """`changes(after=s)` also returns the change `s` itself."""
+
+    def changes(self, after: int, limit: int) -> list[Change]:
+        return super().changes(max(after - 1, 0), limit)
+
+
+ChangesOffByOne = _reading(_ChangesOffByOne)
+
+
+class _HistoryWithoutRanges(Reads):
+    """`history` leaves out range entries (a number added by a load has no history)."""
+
+    def history(self, number: str) -> list[Change]:
+        return [
+            change
+            for seq, entry in self._state().journal
+            if entry.numbers is None
+            for change in expand(seq, entry)
+            if change.number == number
+        ]
+
+
+HistoryWithoutRanges = _reading(_HistoryWithoutRanges)
+
+
+class PruneBoundary(DictRepository):
+    """`prune(before)` also deletes the entries made exactly at `before`."""
+
+    def prune(self, before: datetime) -> int:
+        with self.database.lock:
+            state = self.database.committed.copy()
+            gone = sum(entry.span for _, entry in state.journal if entry.at <= before)
+            state.journal = [(s, e) for s, e in state.journal if e.at > before]
+            self.database.committed = state
+            return gone
+
+
+class _SettingsMerged(DictTransaction):
+    def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        with self._call() as state:
+            if settings is None or settings.empty:
+                state.settings.pop(hierarchy, None)
+                return
+            old = state.settings.get(hierarchy, NodeSettings())
+            values = {
+                field.name: getattr(settings, field.name)
+                if getattr(settings, field.name) is not None
+                else getattr(old, field.name)
+                for field in attrs.fields(NodeSettings)
+            }
+            state.settings[hierarchy] = NodeSettings(**values)
+
+
+class ConfigureMerges(DictRepository):
+    """`configure` merges with what a node set before instead of replacing it."""
+
+    transaction_class = _SettingsMerged
+
+
+class OtherThreadReadsInside(DictRepository):
+    """Reads on the thread holding the open transaction see committed state, not the transaction."""
+
+    def _state(self) -> State:
+        return self.database.committed
+
+
+BROKEN: dict[str, Callable[[], DictRepository]] = {
+    "version ignored on replace": IgnoresVersionOnReplace,
+    "version ignored on delete": IgnoresVersionOnDelete,
+    "insert overwriting": InsertOverwrites,
+    "a rolled-back write left behind": RolledBackWriteLeftBehind,
+    "wrong scan order": WrongScanOrder,
+    "after ignored": AfterIgnored,
+    "the width test forgotten": WidthTestForgotten,
+    "stale counts": StaleCounts,
+    "the due boundary": DueBoundary,
+    "nested commit": NestedCommit,
+    "dirty reads": DirtyReads,
+    "subtree look-alikes": SubtreeLookalikes,
+    "stale E.164 index": StaleE164Index,
+    "collation": Collation,
+    "late journal entries": LateJournalEntries,
+    "re-reading instead of compare-and-set": ReReadsInsteadOfCompareAndSet,
+    "stale holders index": StaleHolders,
+    "a write call that is not atomic": NotAtomicPerCall,
+    "claim ignoring its filter": ClaimIgnoresFilters,
+    "retired versions forgotten": ForgetsRetiredVersions,
+    "next release the latest": NextReleaseLatest,
+    "changes off by one": ChangesOffByOne,
+    "history without range entries": HistoryWithoutRanges,
+    "prune boundary": PruneBoundary,
+    "configure merging": ConfigureMerges,
+    "same-thread reads outside the transaction": OtherThreadReadsInside,
+}

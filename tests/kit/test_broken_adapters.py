@@ -1,0 +1,126 @@
+"""The kit catches every adapter broken on purpose, each within a bound.
+
+Each adapter of `tests.kit.adapters.BROKEN` is the plain `DictRepository`
+with one defect. The contract runs on it test by test until the first
+failure (the plain adapter itself passes the whole contract, so every
+failure comes from the defect). `RepositoryMachine` catches all but two of
+them on its own, and `InventoryMachine`, a second net behind the contract,
+catches those its operations can reach; both run derandomized, under the
+`ci` profile (they are slow).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import HypothesisException
+from hypothesis.stateful import run_state_machine_as_test
+
+from numinv.storage.protocol import Repository
+from numinv.testing import InventoryMachine, RepositoryMachine
+from tests.kit.adapters import BROKEN, DictRepository
+from tests.kit.runner import run_contract
+
+# Seconds the contract may take to fail on one broken adapter (each takes under 2 s here).
+BOUND = 30.0
+# What the machines may spend on one broken adapter.
+MACHINE_EXAMPLES = 100
+MACHINE_BOUND = 120.0
+# Defects no operation of the inventory reaches reliably (a second connection, threads, a
+# caller that goes on after a refused write, a nested transaction, reads the inventory
+# makes on its transaction, stale versions the inventory never sends).
+OUT_OF_THE_INVENTORYS_REACH = {
+    "version ignored on replace",
+    "version ignored on delete",
+    "insert overwriting",
+    "nested commit",
+    "dirty reads",
+    "stale E.164 index",
+    "late journal entries",
+    "re-reading instead of compare-and-set",
+    "a write call that is not atomic",
+    "claim ignoring its filter",
+    "same-thread reads outside the transaction",
+}
+# Defects only the contract reaches: a caller that goes on after a refused write, and two
+# connections racing.
+CONTRACT_ONLY = {"a write call that is not atomic", "re-reading instead of compare-and-set"}
+RUN = settings(
+    max_examples=MACHINE_EXAMPLES,
+    stateful_step_count=50,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def second(repository: Repository) -> Repository:
+    assert isinstance(repository, DictRepository)
+    return repository.again()
+
+
+def test_the_plain_adapter_passes_the_whole_contract() -> None:
+    outcome = run_contract(DictRepository, second=second, first_only=False, budget=120)
+    assert [str(failure) for failure in outcome.failures] == []
+    assert outcome.skipped == 0
+
+
+@pytest.mark.parametrize("defect", list(BROKEN))
+def test_the_contract_fails_on_an_adapter_broken_by(defect: str) -> None:
+    outcome = run_contract(BROKEN[defect], second=second, budget=BOUND)
+    assert outcome.failures, f"the contract passed an adapter with {defect}"
+    assert outcome.seconds < BOUND
+
+
+def fails(machine: type, what: str) -> None:
+    """The machine fails (not Hypothesis itself) within the examples and the time allowed."""
+    started = time.monotonic()
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - any failure of the machine
+        run_state_machine_as_test(machine, settings=RUN)
+    assert not isinstance(caught.value, HypothesisException), caught.value
+    assert time.monotonic() - started < MACHINE_BOUND, f"{what} took too long to catch"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("defect", [d for d in BROKEN if d not in CONTRACT_ONLY])
+def test_the_repository_machine_fails_on_an_adapter_broken_by(defect: str) -> None:
+    class Machine(RepositoryMachine):
+        def make_repository(self) -> Repository:
+            return BROKEN[defect]()
+
+        def open_second(self, repository: Repository) -> Repository | None:
+            return second(repository)
+
+    fails(Machine, defect)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("defect", [d for d in BROKEN if d not in OUT_OF_THE_INVENTORYS_REACH])
+def test_the_inventory_machine_fails_on_an_adapter_broken_by(defect: str) -> None:
+    class Machine(InventoryMachine):
+        def make_repository(self) -> Repository:
+            return BROKEN[defect]()
+
+    fails(Machine, defect)
+
+
+@pytest.mark.slow
+def test_both_machines_pass_the_plain_adapter() -> None:
+    class Stores(RepositoryMachine):
+        def make_repository(self) -> Repository:
+            return DictRepository()
+
+        def open_second(self, repository: Repository) -> Repository | None:
+            return second(repository)
+
+    class Inventories(InventoryMachine):
+        def make_repository(self) -> Repository:
+            return DictRepository()
+
+    few = settings(RUN, max_examples=20)
+    run_state_machine_as_test(Stores, settings=few)
+    run_state_machine_as_test(Inventories, settings=few)
