@@ -24,17 +24,25 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Repository]]:
     """Opens the store under test; every call after the first opens it again."""
     opened: list[Repository] = []
     memory = InMemoryRepository()
+    schema = ""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        schema = request.getfixturevalue("new_schema")()
 
     def open_store() -> Repository:
         if request.param == "memory":
             repository: Repository = memory
-        else:
+        elif request.param == "sqlite":
             repository = SqliteRepository(tmp_path / "numbers.db")
+        else:
+            from numinv.storage.postgres import PostgresRepository
+
+            repository = PostgresRepository(url, schema=schema)
         opened.append(repository)
         return repository
 

@@ -30,10 +30,12 @@ from numinv.storage.protocol import Repository
 NODE = "sys.a"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def repository(request: pytest.FixtureRequest) -> Iterator[Repository]:
     if request.param == "memory":
         yield InMemoryRepository()
+    elif request.param == "postgres":
+        yield request.getfixturevalue("open_postgres")()
     else:
         with SqliteRepository(":memory:") as store:
             yield store

@@ -39,13 +39,26 @@ def racing(repository: Repository, meanwhile: Callable[[], object]) -> None:
     repository.transaction = transaction  # type: ignore[method-assign]
 
 
-@pytest.fixture(params=["memory", "sqlite file"])
+@pytest.fixture(params=["memory", "sqlite file", "postgres"])
 def two_writers(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[Repository, Repository]]:
     if request.param == "memory":
         shared = InMemoryRepository()
         yield shared, shared
+        return
+    if request.param == "postgres":
+        from numinv.storage.postgres import PostgresRepository
+
+        url, schema = (
+            request.getfixturevalue("postgres_url"),
+            request.getfixturevalue("new_schema")(),
+        )
+        with (
+            PostgresRepository(url, schema=schema) as first,
+            PostgresRepository(url, schema=schema) as second,
+        ):
+            yield first, second
         return
     path = tmp_path / "numbers.db"
     with SqliteRepository(path) as first, SqliteRepository(path) as second:

@@ -23,10 +23,12 @@ SITE = "sys.acme.uk.london"
 THREADS, UPDATES = 3, 40
 
 
-@pytest.fixture(params=["memory", "sqlite file"])
+@pytest.fixture(params=["memory", "sqlite file", "postgres"])
 def repository(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
     if request.param == "memory":
         yield InMemoryRepository()
+    elif request.param == "postgres":
+        yield request.getfixturevalue("open_postgres")()
     else:
         with SqliteRepository(tmp_path / "numbers.db") as sqlite:
             yield sqlite

@@ -73,10 +73,12 @@ class Counting:
         repository.transaction = transaction  # type: ignore[method-assign]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def repository(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
     if request.param == "memory":
         yield InMemoryRepository()
+    elif request.param == "postgres":
+        yield request.getfixturevalue("open_postgres")()
     else:
         with SqliteRepository(tmp_path / "numbers.db") as sqlite:
             yield sqlite

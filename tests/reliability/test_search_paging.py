@@ -35,12 +35,15 @@ NODES = (
 )  # beyond the BMP
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def inventory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Inventory]:
     repository: Repository
     if request.param == "memory":
         repository = InMemoryRepository()
         yield Inventory(repository)
+        return
+    if request.param == "postgres":
+        yield Inventory(request.getfixturevalue("open_postgres")())
         return
     with SqliteRepository(tmp_path / "numbers.db") as sqlite:
         yield Inventory(sqlite)

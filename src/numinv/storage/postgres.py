@@ -271,6 +271,7 @@ class _Sql:
             "ON r.hierarchy = k.hierarchy AND r.number = k.number LIMIT 1"
         )
         self.get = f"{self.select} WHERE hierarchy = %s AND number = %s"
+        self.get_locked = f"{self.get} FOR UPDATE"
         self.holding = f"{self.select} WHERE number = %s ORDER BY hierarchy"
         # Text order of numbers of one width and `+` prefix is their numeric
         # order; the length test drops numbers of other widths in between.
@@ -1196,6 +1197,16 @@ class _PostgresTransaction(_Reads):
     def _open(self) -> _Open:
         assert self._held is not None
         return self._held
+
+    def get(self, number: str, hierarchy: str) -> NumberRecord | None:
+        """The record, its row locked until the end: the transaction reads it to change it.
+
+        Without the lock two writers of one number both read the same version
+        and one loses its compare-and-set; with it the second waits for the
+        first to commit and reads what it wrote, as on a store with one writer.
+        """
+        rows = self._rows(self._db.sql.get_locked, (hierarchy, number))
+        return _CODEC.record(rows[0]) if rows else None
 
     def _execute(
         self, sql: str, parameters: Sequence[Any] = (), **taken: str
