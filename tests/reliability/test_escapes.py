@@ -13,6 +13,7 @@ both stores.
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -31,6 +32,7 @@ from numinv import (
 )
 from numinv.serialization import from_dict, from_json, read_csv, read_json
 from numinv.storage.memory import InMemoryRepository
+from numinv.storage.protocol import Repository
 from numinv.storage.sqlite import SqliteRepository
 from numinv.testing.contract import state
 from tests.examples import examples
@@ -322,7 +324,7 @@ def _calls() -> Iterator[tuple[str, Callable[[Inventory], object]]]:
 CALLS = dict(_calls())
 
 
-def loaded(repository: InMemoryRepository | SqliteRepository) -> Inventory:
+def loaded(repository: Repository) -> Inventory:
     inventory = Inventory(repository, clock=lambda: NOW)
     inventory.add_range(SITE, "1000", "1009")
     inventory.assign("1001", PHONE)
@@ -348,6 +350,31 @@ def outcome(inventory: Inventory, call: Callable[[Inventory], object]) -> tuple[
 
 def seen(inventory: Inventory) -> dict[str, Any]:
     return {"search": list(inventory.search()), **state(inventory.repository, NUMBERS)}
+
+
+@pytest.fixture(scope="module")
+def postgres_store(postgres_url: str) -> Iterator[Inventory]:
+    import psycopg
+
+    from numinv.storage.postgres import PostgresRepository
+
+    schema = f"numinv_escapes_{uuid.uuid4().hex[:12]}"
+    try:
+        with PostgresRepository(postgres_url, schema=schema) as repository:
+            yield loaded(repository)
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_a_bad_value_is_refused_alike_on_postgresql_and_changes_nothing(
+    stores: tuple[Inventory, Inventory], postgres_store: Inventory, name: str
+) -> None:
+    memory, _ = stores
+    before = seen(postgres_store)
+    assert outcome(postgres_store, CALLS[name]) == outcome(memory, CALLS[name])
+    assert seen(postgres_store) == before
 
 
 @pytest.mark.parametrize("name", CALLS)
