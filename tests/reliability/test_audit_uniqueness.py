@@ -10,14 +10,11 @@ line of descent.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 
-import pytest
-
 from numinv import Consumer, DuplicateNumber, Inventory, Observation
-from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Repository, Transaction
 from numinv.storage.sqlite import SqliteRepository
 
@@ -39,36 +36,10 @@ def racing(repository: Repository, meanwhile: Callable[[], object]) -> None:
     repository.transaction = transaction  # type: ignore[method-assign]
 
 
-@pytest.fixture(params=["memory", "sqlite file", "postgres"])
-def two_writers(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[tuple[Repository, Repository]]:
-    if request.param == "memory":
-        shared = InMemoryRepository()
-        yield shared, shared
-        return
-    if request.param == "postgres":
-        from numinv.storage.postgres import PostgresRepository
-
-        url, schema = (
-            request.getfixturevalue("postgres_url"),
-            request.getfixturevalue("new_schema")(),
-        )
-        with (
-            PostgresRepository(url, schema=schema) as first,
-            PostgresRepository(url, schema=schema) as second,
-        ):
-            yield first, second
-        return
-    path = tmp_path / "numbers.db"
-    with SqliteRepository(path) as first, SqliteRepository(path) as second:
-        yield first, second
-
-
 def test_an_audit_adding_a_number_loaded_meanwhile_above_it_reports_a_conflict(
-    two_writers: tuple[Repository, Repository],
+    two_connections: tuple[Repository, Repository],
 ) -> None:
-    auditing, loading = two_writers
+    auditing, loading = two_connections
     loader = Inventory(loading)
     loader.add_range(SITE, "1000")  # the site exists
     racing(auditing, lambda: loader.add_range(CUSTOMER, "4000", "4004"))
@@ -81,9 +52,9 @@ def test_an_audit_adding_a_number_loaded_meanwhile_above_it_reports_a_conflict(
 
 
 def test_an_audit_adding_a_number_loaded_meanwhile_below_it_reports_a_conflict(
-    two_writers: tuple[Repository, Repository],
+    two_connections: tuple[Repository, Repository],
 ) -> None:
-    auditing, loading = two_writers
+    auditing, loading = two_connections
     loader = Inventory(loading)
     racing(auditing, lambda: loader.add_range(SITE + ".floor1", "4000", "4004"))
     observed = [Observation("4002", Consumer("device/cucm/Phone", "SEP4002", CUSTOMER))]

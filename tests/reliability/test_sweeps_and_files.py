@@ -88,32 +88,6 @@ def test_an_sqlite_file_of_another_application_is_refused_and_left_as_it_was(
     assert tables == ["invoices"]
 
 
-@pytest.fixture(params=["memory", "sqlite file", "postgres"])
-def two_connections(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[tuple[Repository, Repository]]:
-    if request.param == "memory":
-        shared = InMemoryRepository()
-        yield shared, shared
-        return
-    if request.param == "postgres":
-        from numinv.storage.postgres import PostgresRepository
-
-        url, schema = (
-            request.getfixturevalue("postgres_url"),
-            request.getfixturevalue("new_schema")(),
-        )
-        with (
-            PostgresRepository(url, schema=schema) as first,
-            PostgresRepository(url, schema=schema) as second,
-        ):
-            yield first, second
-        return
-    path = tmp_path / "numbers.db"
-    with SqliteRepository(path) as first, SqliteRepository(path) as second:
-        yield first, second
-
-
 def test_audits_succeed_while_another_writer_changes_records_all_the_time(
     two_connections: tuple[Repository, Repository],
 ) -> None:
