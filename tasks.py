@@ -65,6 +65,16 @@ def _run(*command: str) -> int:
     return subprocess.run(command, cwd=ROOT).returncode
 
 
+def _workers(rest: list[str]) -> list[str]:
+    """Local runs (the `dev` profile) spread over the machine's cores; CI runs in one process."""
+    if os.environ.get("NUMINV_HYPOTHESIS_PROFILE", "dev") == "ci":
+        return []
+    given = " ".join(rest)
+    if any(arg.startswith(("-n", "--numprocesses")) for arg in rest) or "no:xdist" in given:
+        return []
+    return ["-n", "auto"]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in NEEDS:
         print(__doc__, file=sys.stderr)
@@ -75,7 +85,7 @@ def main(argv: list[str]) -> int:
     if task == "simulate":
         return _run(python, "-m", "numinv", "simulate", *rest)
     if task == "test":
-        return _run(python, "-m", "pytest", *rest)
+        return _run(python, "-m", "pytest", *_workers(rest), *rest)
     if task == "bench":
         return _run(python, "-m", "benchmarks", *rest)
     for command in (

@@ -37,7 +37,8 @@ class Numinv:
             cli,
             [*(["--db", str(self.db)] if self.give_db else []), *args],
             input=input,
-            env=dict(env or {}),
+            # A pipe, as under pytest, whatever the terminal (pytest-xdist's workers set COLUMNS).
+            env={"COLUMNS": None, "LINES": None, **(env or {})},
             catch_exceptions=True,
         )
         assert "Traceback" not in result.output

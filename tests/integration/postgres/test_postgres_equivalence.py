@@ -293,6 +293,7 @@ def _tallies(counts: Any) -> dict[str, dict[Status, int]]:
     }
 
 
+@pytest.mark.slow
 def test_postgres_and_memory_answer_every_read_alike(postgres_url: str) -> None:
     SameAnswers.url = postgres_url
     run_state_machine_as_test(

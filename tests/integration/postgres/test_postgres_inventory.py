@@ -32,6 +32,7 @@ class PostgresInventoryMachine(InventoryMachine):
             connection.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
 
 
+@pytest.mark.slow
 def test_the_inventory_machine_keeps_every_invariant_on_postgres(postgres_url: str) -> None:
     PostgresInventoryMachine.url = postgres_url
     run_state_machine_as_test(
