@@ -525,7 +525,9 @@ class PostgresFloor:
                 ).fetchall()
             ]
             for node in nodes:
-                rows = cursor.execute(f"{self.select} WHERE hierarchy = %s", (node,)).fetchall()
+                rows = cursor.execute(
+                    f"{self.select} WHERE hierarchy = %s ORDER BY number", (node,)
+                ).fetchall()
                 for row in rows:
                     consumers = seen.pop(row[0], [])
                     uses = json.loads(row[at_uses])

@@ -1,4 +1,4 @@
-"""Fixtures for tests on a real PostgreSQL server, found or started by tests/postgres_server.py.
+"""Fixtures for tests on a real PostgreSQL server (`postgres_url`, in tests/conftest.py).
 
 Without a server the tests skip, saying why; with `NUMINV_REQUIRE_POSTGRES=1`
 they fail instead. Each test gets a schema of its own, dropped afterwards.
@@ -11,34 +11,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
-from tests.postgres_server import REQUIRE_VARIABLE, ServerUnavailable, required, server_url
-
-
-def _unavailable(reason: str) -> None:
-    if required():
-        pytest.fail(f"{REQUIRE_VARIABLE} is set, but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """The URL of a PostgreSQL server for this test session."""
-    try:
-        import psycopg  # noqa: F401
-        import psycopg_pool  # noqa: F401
-    except ImportError as error:
-        _unavailable(f"the postgres extra is not installed ({error})")
-    server = server_url()
-    try:
-        url = server.__enter__()
-    except ServerUnavailable as error:
-        _unavailable(f"no PostgreSQL server: {error}")
-        raise
-    try:
-        yield url
-    finally:
-        server.__exit__(None, None, None)
 
 
 def _drop(url: str, schema: str) -> None:
