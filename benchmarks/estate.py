@@ -139,6 +139,17 @@ class Store:
 
         return make_conninfo(self.url, options=PG_SESSION)
 
+    def server_settings(self) -> dict[str, str]:
+        """The server's version and durability settings, as a session of ours sees them."""
+        import psycopg
+
+        names = ("server_version", "fsync", "synchronous_commit", "full_page_writes")
+        with psycopg.connect(self.conninfo, autocommit=True) as connection:
+            return {
+                name: str(connection.execute(f"SHOW {name}").fetchone()[0])  # type: ignore[index]
+                for name in names
+            }
+
     def repository(self) -> Repository:
         """A new, empty repository (for SQLite, on a new file; for PostgreSQL, a new schema)."""
         if self.name == "memory":

@@ -123,8 +123,11 @@ class PostgresFloor:
         listed = ", ".join(self.columns)
         self.select = f"SELECT {listed} FROM {s}.records"
         self.by_key = f"{self.select} WHERE hierarchy = %s AND number = %s"
+        # Ordered by the whole key of `records_by_status`: ordered by `number` alone, the
+        # generic plan of the prepared statement walks `records_by_number` past every Used row.
         self.first_available = (
-            f"{self.select} WHERE hierarchy = %s AND status = 'Available' ORDER BY number LIMIT %s"
+            f"{self.select} WHERE hierarchy = %s AND status = 'Available' "
+            "ORDER BY hierarchy, status, number LIMIT %s"
         )
         self.updates: dict[tuple[str, ...], str] = {}
         self.count_sql = (
