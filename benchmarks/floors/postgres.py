@@ -103,14 +103,10 @@ class PostgresFloor:
         self.now = now
         self.cooling_days = cooling_days
         self.db = psycopg.connect(conninfo, autocommit=True)
-        # numinv's pool connections' settings (the lock wait aside), and a plan made for each
-        # execution's parameters: the generic plan of `WHERE hierarchy = $1 ... LIMIT $2`
-        # (psycopg prepares a statement from its fifth run) scans and sorts the whole table,
-        # which numinv's statements avoid by their closed ranges. It costs the server, not us.
+        # numinv's pool connections' settings (the lock wait aside).
         self.db.execute(
             "SELECT set_config('TimeZone', 'UTC', false), "
-            "set_config('max_parallel_workers_per_gather', '0', false), "
-            "set_config('plan_cache_mode', 'force_custom_plan', false)"
+            "set_config('max_parallel_workers_per_gather', '0', false)"
         )
         self.cursor = self.db.cursor()
         s = '"' + schema.replace('"', '""') + '"'
@@ -127,8 +123,12 @@ class PostgresFloor:
         listed = ", ".join(self.columns)
         self.select = f"SELECT {listed} FROM {s}.records"
         self.by_key = f"{self.select} WHERE hierarchy = %s AND number = %s"
+        # The node and status as closed ranges, as numinv writes them: written with `=`, the
+        # planner reads the order as `number` alone and walks `records_by_number` past every
+        # Used row (the Available ones are the highest numbers) instead of `records_by_status`.
         self.first_available = (
-            f"{self.select} WHERE hierarchy = %s AND status = 'Available' "
+            f"{self.select} WHERE hierarchy >= %s AND hierarchy <= %s "
+            "AND status >= 'Available' AND status <= 'Available' "
             "ORDER BY hierarchy, status, number LIMIT %s"
         )
         self.updates: dict[tuple[str, ...], str] = {}
@@ -351,7 +351,7 @@ class PostgresFloor:
         found: list[Row] = []
         for node in lineage(at):
             found += self.cursor.execute(
-                self.first_available, (node, limit - len(found))
+                self.first_available, (node, node, limit - len(found))
             ).fetchall()
             if len(found) >= limit:
                 break
@@ -405,7 +405,7 @@ class PostgresFloor:
     def _first_available(self, at: str) -> Row:
         for node in lineage(at):
             row = self.cursor.execute(
-                f"{self.first_available} FOR UPDATE SKIP LOCKED", (node, 1)
+                f"{self.first_available} FOR UPDATE SKIP LOCKED", (node, node, 1)
             ).fetchone()
             if row is not None:
                 return tuple(row)
