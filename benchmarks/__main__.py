@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 
 from benchmarks.cases import CASES, FULL, QUICK, Bench, Line, run
-from benchmarks.estate import STORES, SYNCHRONOUS, Store
+from benchmarks.estate import PG_SESSION, STORES, SYNCHRONOUS, Store
 from benchmarks.timing import CLOCK
 
 DEFAULT_JSON = Path(__file__).parent / "results" / "latest.json"
@@ -38,8 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     started, clock = datetime.now(UTC), time.perf_counter()
     lines: list[Line] = []
     durations: dict[str, float] = {}
+    servers: dict[str, str] = {}
     for name in stores:
         with Store(name) as store:
+            if name == "postgres":
+                servers = store.server_settings()
+                print(f"PostgreSQL: {servers}", file=sys.stderr, flush=True)
             bench = Bench(store, sizes, arguments.profile)
             try:
                 for case in cases:
@@ -58,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         "quick": arguments.quick,
         "clock": CLOCK.__name__,
         "sqlite_synchronous": SYNCHRONOUS,
+        "postgres_session": PG_SESSION,
+        "postgres": servers,
         "machine": machine(),
         "sizes": attrs.asdict(sizes),
         "lines": [

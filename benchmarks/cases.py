@@ -20,7 +20,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
@@ -41,6 +41,9 @@ from benchmarks.estate import (
 )
 from benchmarks.floors.memory import MemoryFloor, as_record
 from benchmarks.floors.sqlite import SqliteFloor
+
+if TYPE_CHECKING:
+    from benchmarks.floors.postgres import PostgresFloor
 from benchmarks.timing import (
     frozen_heap,
     interleaved,
@@ -66,13 +69,18 @@ from numinv.core.numbers import NumberRange, number_range
 __all__ = ["CASES", "FULL", "QUICK", "TINY", "Bench", "Check", "Line", "Sizes", "run"]
 
 # Targets (issues #8, #12, #15).
-FLOOR_LIMIT = {"memory": 8.0, "sqlite": 1.5}
-AUDIT_FLOOR_LIMIT = {"memory": 6.0, "sqlite": 1.5}
+FLOOR_LIMIT = {"memory": 8.0, "sqlite": 1.5, "postgres": 1.5}
+AUDIT_FLOOR_LIMIT = {"memory": 6.0, "sqlite": 1.5, "postgres": 1.5}
 LOAD_FLOOR_LIMIT = 1.5
 FLAT_LIMIT = 1.5
 LINEAR_LIMIT = 12.0
 AVAILABLE_BYTES = 150.0
 USED_BYTES = 600.0
+
+
+Floor: TypeAlias = "MemoryFloor | SqliteFloor | PostgresFloor"
+# Stores whose floor works on numinv's own file or schema (not on a copy of its records).
+_SHARED = ("sqlite", "postgres")
 
 
 @attrs.frozen
@@ -224,7 +232,7 @@ class Bench:
         self.profile = profile
         self.random = random.Random(8)
         self._pools: dict[int, Pool] = {}
-        self._floors: dict[int, MemoryFloor | SqliteFloor] = {}
+        self._floors: dict[int, Floor] = {}
         self._used_taken: dict[int, int] = {}
 
     @property
@@ -236,7 +244,7 @@ class Bench:
             self._pools[size] = pool(self.store, size)
         return self._pools[size]
 
-    def floor(self, size: int) -> MemoryFloor | SqliteFloor:
+    def floor(self, size: int) -> Floor:
         """The floor over the pool of `size`: a copy of its records, or its SQLite file."""
         if size not in self._floors:
             self._floors[size] = make_floor(self.store, self.pool(size))
@@ -253,15 +261,21 @@ class Bench:
 
     def close(self) -> None:
         for floor in self._floors.values():
-            if isinstance(floor, SqliteFloor):
+            if not isinstance(floor, MemoryFloor):
                 floor.close()
 
 
-def make_floor(store: Store, estate: Pool) -> MemoryFloor | SqliteFloor:
+def make_floor(store: Store, estate: Pool) -> Floor:
     repository = estate.inventory.repository
     if store.name == "sqlite":
         assert isinstance(repository, SqliteRepository)
         return SqliteFloor(repository.path, estate.clock)
+    if store.name == "postgres":
+        from benchmarks.floors.postgres import PostgresFloor
+        from numinv.storage.postgres import PostgresRepository
+
+        assert isinstance(repository, PostgresRepository)
+        return PostgresFloor(store.conninfo, repository.schema, estate.clock)
     records = repository.within(estate.numbers, SITE)
     if estate.customer is not None:
         records += repository.within(estate.customer, CUSTOMER)
@@ -273,8 +287,8 @@ def _number(found: NumberRecord | tuple[Any, ...]) -> str:
     return found.number if isinstance(found, NumberRecord) else str(found[0])
 
 
-def _version(found: NumberRecord | tuple[Any, ...], floor: MemoryFloor | SqliteFloor) -> int:
-    if isinstance(floor, SqliteFloor):
+def _version(found: NumberRecord | tuple[Any, ...], floor: Floor) -> int:
+    if not isinstance(floor, MemoryFloor):
         return int(found[floor.index["version"]])  # type: ignore[index]
     return int(found.version)  # type: ignore[union-attr]
 
@@ -347,7 +361,7 @@ def _percall(
     bench: Bench,
     case: str,
     numinv: Callable[[Pool, int], float],
-    floor: Callable[[Pool, MemoryFloor | SqliteFloor, int], float],
+    floor: Callable[[Pool, Floor, int], float],
     calls: int | None = None,
     unit: str = "us/call",
 ) -> Line:
@@ -396,7 +410,7 @@ def assign_next(bench: Bench) -> list[Line]:
         taken.setdefault(f"numinv {estate.size}", given)
         return elapsed
 
-    def floor(estate: Pool, floor: MemoryFloor | SqliteFloor, calls: int) -> float:
+    def floor(estate: Pool, floor: Floor, calls: int) -> float:
         people = consumers(batch_size(estate))
         given: list[str] = []
         elapsed = per_call(
@@ -425,7 +439,7 @@ def available(bench: Bench) -> list[Line]:
 
         return per_call(offer, calls)
 
-    def floor(estate: Pool, floor: MemoryFloor | SqliteFloor, calls: int) -> float:
+    def floor(estate: Pool, floor: Floor, calls: int) -> float:
         def offer() -> None:
             found = floor.available_numbers(SITE, 10)
             offered.setdefault("floor", [_number(r) for r in found])
@@ -453,7 +467,7 @@ def _gets(bench: Bench, case: str, part: Callable[[Pool], NumberRange]) -> Line:
         wanted = iter(_random_numbers(bench, part(estate), calls))
         return per_call(lambda: inventory.get(next(wanted), SITE), calls)
 
-    def floor(estate: Pool, floor: MemoryFloor | SqliteFloor, calls: int) -> float:
+    def floor(estate: Pool, floor: Floor, calls: int) -> float:
         wanted = iter(_random_numbers(bench, part(estate), calls))
         return per_call(lambda: floor.get(next(wanted), SITE), calls)
 
@@ -499,7 +513,7 @@ def reserve(bench: Bench) -> list[Line]:
 
         return per_call(both, calls)
 
-    def floor(estate: Pool, floor: MemoryFloor | SqliteFloor, calls: int) -> float:
+    def floor(estate: Pool, floor: Floor, calls: int) -> float:
         wanted = iter(_random_numbers(bench, available_part(estate), calls))
 
         def both() -> None:
@@ -537,7 +551,7 @@ def unassign(bench: Bench) -> list[Line]:
 
         return per_call(one, count)
 
-    def floor(estate: Pool, floor: MemoryFloor | SqliteFloor, count: int) -> float:
+    def floor(estate: Pool, floor: Floor, count: int) -> float:
         wanted = iter(bench.next_used(estate.size, count))
 
         def one() -> None:
@@ -574,7 +588,7 @@ def release_due(bench: Bench) -> list[Line]:
         counts[f"numinv {estate.size}"] = len(released)
         return elapsed
 
-    def floor(estate: Pool, floor: MemoryFloor | SqliteFloor, calls: int) -> float:
+    def floor(estate: Pool, floor: Floor, calls: int) -> float:
         numbers = cooled(estate)
         if isinstance(floor, MemoryFloor):
             floor.cool(numbers, SITE, estate.clock() + timedelta(days=1))
@@ -616,7 +630,7 @@ def audit(bench: Bench) -> list[Line]:
     floor = make_floor(store, small)
     # Which variant each holder of state was moved to last (a shared SQLite file is one).
     state = {"numinv small": 0, "numinv large": 0, "floor": 0}
-    shared = store.name == "sqlite"
+    shared = store.name in _SHARED
     expected = {size: -(-size // DRIFT_EVERY) for size in estates}
 
     def turn(holder: str) -> int:
@@ -653,7 +667,7 @@ def audit(bench: Bench) -> list[Line]:
         samples = interleaved(samplers, sizes.audit_rounds)
         _profiled(bench, "audit", samplers["small"])
         _profiled(bench, "audit floor", samplers["floor"])
-    if isinstance(floor, SqliteFloor):
+    if not isinstance(floor, MemoryFloor):
         floor.close()
     small_line = _line(
         store,
@@ -700,6 +714,8 @@ def load(bench: Bench) -> list[Line]:
         if isinstance(repository, SqliteRepository):
             repository.close()
             _remove(repository.path)
+        else:
+            store.discard(repository)
         return elapsed
 
     def floor() -> float:
@@ -709,6 +725,8 @@ def load(bench: Bench) -> list[Line]:
             elapsed = seconds(lambda: memory.add_range(numbers, SITE, template))
             firsts["floor"] = (as_record(memory.records[SITE][FIRST]), len(memory.journal))
             return elapsed
+        if store.name == "postgres":
+            return _load_postgres(store, numbers, template, firsts)
         path = str(store.new_path())
         SqliteRepository(path).close()  # the schema, exactly as numinv makes it
         raw = SqliteFloor(path, clock)
@@ -736,6 +754,31 @@ def load(bench: Bench) -> list[Line]:
             flat_limit=None,
         )
     ]
+
+
+def _load_postgres(
+    store: Store,
+    numbers: NumberRange,
+    template: NumberRecord,
+    firsts: dict[str, tuple[object, int]],
+) -> float:
+    """The PostgreSQL floor's load into a new schema that numinv made, read back by numinv."""
+    from benchmarks.floors.postgres import PostgresFloor
+    from numinv.storage.postgres import PostgresRepository
+
+    schema = store.new_schema()
+    try:
+        PostgresRepository(store.conninfo, schema=schema).close()  # numinv makes the tables
+        raw = PostgresFloor(store.conninfo, schema, Clock())
+        try:
+            elapsed = seconds(lambda: raw.add_range(numbers, SITE, template))
+        finally:
+            raw.close()
+        with PostgresRepository(store.conninfo, schema=schema) as reread:
+            firsts["floor"] = (reread.get(FIRST, SITE), len(reread.changes(0, len(numbers))))
+    finally:
+        store.drop(schema)
+    return elapsed
 
 
 # -- memory per record -------------------------------------------------------------------

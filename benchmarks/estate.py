@@ -18,14 +18,25 @@ SQLite files are opened by numinv with `synchronous = FULL` (a committed
 change survives a power cut); the benchmarks set `synchronous = OFF` on
 numinv's writing connection and the floor's alike, so that no fsync is
 timed on either side (see docs/performance.md).
+
+PostgreSQL estates are each a fresh schema of one server: the one
+`NUMINV_POSTGRES_URL` names, else a throwaway cluster started once per
+`Store` (tests/postgres_server.py, itself run with `fsync = off`). numinv's
+pool connections and the floor's connect with the same connection string,
+which sets `synchronous_commit = off` on each session: no commit waits for
+a WAL flush on either side, whatever the server's own settings.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -43,12 +54,16 @@ from numinv import (
 )
 from numinv.core.numbers import NumberRange, number_range
 
+if TYPE_CHECKING:
+    from numinv.storage.postgres import PostgresRepository
+
 __all__ = [
     "CUSTOMER",
     "CUSTOMER_FIRST",
     "DRIFT_EVERY",
     "FIRST",
     "KIND",
+    "PG_SESSION",
     "SITE",
     "STORES",
     "SYNCHRONOUS",
@@ -67,9 +82,11 @@ FIRST = "10000000"
 CUSTOMER_FIRST = "20000000"
 TAG = "bench"
 KIND = "device/cucm/Phone"
-STORES = ("memory", "sqlite")
+STORES = ("memory", "sqlite", "postgres")
 # For numinv's writing connection and the floor's: no fsync on either side.
 SYNCHRONOUS = "OFF"
+# For every PostgreSQL session of numinv's and of the floor's: no commit waits for a WAL flush.
+PG_SESSION = "-c synchronous_commit=off"
 # Every DRIFT_EVERY-th number is observed on another phone than the one recorded.
 DRIFT_EVERY = 100
 
@@ -88,20 +105,62 @@ class Clock:
 
 
 class Store:
-    """Makes empty repositories of one kind: in memory, or SQLite files in a temp directory."""
+    """Makes empty repositories of one kind: in memory, SQLite files in a temp directory,
+    or PostgreSQL schemas on one server (`url`, else `NUMINV_POSTGRES_URL`, else a
+    throwaway cluster started here and stopped by `close`)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, url: str | None = None) -> None:
         if name not in STORES:
             raise ValueError(f"unknown store {name!r}; one of {', '.join(STORES)}")
         self.name = name
         self._directory = tempfile.TemporaryDirectory(prefix="numinv-bench-")
         self._opened: list[SqliteRepository] = []
         self._files = 0
+        self._stack = contextlib.ExitStack()
+        self._schemas: dict[str, PostgresRepository | None] = {}
+        self.url = ""
+        if name == "postgres":
+            self.url = url or self._server()
+
+    def _server(self) -> str:
+        from tests.postgres_server import URL_VARIABLE, throwaway_server
+
+        given = os.environ.get(URL_VARIABLE)
+        try:
+            return given or self._stack.enter_context(throwaway_server())
+        except BaseException:
+            self._directory.cleanup()
+            raise
+
+    @property
+    def conninfo(self) -> str:
+        """The PostgreSQL connection string of numinv's pools and the floors' connections."""
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(self.url, options=PG_SESSION)
+
+    def server_settings(self) -> dict[str, str]:
+        """The server's version and durability settings, as a session of ours sees them."""
+        import psycopg
+
+        names = ("server_version", "fsync", "synchronous_commit", "full_page_writes")
+        with psycopg.connect(self.conninfo, autocommit=True) as connection:
+            return {
+                name: str(connection.execute(f"SHOW {name}").fetchone()[0])  # type: ignore[index]
+                for name in names
+            }
 
     def repository(self) -> Repository:
-        """A new, empty repository (for SQLite, on a new file)."""
+        """A new, empty repository (for SQLite, on a new file; for PostgreSQL, a new schema)."""
         if self.name == "memory":
             return InMemoryRepository()
+        if self.name == "postgres":
+            from numinv.storage.postgres import PostgresRepository
+
+            schema = self.new_schema()
+            opened = PostgresRepository(self.conninfo, schema=schema, pool_size=2)
+            self._schemas[schema] = opened
+            return opened
         repository = SqliteRepository(self.new_path())
         # The benchmark's one reach inside the adapter: the same `synchronous` as the floor.
         repository._db.connection.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
@@ -113,12 +172,56 @@ class Store:
         self._files += 1
         return Path(self._directory.name) / f"bench-{self._files}.db"
 
+    def new_schema(self) -> str:
+        """A PostgreSQL schema name not used yet, dropped by `discard` or `close`."""
+        schema = f"numinv_bench_{uuid.uuid4().hex[:12]}"
+        self._schemas[schema] = None
+        return schema
+
+    def settle(self, repository: Repository) -> None:
+        """After an estate is built: PostgreSQL's statistics of its tables brought up to date."""
+        schema = getattr(repository, "schema", None)
+        if self.name != "postgres" or schema is None:
+            return
+        import psycopg
+
+        with psycopg.connect(self.conninfo, autocommit=True) as connection:
+            for table in ("records", "holders", "node_counts", "journal"):
+                connection.execute(f'VACUUM ANALYZE "{schema}".{table}')
+
+    def discard(self, repository: Repository) -> None:
+        """Close a repository and delete what it stored (its file, its schema)."""
+        if isinstance(repository, SqliteRepository):
+            repository.close()
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(repository.path + suffix)
+            return
+        schema = getattr(repository, "schema", None)
+        if schema is not None:
+            self.drop(schema)
+
+    def drop(self, schema: str) -> None:
+        """Close numinv's repository of `schema`, if any, and drop the schema."""
+        import psycopg
+
+        opened = self._schemas.pop(schema, None)
+        if opened is not None:
+            opened.close()
+        with psycopg.connect(self.conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
     def close(self) -> None:
-        """Close every repository opened and delete their files."""
+        """Close every repository opened and delete their files and schemas."""
         for repository in self._opened:
             repository.close()
         self._opened.clear()
-        self._directory.cleanup()
+        try:
+            for schema in list(self._schemas):
+                self.drop(schema)
+        finally:
+            self._directory.cleanup()
+            self._stack.close()
 
     def __enter__(self) -> Store:
         return self
@@ -171,6 +274,7 @@ def pool(store: Store, size: int, used_share: float = 0.9, *, customer: bool = T
             inventory.add_range(SITE, built.part(used, 1).first, count=size - used, tag=TAG)
         if above is not None:
             inventory.add_range(CUSTOMER, above.first, count=len(above), tag=TAG)
+    store.settle(inventory.repository)
     _check(built, template)
     return built
 
