@@ -305,7 +305,7 @@ class _Run:
         try:
             before = self.inventory.get(number, site.node).status
             self.inventory.assign(number, device)
-        except InvalidTransition:
+        except (InvalidTransition, NotFound):  # taken meanwhile, or released and moved away
             self.count("devices back on a new number")
             if (new := self.take(site, device)) is not None:
                 site.online[device] = new

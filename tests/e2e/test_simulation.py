@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import attrs
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from numinv import InvalidInput, Settings, Status
 from numinv.simulation import SimulationConfig, SimulationResult, simulate
@@ -111,6 +111,17 @@ def test_on_day_reports_every_day_including_the_build() -> None:
 
 
 @settings(max_examples=examples(15), deadline=None)
+# A gateway away past its cooling: its pool number lapsed and was moved to another site.
+@example(
+    customers=1,
+    sites=3,
+    numbers=24,
+    pool=2,
+    days=16,
+    seed=8662,
+    auto_cooling=True,
+    audiocodes_days=2,
+)
 @given(
     customers=st.integers(1, 2),
     sites=st.integers(1, 3),
