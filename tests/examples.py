@@ -8,5 +8,5 @@ FULL = os.environ.get("NUMINV_HYPOTHESIS_PROFILE", "dev") == "ci"
 
 
 def examples(full: int) -> int:
-    """`full` under the `ci` profile; a fifth of it (at least 5) under `dev`."""
-    return full if FULL else max(5, full // 5)
+    """`full` under the `ci` profile; a tenth of it (at least 3) under `dev`."""
+    return full if FULL else max(3, full // 10)

@@ -27,7 +27,11 @@ from benchmarks.spread import spread
 
 from numinv import Consumer, Inventory, NumberRecord, Settings, SqliteRepository, Status
 
-STORES = ["memory", "sqlite", "postgres"]
+# On SQLite and PostgreSQL every case under the `ci` profile only (local runs stay quick).
+STORES = [
+    "memory",
+    *(pytest.param(store, marks=pytest.mark.slow) for store in ("sqlite", "postgres")),
+]
 
 
 @pytest.fixture(params=STORES)

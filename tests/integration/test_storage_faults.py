@@ -75,7 +75,8 @@ OPERATIONS: dict[str, Callable[[Inventory], object]] = {
 }
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+# SQLite's every write step under the `ci` profile only (local runs stay quick).
+@pytest.fixture(params=["memory", pytest.param("sqlite", marks=pytest.mark.slow)])
 def make_store(request: pytest.FixtureRequest) -> Iterator[Callable[[], Repository]]:
     opened: list[SqliteRepository] = []
 

@@ -69,6 +69,7 @@ def test_the_plain_adapter_passes_the_whole_contract() -> None:
     assert outcome.skipped == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("defect", list(BROKEN))
 def test_the_contract_fails_on_an_adapter_broken_by(defect: str) -> None:
     outcome = run_contract(BROKEN[defect], second=second, budget=BOUND)

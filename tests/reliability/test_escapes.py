@@ -367,6 +367,7 @@ def postgres_store(postgres_url: str) -> Iterator[Inventory]:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CALLS)
 def test_a_bad_value_is_refused_alike_on_postgresql_and_changes_nothing(
     stores: tuple[Inventory, Inventory], postgres_store: Inventory, name: str

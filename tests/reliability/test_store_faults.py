@@ -143,7 +143,8 @@ def everything(inventory: Inventory, repository: Repository) -> dict[str, Any]:
 Store = tuple[Inventory, Repository, Points]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+# SQLite's every statement under the `ci` profile only (local runs stay quick).
+@pytest.fixture(params=["memory", pytest.param("sqlite", marks=pytest.mark.slow)])
 def make_store(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[], Store]]:

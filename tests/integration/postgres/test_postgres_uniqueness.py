@@ -14,7 +14,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 from numinv import ConcurrentUpdate, Conflict, Consumer, DuplicateNumber, Inventory
+
+pytestmark = pytest.mark.slow  # each race holds its first writer for seconds
 
 PARENT = "sys.acme"
 CHILD = "sys.acme.uk"
