@@ -10,6 +10,9 @@ editable, with only the extras it needs: `simulate` the `cli` extra, the
 others `dev` (everything, and the linters). `.venv/.numinv-installed` records
 the pyproject.toml it installed from and the extras, so a task installs again
 only when pyproject.toml changed or it needs an extra not yet there.
+
+`test` runs the quick `dev` profile across the machine's cores (pytest-xdist);
+with `NUMINV_HYPOTHESIS_PROFILE=ci` it runs everything in one process, as CI.
 """
 
 from __future__ import annotations
