@@ -1,7 +1,8 @@
 """Run numinv's tasks from a fresh clone with nothing but Python >= 3.11.
 
     python3 tasks.py simulate [ARGS...]    the main job: a simulation on the in-memory store
-    python3 tasks.py test [PYTEST ARGS...] the whole test suite
+    python3 tasks.py test [PYTEST ARGS...] the whole test suite, at full size (what CI runs)
+    python3 tasks.py quick [PYTEST ARGS...] a quick local run: fewer examples, `slow` skipped
     python3 tasks.py lint                  ruff check, ruff format --check, mypy --strict src
     python3 tasks.py bench [ARGS...]       the benchmarks (long: minutes)
 
@@ -11,8 +12,10 @@ others `dev` (everything, and the linters). `.venv/.numinv-installed` records
 the pyproject.toml it installed from and the extras, so a task installs again
 only when pyproject.toml changed or it needs an extra not yet there.
 
-`test` runs the quick `dev` profile across the machine's cores (pytest-xdist);
-with `NUMINV_HYPOTHESIS_PROFILE=ci` it runs everything in one process, as CI.
+`test` runs everything in one process under the `ci` Hypothesis profile, and
+a PostgreSQL test that cannot find or start a server fails instead of
+skipping (`NUMINV_REQUIRE_POSTGRES=1`). `quick` runs the `dev` profile across
+the machine's cores (pytest-xdist).
 """
 
 from __future__ import annotations
@@ -31,7 +34,12 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".numinv-installed"
 # What each extra brings, so that a task can tell whether it is already there.
 INCLUDES = {"dev": {"dev", "cli", "postgres", "testing"}, "cli": {"cli"}}
-NEEDS = {"simulate": "cli", "test": "dev", "lint": "dev", "bench": "dev"}
+NEEDS = {"simulate": "cli", "test": "dev", "quick": "dev", "lint": "dev", "bench": "dev"}
+# The environment of each test task (values already set in the environment win).
+PROFILES = {
+    "test": {"NUMINV_HYPOTHESIS_PROFILE": "ci", "NUMINV_REQUIRE_POSTGRES": "1"},
+    "quick": {"NUMINV_HYPOTHESIS_PROFILE": "dev"},
+}
 
 
 def _python() -> Path:
@@ -64,14 +72,12 @@ def _ensure_environment(extra: str) -> None:
     STAMP.write_text(json.dumps({"pyproject": pyproject, "extras": extras}) + "\n")
 
 
-def _run(*command: str) -> int:
-    return subprocess.run(command, cwd=ROOT).returncode
+def _run(*command: str, env: dict[str, str] | None = None) -> int:
+    return subprocess.run(command, cwd=ROOT, env=env).returncode
 
 
 def _workers(rest: list[str]) -> list[str]:
-    """Local runs (the `dev` profile) spread over the machine's cores; CI runs in one process."""
-    if os.environ.get("NUMINV_HYPOTHESIS_PROFILE", "dev") == "ci":
-        return []
+    """A quick run spreads over the machine's cores unless the arguments say otherwise."""
     given = " ".join(rest)
     if any(arg.startswith(("-n", "--numprocesses")) for arg in rest) or "no:xdist" in given:
         return []
@@ -87,8 +93,10 @@ def main(argv: list[str]) -> int:
     python = str(_python())
     if task == "simulate":
         return _run(python, "-m", "numinv", "simulate", *rest)
-    if task == "test":
-        return _run(python, "-m", "pytest", *_workers(rest), *rest)
+    if task in PROFILES:
+        env = {**PROFILES[task], **os.environ}
+        workers = _workers(rest) if task == "quick" else []
+        return _run(python, "-m", "pytest", *workers, *rest, env=env)
     if task == "bench":
         return _run(python, "-m", "benchmarks", *rest)
     for command in (

@@ -211,6 +211,16 @@ class NumberRecord:
         return bool(self.uses)
 
     @property
+    def holders(self) -> frozenset[str]:
+        """Who holds the number (SPEC 18): its users' ids and owners, and the person
+        it is reserved for; what `numbers_of(who)` answers by, on every store."""
+        names = {use.consumer_id for use in self.uses}
+        names.update(use.owner for use in self.uses if use.owner)
+        if self.reserved_for is not None:
+            names.add(self.reserved_for)
+        return frozenset(names)
+
+    @property
     def e164_display(self) -> str:
         """The E.164 column: primary (or first), ` (P)` if primary, ` [+N]` for N others."""
         if not self.e164:

@@ -35,9 +35,9 @@ from numinv.core.hierarchy import is_at_or_below
 from numinv.core.journal import Entry, block_of, blocks, expand
 from numinv.core.numbers import NumberRange
 from numinv.core.records import Change, NumberRecord, Status
-from numinv.errors import ConcurrentUpdate, InvalidInput
+from numinv.errors import ConcurrentUpdate
 from numinv.settings import NodeSettings
-from numinv.storage.protocol import Query
+from numinv.storage.protocol import Query, same_key
 from numinv.storage.sorted_keys import SortedKeys
 
 __all__ = ["InMemoryRepository"]
@@ -72,15 +72,6 @@ def _template(entry: _Entry) -> NumberRecord:
 
 def _record(number: str, entry: _Entry) -> NumberRecord:
     return entry.record(number) if isinstance(entry, _Fresh) else entry
-
-
-def _names(record: NumberRecord) -> set[str]:
-    """Who holds the record: its users' ids and owners, and the person it is reserved for."""
-    names = {use.consumer_id for use in record.uses}
-    names.update(use.owner for use in record.uses if use.owner)
-    if record.reserved_for is not None:
-        names.add(record.reserved_for)
-    return names
 
 
 class _MultiIndex:
@@ -302,7 +293,7 @@ class _State:
         number = record.number
         for e164 in record.e164:
             self.e164.add(e164, number)
-        for name in _names(record):
+        for name in record.holders:
             self.holders.add(name, number)
 
     def unindexed(self, record: NumberRecord) -> None:
@@ -312,7 +303,7 @@ class _State:
         if record.release_date is not None:
             self.due.discard((record.release_date, record.number, record.hierarchy))
         number = record.number
-        names = _names(record)
+        names = record.holders
         if not record.e164 and not names:
             return
         siblings = [
@@ -324,7 +315,7 @@ class _State:
             if not any(e164 in sibling.e164 for sibling in siblings):
                 self.e164.discard(e164, number)
         for name in names:
-            if not any(name in _names(sibling) for sibling in siblings):
+            if not any(name in sibling.holders for sibling in siblings):
                 self.holders.discard(name, number)
 
     # -- writes, each logging its undo first --------------------------------
@@ -568,7 +559,7 @@ class _Reads:
 
     def held_by(self, who: str) -> list[NumberRecord]:
         with self._state.lock:
-            return self._carrying(self._state.holders.get(who), lambda r: who in _names(r))
+            return self._carrying(self._state.holders.get(who), lambda r: who in r.holders)
 
     def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
         state = self._state
@@ -674,13 +665,7 @@ class _MemoryTransaction(_Reads):
         try:
             for old, new in changes:
                 self._current(old)
-                if new.key != old.key:
-                    raise InvalidInput(
-                        f"cannot replace {old.number} at {old.hierarchy} by a record of "
-                        f"{new.number} at {new.hierarchy}",
-                        number=old.number,
-                        hierarchy=old.hierarchy,
-                    )
+                same_key(old, new)
                 state.write(new.number, new.hierarchy, new)
         except Exception:
             self._undo_to(mark)

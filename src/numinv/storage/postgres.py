@@ -55,7 +55,7 @@ from numinv.core.numbers import NumberRange, number_range
 from numinv.core.records import Change, NumberRecord, Status, Use
 from numinv.errors import ConcurrentUpdate, InvalidInput, StorageError
 from numinv.settings import NodeSettings
-from numinv.storage.protocol import Query
+from numinv.storage.protocol import Query, same_key
 from numinv.storage.rows import COLUMNS, DATETIME_AS_IS, TEXT, Codec, time_text
 
 __all__ = ["SCHEMA_VERSION", "PostgresRepository"]
@@ -473,14 +473,6 @@ def _check(record: NumberRecord) -> None:
         _check_uses(record.uses)
     if record.cooling_use is not None:
         _check_uses((record.cooling_use,))
-
-
-def _names(record: NumberRecord) -> set[str]:
-    names = {use.consumer_id for use in record.uses}
-    names.update(use.owner for use in record.uses if use.owner)
-    if record.reserved_for is not None:
-        names.add(record.reserved_for)
-    return names
 
 
 def _copy_field(value: Any) -> str:
@@ -1324,7 +1316,7 @@ class _PostgresTransaction(_Reads):
         for record in records:
             counts[(record.hierarchy, str(record.status))] += 1
             associations += [(e164, *record.key) for e164 in record.e164]
-            holders += [(name, *record.key) for name in _names(record)]
+            holders += [(name, *record.key) for name in record.holders]
         if associations:
             self._open.later(*self._db.sql.associate(associations))
         if holders:
@@ -1350,7 +1342,7 @@ class _PostgresTransaction(_Reads):
         if template.e164:
             rows = [(e164, number, hierarchy) for number in numbers for e164 in template.e164]
             self._open.later(*sql.associate(rows))
-        names = sorted(_names(template))
+        names = sorted(template.holders)
         if names:
             rows = [(name, number, hierarchy) for number in numbers for name in names]
             self._open.later(*sql.hold(rows))
@@ -1360,13 +1352,7 @@ class _PostgresTransaction(_Reads):
     def _replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
         pairs = list(changes)
         for old, new in pairs:
-            if new.key != old.key:
-                raise InvalidInput(
-                    f"cannot replace {old.number} at {old.hierarchy} by a record of "
-                    f"{new.number} at {new.hierarchy}",
-                    number=old.number,
-                    hierarchy=old.hierarchy,
-                )
+            same_key(old, new)
             _check(new)
         if not pairs:
             return
@@ -1406,7 +1392,7 @@ class _PostgresTransaction(_Reads):
                 gone_e164 += [(e, *old.key) for e in old.e164 if e not in new.e164]
                 new_e164 += [(e, *old.key) for e in new.e164 if e not in old.e164]
             if old.uses != new.uses or old.reserved_for != new.reserved_for:
-                before, after = _names(old), _names(new)
+                before, after = old.holders, new.holders
                 gone_names += [(name, *old.key) for name in before - after]
                 new_names += [(name, *old.key) for name in after - before]
         sql = self._db.sql
@@ -1454,7 +1440,7 @@ class _PostgresTransaction(_Reads):
         for record in doomed:
             counts[(record.hierarchy, str(record.status))] -= 1
             associations += [(e164, *record.key) for e164 in record.e164]
-            holders += [(name, *record.key) for name in _names(record)]
+            holders += [(name, *record.key) for name in record.holders]
         self._open.later(
             *sql.retire([(record.hierarchy, record.number, record.version) for record in doomed])
         )

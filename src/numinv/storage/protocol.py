@@ -28,9 +28,21 @@ import attrs
 from numinv.core.journal import Entry
 from numinv.core.numbers import NumberRange
 from numinv.core.records import Change, NumberRecord, Status
+from numinv.errors import InvalidInput
 from numinv.settings import NodeSettings
 
-__all__ = ["Entry", "Query", "Reader", "Repository", "Transaction"]
+__all__ = ["Entry", "Query", "Reader", "Repository", "Transaction", "same_key"]
+
+
+def same_key(old: NumberRecord, new: NumberRecord) -> None:
+    """Refuse a `replace` pair whose new record is of another number or node."""
+    if new.key != old.key:
+        raise InvalidInput(
+            f"cannot replace {old.number} at {old.hierarchy} by a record of "
+            f"{new.number} at {new.hierarchy}",
+            number=old.number,
+            hierarchy=old.hierarchy,
+        )
 
 
 @attrs.frozen

@@ -43,7 +43,7 @@ from numinv.core.numbers import NumberRange, number_range
 from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate, InvalidInput, NumInvError, StorageError
 from numinv.settings import NodeSettings
-from numinv.storage.protocol import Query
+from numinv.storage.protocol import Query, same_key
 from numinv.storage.rows import COLUMNS, TEXT, time_text
 
 __all__ = ["SCHEMA_VERSION", "SqliteRepository"]
@@ -305,14 +305,6 @@ _SCANS: Final = {
     for after in (False, True)
     for due in (False, True)
 }
-
-
-def _names(record: NumberRecord) -> set[str]:
-    names = {use.consumer_id for use in record.uses}
-    names.update(use.owner for use in record.uses if use.owner)
-    if record.reserved_for is not None:
-        names.add(record.reserved_for)
-    return names
 
 
 # -- the journal's rows -------------------------------------------------------------
@@ -888,7 +880,7 @@ class _SqliteTransaction(_Reads):
         for record in records:
             db.counts[(record.hierarchy, record.status)] += 1
             associations += [(e164, *record.key) for e164 in record.e164]
-            holders += [(name, *record.key) for name in _names(record)]
+            holders += [(name, *record.key) for name in record.holders]
         if associations:
             db.executemany(_ASSOCIATE, associations)
         if holders:
@@ -915,7 +907,7 @@ class _SqliteTransaction(_Reads):
                     _ASSOCIATE,
                     ((e164, number, hierarchy) for number in numbers for e164 in template.e164),
                 )
-            names = _names(template)
+            names = template.holders
             if names:
                 db.executemany(
                     _HOLD, ((name, number, hierarchy) for number in numbers for name in names)
@@ -926,13 +918,7 @@ class _SqliteTransaction(_Reads):
         with db.lock:
             batch: list[tuple[NumberRecord, NumberRecord]] = []
             for old, new in changes:
-                if new.key != old.key:
-                    raise InvalidInput(
-                        f"cannot replace {old.number} at {old.hierarchy} by a record of "
-                        f"{new.number} at {new.hierarchy}",
-                        number=old.number,
-                        hierarchy=old.hierarchy,
-                    )
+                same_key(old, new)
                 batch.append((old, new))
             if not batch:
                 return
@@ -973,7 +959,7 @@ class _SqliteTransaction(_Reads):
             if old.e164 != new.e164:
                 self._reassociate(old, old.e164, new.e164, _ASSOCIATE, _DISSOCIATE)
             if old.uses != new.uses or old.reserved_for != new.reserved_for:
-                self._reassociate(old, tuple(_names(old)), tuple(_names(new)), _HOLD, _UNHOLD)
+                self._reassociate(old, tuple(old.holders), tuple(new.holders), _HOLD, _UNHOLD)
 
     def _first_stale(self, batch: list[tuple[NumberRecord, NumberRecord]]) -> NumberRecord:
         """The first record of a batch whose stored version is not the one it replaced."""
@@ -995,7 +981,7 @@ class _SqliteTransaction(_Reads):
                 db.execute(_RETIRE, (record.hierarchy, record.number, record.version))
                 if record.e164:
                     self._reassociate(record, record.e164, (), _ASSOCIATE, _DISSOCIATE)
-                names = tuple(_names(record))
+                names = tuple(record.holders)
                 if names:
                     self._reassociate(record, names, (), _HOLD, _UNHOLD)
 
