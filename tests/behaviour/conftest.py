@@ -32,7 +32,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[
     schema = ""
     if request.param == "postgres":
         url: str = request.getfixturevalue("postgres_url")
-        schema = request.getfixturevalue("new_schema")()
+        schema = request.getfixturevalue("empty_schema")()
 
     def open_store() -> Repository:
         if request.param == "memory":

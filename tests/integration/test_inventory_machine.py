@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, settings
 
 from numinv import Repository, SqliteRepository
 from numinv.testing import InventoryMachine
-from tests.examples import examples
+from tests.examples import examples, steps
 from tests.kit.known import KNOWN_FINDINGS
 
 
@@ -20,7 +20,7 @@ class SqliteInventoryMachine(InventoryMachine):
 TestInventoryMachineOnSqlite = SqliteInventoryMachine.TestCase
 TestInventoryMachineOnSqlite.settings = settings(
     max_examples=examples(100),
-    stateful_step_count=50,
+    stateful_step_count=steps(50),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, settings
 from numinv.storage.protocol import Repository
 from numinv.storage.sqlite import SqliteRepository
 from numinv.testing import RepositoryMachine
-from tests.examples import examples
+from tests.examples import examples, steps
 
 FAST = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 SETTINGS = settings(
     max_examples=examples(40),
-    stateful_step_count=20,
+    stateful_step_count=steps(20),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -77,3 +77,50 @@ def test_an_unknown_task_prints_the_tasks_and_exits_2(
     assert module.main(["frobnicate"]) == 2
     assert "python3 tasks.py simulate" in capsys.readouterr().err
     assert installs == []
+
+
+def _pytest_run(
+    tasks: tuple[ModuleType, list[str]], monkeypatch: pytest.MonkeyPatch, *argv: str
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The command and environment a test task runs pytest with."""
+    module, _ = tasks
+    module._ensure_environment("dev")
+    ran: list[tuple[tuple[str, ...], dict[str, str]]] = []
+
+    def run(*command: str, env: dict[str, str] | None = None) -> int:
+        ran.append((command, env or {}))
+        return 0
+
+    monkeypatch.setattr(module, "_run", run)
+    assert module.main(list(argv)) == 0
+    (found,) = ran
+    return found
+
+
+def test_test_runs_the_whole_suite_in_one_process_at_full_size(
+    tasks: tuple[ModuleType, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NUMINV_HYPOTHESIS_PROFILE", raising=False)
+    monkeypatch.delenv("NUMINV_REQUIRE_POSTGRES", raising=False)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    command, env = _pytest_run(tasks, monkeypatch, "test", "-q")
+    assert command[1:] == ("-m", "pytest", "-q")
+    assert env["NUMINV_HYPOTHESIS_PROFILE"] == "ci"
+    assert env["NUMINV_REQUIRE_POSTGRES"] == "1"
+    assert env["PYTHONDONTWRITEBYTECODE"] == "1"  # left as the caller set it
+
+
+def test_quick_spreads_over_the_cores_and_keeps_compiled_modules_in_the_venv(
+    tasks: tuple[ModuleType, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, _ = tasks
+    monkeypatch.delenv("NUMINV_HYPOTHESIS_PROFILE", raising=False)
+    monkeypatch.delenv("PYTHONPYCACHEPREFIX", raising=False)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    command, env = _pytest_run(tasks, monkeypatch, "quick", "-q")
+    assert command[1:] == ("-m", "pytest", "-n", "auto", "-q")
+    assert env["NUMINV_HYPOTHESIS_PROFILE"] == "dev"
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["PYTHONPYCACHEPREFIX"] == str(module.VENV / "pycache")
+    command, _ = _pytest_run(tasks, monkeypatch, "quick", "-n", "0")
+    assert command[1:] == ("-m", "pytest", "-n", "0")

@@ -26,7 +26,7 @@ def two_connections(
 
         url, schema = (
             request.getfixturevalue("postgres_url"),
-            request.getfixturevalue("new_schema")(),
+            request.getfixturevalue("empty_schema")(),
         )
         with (
             PostgresRepository(url, schema=schema) as first,

@@ -100,12 +100,18 @@ def test_audits_succeed_while_another_writer_changes_records_all_the_time(
     writes = [0]
 
     def keep_writing() -> None:
+        # A write every millisecond or so: a busy service, not a loop that keeps
+        # SQLite's lock nearly all the time (which only measures its busy handler).
         while not stop.is_set():
             writer.update(str(1000 + writes[0] % 50), SITE, description=f"w{writes[0]}")
             writes[0] += 1
+            writing.set()
+            stop.wait(0.001)
 
+    writing = threading.Event()
     thread = threading.Thread(target=keep_writing)
     thread.start()
+    assert writing.wait(10)
     succeeded = 0
     try:
         for round_ in range(6):

@@ -9,7 +9,7 @@ xfail reproduction in tests/kit/test_library_findings.py).
 from hypothesis import HealthCheck, settings
 
 from numinv.testing import InventoryMachine
-from tests.examples import examples
+from tests.examples import examples, steps
 from tests.kit.known import KNOWN_FINDINGS
 
 
@@ -20,7 +20,7 @@ class InMemoryMachine(InventoryMachine):
 TestInventoryMachineInMemory = InMemoryMachine.TestCase
 TestInventoryMachineInMemory.settings = settings(
     max_examples=examples(200),
-    stateful_step_count=50,
+    stateful_step_count=steps(50),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

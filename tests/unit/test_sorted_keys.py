@@ -15,7 +15,7 @@ from hypothesis.stateful import (
 )
 
 from numinv.storage.sorted_keys import SortedKeys
-from tests.examples import examples
+from tests.examples import examples, steps
 
 KEYS = st.integers(min_value=-10_000, max_value=10_000)
 
@@ -127,7 +127,7 @@ class SortedKeysMachine(RuleBasedStateMachine):
 
 TestSortedKeysAgainstASortedList = SortedKeysMachine.TestCase
 TestSortedKeysAgainstASortedList.settings = settings(
-    max_examples=examples(60), stateful_step_count=25, deadline=None
+    max_examples=examples(60), stateful_step_count=steps(25), deadline=None
 )
 
 

@@ -235,6 +235,7 @@ class _Sql:
 
     def __init__(self, schema: str) -> None:
         s = schema
+        self._after_counts: dict[tuple[str, str], str] = {}  # at most 17 x 17 statements
         r = f"{s}.records"
         self.select = f"SELECT {_LIST} FROM {r}"
         self.insert_one = (
@@ -251,6 +252,9 @@ class _Sql:
             + ", ".join(f"{name} = %s" for name in COLUMNS[2:])
             + " WHERE hierarchy = %s AND number = %s AND version = %s"
         )
+        # The same, for a row this transaction holds locked: sent without waiting for
+        # its answer, so it fails (division by zero) rather than match nothing unseen.
+        self.update_held = f"WITH u AS ({self.update_one} RETURNING 1) SELECT 1 / count(*) FROM u"
         self.update_many = (
             f"UPDATE {r} AS r SET "
             + ", ".join(f"{name} = v.{name}" for name in COLUMNS[2:])
@@ -373,6 +377,11 @@ class _Sql:
         self.unconfigure = f"DELETE FROM {s}.node_settings WHERE hierarchy = %s"
         self.next_seq = f"UPDATE {s}.journal_seq SET last = last + %s WHERE id = 1 RETURNING last"
         self.last_seq = f"SELECT last FROM {s}.journal_seq WHERE id = 1"
+        # The same after the count changes, in one statement: `c` runs first, since
+        # the sequence row is taken only once its rows are counted.
+        self.seq_after_counts = self.next_seq.replace(
+            "WHERE id = 1", "WHERE id = 1 AND (SELECT count(*) FROM c) >= 0"
+        )
         # One round trip: take the seqs and write the entries (offsets are 1-based).
         self.write_journal = _Batch(
             f"WITH n AS ({self.next_seq}), "
@@ -409,6 +418,17 @@ class _Sql:
             for due in (False, True)
             for lock in (False, True)
         }
+
+    def after_counts(
+        self, counted: tuple[str, list[Any]], journal: str, parameters: list[Any]
+    ) -> tuple[str, list[Any]]:
+        """A `write_journal` statement that first makes the count changes `counted`."""
+        key = (counted[0], journal)
+        sql = self._after_counts.get(key)
+        if sql is None:
+            tail = journal.removeprefix("WITH ").replace(self.next_seq, self.seq_after_counts, 1)
+            sql = self._after_counts[key] = f"WITH c AS ({counted[0]} RETURNING 1), {tail}"
+        return sql, [*counted[1], *parameters]
 
     def _scan(self, status: bool, prefix: bool, after: bool, due: bool, lock: bool) -> str:
         # Equality on the index's leading columns is written as a closed range,
@@ -643,11 +663,26 @@ class _Open:
     and in one order.
     """
 
-    __slots__ = ("begun", "connection", "counts", "escalated", "locked", "pending", "tree")
+    __slots__ = (
+        "ahead",
+        "begun",
+        "connection",
+        "counts",
+        "earliest",
+        "escalated",
+        "locked",
+        "mine",
+        "pending",
+        "tree",
+    )
 
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+    def __init__(self, connection: psycopg.Connection[Any], ahead: str) -> None:
         self.connection = connection
         self.begun = False
+        # The earliest release date, asked with `BEGIN` (`ahead`) since nearly every
+        # change wants it; forgotten at this transaction's first write.
+        self.ahead = ahead
+        self.earliest: list[tuple[Any, ...]] | None = None
         self.pending: list[tuple[str, Sequence[Any]]] = []
         # (hierarchy, status) -> change of its count.
         self.counts: Counter[tuple[str, str]] = Counter()
@@ -656,6 +691,10 @@ class _Open:
         self.escalated = False  # holds the schema's key alone (see `lock`)
         # The last node list read (`nodes(under)`: under, the nodes), until a write.
         self.tree: tuple[str | None, tuple[str, ...]] | None = None
+        # The rows this transaction holds locked (read to change them, or written), by
+        # key, at the version it last read or wrote: no other writer can change them
+        # until the end, so a compare-and-set on one cannot fail and needs no answer.
+        self.mine: dict[tuple[str, str], int] = {}
 
     def later(self, sql: str, parameters: Sequence[Any]) -> None:
         """A write whose answer nobody needs: sent with the next statement."""
@@ -666,14 +705,19 @@ class _Open:
         connection = self.connection
         if self.begun and not self.pending:
             return connection.execute(sql, parameters) if sql else connection.cursor()
-        with connection.pipeline():
+        earliest = None
+        with connection.pipeline(), connection.cursor() as unanswered:
             if not self.begun:
-                connection.execute(_BEGIN)
+                unanswered.execute(_BEGIN)
                 self.begun = True
+                if not self.pending:  # read before any write of this transaction
+                    earliest = connection.execute(self.ahead)
             for waiting, values in self.pending:
-                connection.execute(waiting, values)
+                unanswered.execute(waiting, values)
             self.pending.clear()
             cursor = connection.execute(sql, parameters) if sql is not None else None
+        if earliest is not None:
+            self.earliest = earliest.fetchall()
         return cursor if cursor is not None else connection.cursor()
 
     def lock(self, keys: _Keys) -> bool:
@@ -705,10 +749,14 @@ class _Open:
 
     def count(self, add_counts: _Batch) -> None:
         """Queue the count changes, in key order, as a pending write."""
+        if changed := self.counted(add_counts):
+            self.later(*changed)
+
+    def counted(self, add_counts: _Batch) -> tuple[str, list[Any]] | None:
+        """The statement of the count changes, in key order (None: none), now taken."""
         changed = sorted((*key, total) for key, total in self.counts.items() if total)
         self.counts.clear()
-        if changed:
-            self.later(*add_counts(changed))
+        return add_counts(changed) if changed else None
 
 
 def _quoted(schema: object) -> str:
@@ -781,6 +829,12 @@ class _Database:
             ) from error
         except pg.InFailedSqlTransaction as error:
             raise self.failed() from error
+        except pg.DivisionByZero as error:  # only `update_held` divides
+            raise StorageError(
+                f"{self.where}: a record this transaction holds locked was not where it was "
+                "left; nothing was stored",
+                value=self.schema,
+            ) from error
         except (pg.LockNotAvailable, pg.QueryCanceled) as error:
             raise StorageError(
                 f"{self.where}: waited longer than {self.lock_timeout:g} s for a lock another "
@@ -963,7 +1017,7 @@ class _Database:
         with self.translated():
             connection = self.pool.getconn()
         try:
-            held = _Open(connection)
+            held = _Open(connection, self.sql.next_release)
             self.local.open = held
             try:
                 yield held
@@ -1097,7 +1151,11 @@ class _Reads:
         return self._records(self._db.sql.due, (now, min(max(limit, 0), _LARGEST_LIMIT)))
 
     def next_release(self) -> datetime | None:
-        rows = self._rows(self._db.sql.next_release, ())
+        held = self._held or self._db.open
+        if held is not None and held.earliest is not None:
+            rows = held.earliest
+        else:
+            rows = self._rows(self._db.sql.next_release, ())
         return rows[0][0].astimezone(UTC) if rows else None
 
     def with_e164(self, e164: str) -> list[NumberRecord]:
@@ -1198,7 +1256,11 @@ class _PostgresTransaction(_Reads):
         first to commit and reads what it wrote, as on a store with one writer.
         """
         rows = self._rows(self._db.sql.get_locked, (hierarchy, number))
-        return _CODEC.record(rows[0]) if rows else None
+        if not rows:
+            return None
+        record = _CODEC.record(rows[0])
+        self._open.mine[record.key] = record.version
+        return record
 
     def _execute(
         self, sql: str, parameters: Sequence[Any] = (), **taken: str
@@ -1234,13 +1296,13 @@ class _PostgresTransaction(_Reads):
             yield
             return
         held = self._open
-        counts = Counter(held.counts)
+        counts, mine = Counter(held.counts), dict(held.mine)
         self._execute("SAVEPOINT numinv_call")  # sends what waits first
         try:
             yield
         except ConcurrentUpdate:
             held.pending.clear()
-            held.counts = counts
+            held.counts, held.mine = counts, mine  # its row locks go with the savepoint
             self._execute("ROLLBACK TO SAVEPOINT numinv_call")
             raise
         held.later("RELEASE SAVEPOINT numinv_call", ())
@@ -1249,16 +1311,19 @@ class _PostgresTransaction(_Reads):
         batch = list(records)
         with self._whole(len(batch) > 1):
             self._insert(batch)
+        self._open.earliest = None
 
     def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
         batch = list(changes)
         with self._whole(len(batch) > 1):
             self._replace(batch)
+        self._open.earliest = None
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
         batch = list(records)
         with self._whole(len(batch) > 1):
             self._delete(batch)
+        self._open.earliest = None
 
     # -- insert ------------------------------------------------------------------
 
@@ -1346,6 +1411,7 @@ class _PostgresTransaction(_Reads):
         if names:
             rows = [(name, number, hierarchy) for number in numbers for name in names]
             self._open.later(*sql.hold(rows))
+        self._open.earliest = None
 
     # -- replace and delete ----------------------------------------------------------
 
@@ -1358,13 +1424,16 @@ class _PostgresTransaction(_Reads):
             return
         if len(pairs) == 1 or len({old.key for old, _ in pairs}) < len(pairs):
             # One at a time, in order: a record may be replaced twice in one batch.
+            mine = self._open.mine
             for old, new in pairs:
-                cursor = self._execute(
-                    self._db.sql.update_one,
-                    (*_CODEC.row(new)[2:], old.hierarchy, old.number, old.version),
-                )
-                if cursor.rowcount != 1:
-                    raise self._stale(old)
+                values = (*_CODEC.row(new)[2:], old.hierarchy, old.number, old.version)
+                if mine.get(old.key) == old.version:  # locked at that version: it matches
+                    self._open.later(self._db.sql.update_held, values)
+                else:
+                    cursor = self._execute(self._db.sql.update_one, values)
+                    if cursor.rowcount != 1:
+                        raise self._stale(old)
+                mine[old.key] = new.version
                 self._reindexed([(old, new)])
             return
         for start in range(0, len(pairs), _CHUNK):
@@ -1375,6 +1444,7 @@ class _PostgresTransaction(_Reads):
             for old, _ in chunk:
                 if old.key not in stored:
                     raise self._stale(old)
+            self._open.mine.update((old.key, new.version) for old, new in chunk)
             self._reindexed(chunk)
 
     def _reindexed(self, pairs: list[tuple[NumberRecord, NumberRecord]]) -> None:
@@ -1438,6 +1508,7 @@ class _PostgresTransaction(_Reads):
         associations: list[tuple[str, str, str]] = []
         holders: list[tuple[str, str, str]] = []
         for record in doomed:
+            self._open.mine.pop(record.key, None)
             counts[(record.hierarchy, str(record.status))] -= 1
             associations += [(e164, *record.key) for e164 in record.e164]
             holders += [(name, *record.key) for name in record.holders]
@@ -1462,7 +1533,9 @@ class _PostgresTransaction(_Reads):
     # -- claim, settings, journal ----------------------------------------------------------
 
     def claim(self, query: Query) -> list[NumberRecord]:
-        return self._scan(query, lock=True)
+        claimed = self._scan(query, lock=True)
+        self._open.mine.update((record.key, record.version) for record in claimed)
+        return claimed
 
     def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
         _refuse(hierarchy, "the node")
@@ -1480,18 +1553,21 @@ class _PostgresTransaction(_Reads):
             if entry.actor is not None:
                 _refuse(entry.actor, "the actor")
         # Counts first, then the sequence row: every writer locks them in that order.
-        held.count(db.sql.add_counts)
-        if total == 0:
-            rows = self._rows(db.sql.last_seq, ())
-            return int(rows[0][0]) + 1
         lines: list[tuple[Any, ...]] = []
         offset = 1
         for entry in entries:
             lines += _entry_rows(offset, entry)
             offset += entry.span
-        if len(lines) < _COPY_AT:
-            ((last,),) = self._execute(*db.sql.write_journal(lines, total, total)).fetchall()
+        if 0 < len(lines) < _COPY_AT:
+            sql, parameters = db.sql.write_journal(lines, total, total)
+            if counted := held.counted(db.sql.add_counts):
+                sql, parameters = db.sql.after_counts(counted, sql, parameters)
+            ((last,),) = self._execute(sql, parameters).fetchall()
             return int(last) - total + 1
+        held.count(db.sql.add_counts)
+        if total == 0:
+            rows = self._rows(db.sql.last_seq, ())
+            return int(rows[0][0]) + 1
         ((last,),) = self._execute(db.sql.next_seq, (total,)).fetchall()
         base = int(last) - total
         self._copy(db.sql.copy_journal, (_copy_line((base + line[0], *line[1:])) for line in lines))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -12,11 +12,13 @@ from numinv.testing.contract import RepositoryContract
 
 class TestPostgresRepository(RepositoryContract):
     @pytest.fixture
-    def repository(self, postgres_url: str, schema: str) -> Iterator[Repository]:
+    def repository(
+        self, postgres_url: str, empty_schema: Callable[[], str]
+    ) -> Iterator[Repository]:
         from numinv.storage.postgres import PostgresRepository
 
         self.url = postgres_url
-        with PostgresRepository(postgres_url, schema=schema) as repository:
+        with PostgresRepository(postgres_url, schema=empty_schema()) as repository:
             yield repository
 
     def open_second(self, repository: Repository) -> Repository | None:

@@ -280,6 +280,83 @@ def test_claims_of_two_transactions_skip_each_others_rows(repository: Any) -> No
     assert claims == [["1000", "1001"], ["1002", "1003"]]
 
 
+def test_a_claimed_row_changed_in_its_transaction_reads_back_there_and_after(
+    repository: Any,
+) -> None:
+    store(repository, record("1000"), record("1001"))
+    with repository.transaction() as tx:
+        (claimed,) = tx.claim(Query(NODE, Status.AVAILABLE, limit=1))
+        taken = attrs.evolve(claimed, status=Status.RESERVED, version=2)
+        tx.replace([(claimed, taken)])  # locked: sent with the next statement
+        assert tx.get("1000", NODE) == taken
+        again = attrs.evolve(taken, tag="twice", version=3)
+        tx.replace([(taken, again)])
+    assert repository.get("1000", NODE) == again
+    assert repository.counts()[NODE][Status.RESERVED] == 1
+
+
+def test_a_stale_replace_of_a_row_not_locked_is_refused_at_once(repository: Any) -> None:
+    store(repository, record("1000", version=2))
+    with repository.transaction() as tx:
+        with pytest.raises(ConcurrentUpdate):
+            tx.replace([(record("1000"), record("1000", tag="late", version=2))])
+        tx.insert([record("1001")])  # the refusal left the transaction usable
+    assert repository.get("1000", NODE) == record("1000", version=2)
+    assert repository.get("1001", NODE) == record("1001")
+
+
+def test_a_row_changed_in_a_refused_batch_is_changed_again_from_what_is_stored(
+    repository: Any,
+) -> None:
+    store(repository, record("1000"), record("1001", version=5))
+    with repository.transaction() as tx:
+        held = tx.get("1000", NODE)  # locked at version 1
+        batch = [
+            (held, record("1000", tag="a", version=2)),
+            (record("1000", tag="a", version=2), record("1000", tag="b", version=3)),
+            (record("1001", version=4), record("1001", version=5)),  # stale
+        ]
+        with pytest.raises(ConcurrentUpdate):
+            tx.replace(batch)
+        # The batch was taken back: 1000 is at version 1 again, and changes from there.
+        with pytest.raises(ConcurrentUpdate):
+            tx.replace([(record("1000", tag="b", version=3), record("1000", version=4))])
+        tx.replace([(held, record("1000", tag="c", version=2))])
+    assert repository.get("1000", NODE) == record("1000", tag="c", version=2)
+
+
+def test_a_held_row_found_changed_is_a_storage_error_and_nothing_is_stored(
+    repository: Any,
+) -> None:
+    store(repository, record("1000"))
+
+    def lose_track() -> None:
+        with repository.transaction() as tx:
+            tx.get("1000", NODE)
+            tx._open.mine[("1000", NODE)] = 7  # as if it had lost track of the version
+            tx.replace([(record("1000", version=7), record("1000", tag="x", version=8))])
+            tx.insert([record("1001")])
+
+    with pytest.raises(StorageError, match="holds locked"):
+        lose_track()
+    assert repository.get("1000", NODE) == record("1000")
+    assert repository.get("1001", NODE) is None
+
+
+def test_the_earliest_release_read_with_begin_is_forgotten_at_the_first_write(
+    repository: Any,
+) -> None:
+    later, sooner = datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
+    store(repository, record("1000", status=Status.COOLING, release_date=later))
+    with repository.transaction() as tx:
+        assert tx.next_release() == later
+        tx.insert([record("1001", status=Status.COOLING, release_date=sooner)])
+        assert tx.next_release() == sooner
+    with repository.transaction() as tx:
+        tx.insert([record("1002")])  # a write before any read
+        assert tx.next_release() == sooner
+
+
 def test_a_journal_waits_for_an_earlier_journal_to_commit(repository: Any) -> None:
     journaled = threading.Event()
     release = threading.Event()
