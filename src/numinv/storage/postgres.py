@@ -668,6 +668,7 @@ class _Open:
         "begun",
         "connection",
         "counts",
+        "cursor",
         "earliest",
         "escalated",
         "locked",
@@ -678,6 +679,7 @@ class _Open:
 
     def __init__(self, connection: psycopg.Connection[Any], ahead: str) -> None:
         self.connection = connection
+        self.cursor = connection.cursor()  # every statement's; its answer is read at once
         self.begun = False
         # The earliest release date, asked with `BEGIN` (`ahead`) since nearly every
         # change wants it; forgotten at this transaction's first write.
@@ -702,9 +704,9 @@ class _Open:
 
     def execute(self, sql: str | None, parameters: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         """Run a statement (None: only what is waiting) after `BEGIN` and the pending writes."""
-        connection = self.connection
+        connection, cursor = self.connection, self.cursor
         if self.begun and not self.pending:
-            return connection.execute(sql, parameters) if sql else connection.cursor()
+            return cursor.execute(sql, parameters) if sql is not None else cursor
         earliest = None
         with connection.pipeline(), connection.cursor() as unanswered:
             if not self.begun:
@@ -715,10 +717,11 @@ class _Open:
             for waiting, values in self.pending:
                 unanswered.execute(waiting, values)
             self.pending.clear()
-            cursor = connection.execute(sql, parameters) if sql is not None else None
+            if sql is not None:
+                cursor.execute(sql, parameters)
         if earliest is not None:
             self.earliest = earliest.fetchall()
-        return cursor if cursor is not None else connection.cursor()
+        return cursor
 
     def lock(self, keys: _Keys) -> bool:
         """Queue the advisory locks not held yet (the next statement runs once they are
