@@ -693,9 +693,10 @@ class _Open:
         self.escalated = False  # holds the schema's key alone (see `lock`)
         # The last node list read (`nodes(under)`: under, the nodes), until a write.
         self.tree: tuple[str | None, tuple[str, ...]] | None = None
-        # The rows this transaction holds locked (read to change them, or written), by
-        # key, at the version it last read or wrote: no other writer can change them
-        # until the end, so a compare-and-set on one cannot fail and needs no answer.
+        # Rows this transaction holds locked (read by `get` or `claim`, or replaced one
+        # by one), by key, at the version it last read or wrote: no other writer can
+        # change them until the end, so a compare-and-set on one cannot fail and needs
+        # no answer. Forgotten when a savepoint is rolled back (some locks may go).
         self.mine: dict[tuple[str, str], int] = {}
 
     def later(self, sql: str, parameters: Sequence[Any]) -> None:
@@ -1299,13 +1300,14 @@ class _PostgresTransaction(_Reads):
             yield
             return
         held = self._open
-        counts, mine = Counter(held.counts), dict(held.mine)
+        counts = Counter(held.counts)
         self._execute("SAVEPOINT numinv_call")  # sends what waits first
         try:
             yield
         except ConcurrentUpdate:
             held.pending.clear()
-            held.counts, held.mine = counts, mine  # its row locks go with the savepoint
+            held.counts = counts
+            held.mine.clear()  # what the call locked and wrote goes with the savepoint
             self._execute("ROLLBACK TO SAVEPOINT numinv_call")
             raise
         held.later("RELEASE SAVEPOINT numinv_call", ())
@@ -1447,7 +1449,6 @@ class _PostgresTransaction(_Reads):
             for old, _ in chunk:
                 if old.key not in stored:
                     raise self._stale(old)
-            self._open.mine.update((old.key, new.version) for old, new in chunk)
             self._reindexed(chunk)
 
     def _reindexed(self, pairs: list[tuple[NumberRecord, NumberRecord]]) -> None:
