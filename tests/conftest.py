@@ -100,8 +100,8 @@ def new_schema(postgres_url: str) -> Iterator[Callable[[], str]]:
         _drop(postgres_url, schema)
 
 
-# numinv's tables, emptied for the next test (journal_seq is set back to 0).
-_TABLES = ("records", "e164", "holders", "node_counts", "retired", "node_settings", "journal")
+# The tables a schema keeps as they are (journal_seq's counter is set back to 0).
+_KEPT = ("schema_version", "journal_seq")
 
 
 class _SchemaStock:
@@ -140,8 +140,13 @@ class _SchemaStock:
                 self.connection.execute("SET lock_timeout = '1s'")
             connection = self.connection
             with connection.transaction():
-                for table in _TABLES:
-                    connection.execute(f"DELETE FROM {quoted}.{table}")
+                tables = connection.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s "
+                    "AND tablename <> ALL(%s)",
+                    (name, list(_KEPT)),
+                ).fetchall()
+                for (table,) in tables:
+                    connection.execute(f'DELETE FROM {quoted}."{table}"')
                 connection.execute(f"UPDATE {quoted}.journal_seq SET last = 0")
                 (found,) = connection.execute(
                     f"SELECT max(version) FROM {quoted}.schema_version"
@@ -162,24 +167,25 @@ class _SchemaStock:
 
 
 @pytest.fixture(scope="session")
-def _schema_stock(postgres_url: str) -> Iterator[_SchemaStock]:
+def schema_stock(postgres_url: str) -> Iterator[_SchemaStock]:
+    """This session's (this worker's) schemas to lend; all dropped at its end."""
     stock = _SchemaStock(postgres_url)
     yield stock
     stock.close()
 
 
 @pytest.fixture
-def empty_schema(_schema_stock: _SchemaStock) -> Iterator[Callable[[], str]]:
+def empty_schema(schema_stock: _SchemaStock) -> Iterator[Callable[[], str]]:
     """Names empty schemas of numinv's latest version, emptied again when the test ends."""
     lent: list[str] = []
 
     def take() -> str:
-        lent.append(_schema_stock.take())
+        lent.append(schema_stock.take())
         return lent[-1]
 
     yield take
     for name in lent:
-        _schema_stock.give_back(name)
+        schema_stock.give_back(name)
 
 
 @pytest.fixture
