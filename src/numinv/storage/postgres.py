@@ -656,11 +656,12 @@ class _Open:
     """The transaction open on one thread: its connection and the writes it has not sent.
 
     Round trips are the cost of a short transaction, so nothing that needs no
-    answer waits for one: `BEGIN` goes with the first statement, and index
-    writes (`pending`) go with the next statement, in one pipeline. Count
-    changes wait for the end (`counts`): they are sent once, sorted, just
-    before the journal or the commit, so writers lock those shared rows late
-    and in one order.
+    answer waits for one: `BEGIN` goes with the first statement (and with it
+    the read of the earliest release date), and index writes and changes to
+    rows the transaction holds locked (`pending`, `mine`) go with the next
+    statement, in one pipeline. Count changes wait for the end (`counts`):
+    they are sent once, sorted, in the journal statement or just before the
+    commit, so writers lock those shared rows late and in one order.
     """
 
     __slots__ = (
