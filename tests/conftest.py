@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from numinv.storage.postgres import PostgresRepository
+    from numinv.storage.protocol import Repository
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -186,6 +188,20 @@ def empty_schema(schema_stock: _SchemaStock) -> Iterator[Callable[[], str]]:
     yield take
     for name in lent:
         schema_stock.give_back(name)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def each_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
+    """A repository of each shipped store: in memory, a SQLite file, an empty PostgreSQL schema."""
+    from numinv import InMemoryRepository, SqliteRepository
+
+    if request.param == "memory":
+        yield InMemoryRepository()
+    elif request.param == "postgres":
+        yield request.getfixturevalue("open_postgres")()
+    else:
+        with SqliteRepository(tmp_path / "numbers.db") as sqlite:
+            yield sqlite
 
 
 @pytest.fixture

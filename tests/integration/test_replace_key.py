@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import attrs
 import pytest
 
 from numinv import (
-    InMemoryRepository,
     InvalidInput,
     NumberRecord,
-    SqliteRepository,
     Status,
     Usage,
     Use,
@@ -21,15 +17,9 @@ from numinv.storage.protocol import Repository
 NODE = "sys.a"
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def repository(request: pytest.FixtureRequest) -> Iterator[Repository]:
-    if request.param == "memory":
-        yield InMemoryRepository()
-    elif request.param == "postgres":
-        yield request.getfixturevalue("open_postgres")()
-    else:
-        with SqliteRepository(":memory:") as store:
-            yield store
+@pytest.fixture
+def repository(each_store: Repository) -> Repository:
+    return each_store
 
 
 @pytest.mark.parametrize("moved", [{"number": "1001"}, {"hierarchy": "sys.b"}])

@@ -37,14 +37,6 @@ from numinv.storage.protocol import Query
 Key = tuple[str, str]
 
 
-def _names(record: NumberRecord) -> set[str]:
-    names = {use.consumer_id for use in record.uses}
-    names.update(use.owner for use in record.uses if use.owner)
-    if record.reserved_for is not None:
-        names.add(record.reserved_for)
-    return names
-
-
 def _below(node: str, under: str) -> bool:
     return node == under or node.startswith(under + ".")
 
@@ -95,14 +87,14 @@ class Reads:
         state.counts[(record.hierarchy, record.status)] += 1
         for e164 in record.e164:
             state.e164.setdefault(e164, set()).add(record.key)
-        for name in _names(record):
+        for name in record.holders:
             state.holders.setdefault(name, set()).add(record.key)
 
     def _unindex(self, state: State, record: NumberRecord) -> None:
         state.counts[(record.hierarchy, record.status)] -= 1
         for e164 in record.e164:
             state.e164.get(e164, set()).discard(record.key)
-        for name in _names(record):
+        for name in record.holders:
             state.holders.get(name, set()).discard(record.key)
 
     # -- the reads -------------------------------------------------------------------
@@ -556,7 +548,7 @@ class _StaleE164(DictTransaction):
     def _remove(self, state: State, record: NumberRecord) -> None:
         stored = state.records.pop(record.key)
         state.counts[(stored.hierarchy, stored.status)] -= 1
-        for name in _names(stored):
+        for name in stored.holders:
             state.holders.get(name, set()).discard(stored.key)
         # the E.164 rows of the deleted record stay behind
         state.retired[record.key] = max(state.retired.get(record.key, 0), stored.version)
@@ -686,7 +678,7 @@ class _StaleHolders(DictTransaction):
                     state.e164.get(e164, set()).discard(new.key)
                 for e164 in new.e164:
                     state.e164.setdefault(e164, set()).add(new.key)
-                for name in _names(new):  # adds holders, never removes one
+                for name in new.holders:  # adds holders, never removes one
                     state.holders.setdefault(name, set()).add(new.key)
 
 

@@ -9,7 +9,6 @@ tests/kit/known.py until it is fixed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,12 +16,10 @@ import pytest
 from numinv import (
     ConcurrentUpdate,
     Consumer,
-    InMemoryRepository,
     Inventory,
     NumberRecord,
     Observation,
     Settings,
-    SqliteRepository,
     Status,
 )
 from numinv.storage.protocol import Repository
@@ -30,15 +27,9 @@ from numinv.storage.protocol import Repository
 NODE = "sys.a"
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def repository(request: pytest.FixtureRequest) -> Iterator[Repository]:
-    if request.param == "memory":
-        yield InMemoryRepository()
-    elif request.param == "postgres":
-        yield request.getfixturevalue("open_postgres")()
-    else:
-        with SqliteRepository(":memory:") as store:
-            yield store
+@pytest.fixture
+def repository(each_store: Repository) -> Repository:
+    return each_store
 
 
 def test_an_insert_refused_part_way_keeps_none_of_its_records(repository: Repository) -> None:

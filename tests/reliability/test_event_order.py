@@ -9,29 +9,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from numinv import Event, Inventory
-from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Repository
-from numinv.storage.sqlite import SqliteRepository
 
 SITE = "sys.acme.uk.london"
 THREADS, UPDATES = 3, 40
 
 
-@pytest.fixture(params=["memory", "sqlite file", "postgres"])
-def repository(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
-    if request.param == "memory":
-        yield InMemoryRepository()
-    elif request.param == "postgres":
-        yield request.getfixturevalue("open_postgres")()
-    else:
-        with SqliteRepository(tmp_path / "numbers.db") as sqlite:
-            yield sqlite
+@pytest.fixture
+def repository(each_store: Repository) -> Repository:
+    return each_store
 
 
 def test_three_threads_updating_one_record_deliver_every_event_once_in_seq_order(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from numinv import Consumer, Event, Inventory, Observation, Status
-from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Repository, Transaction
 from numinv.storage.sqlite import SqliteRepository
 from tests.clock import Clock
@@ -73,15 +72,9 @@ class Counting:
         repository.transaction = transaction  # type: ignore[method-assign]
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def repository(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repository]:
-    if request.param == "memory":
-        yield InMemoryRepository()
-    elif request.param == "postgres":
-        yield request.getfixturevalue("open_postgres")()
-    else:
-        with SqliteRepository(tmp_path / "numbers.db") as sqlite:
-            yield sqlite
+@pytest.fixture
+def repository(each_store: Repository) -> Repository:
+    return each_store
 
 
 @pytest.mark.parametrize("read", READS)

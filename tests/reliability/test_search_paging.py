@@ -9,7 +9,6 @@ on both stores and through the command line's `--after`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from click.testing import CliRunner
 
 from numinv import Inventory
 from numinv.cli.app import cli
-from numinv.storage.memory import InMemoryRepository
 from numinv.storage.protocol import Repository
 from numinv.storage.sqlite import SqliteRepository
 
@@ -35,18 +33,9 @@ NODES = (
 )  # beyond the BMP
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def inventory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Inventory]:
-    repository: Repository
-    if request.param == "memory":
-        repository = InMemoryRepository()
-        yield Inventory(repository)
-        return
-    if request.param == "postgres":
-        yield Inventory(request.getfixturevalue("open_postgres")())
-        return
-    with SqliteRepository(tmp_path / "numbers.db") as sqlite:
-        yield Inventory(sqlite)
+@pytest.fixture
+def inventory(each_store: Repository) -> Inventory:
+    return Inventory(each_store)
 
 
 def load(inventory: Inventory) -> None:
