@@ -5,9 +5,13 @@ waits for `go`, makes its calls and says how many calls it ran again
 (`Inventory.retried`). The clock runs from `go` to the last worker's
 answer, so starting processes and opening stores are not timed.
 
-The floor is the simplest competent hand-written code doing the same job on
-the same PostgreSQL schema: a transaction per number that picks the first
+The floor is the simplest competent hand-written code taking numbers on the
+same PostgreSQL schema: a transaction per number that picks the first
 Available row of the node with `FOR UPDATE SKIP LOCKED` and marks it used.
+The second reference, "job", is hand-written code doing all of numinv's job
+(benchmarks/floors/postgres.py): the same claim, and with it the consumer's
+reservations looked up first, the node counts, the holders index and the
+journal, numbered in commit order, written in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,15 +20,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import attrs
+
+_ROOT = Path(__file__).resolve().parent.parent  # where `benchmarks` is found
 
 __all__ = ["Run", "drain"]
 
 SITE = "sys.bench.site"
 KIND = "device/cucm/Phone"
 
-# Workers read: the store ("postgres", "floor" or "sqlite"), where it is
+# Workers read: the store ("postgres", "floor", "job" or "sqlite"), where it is
 # (a URL and schema, or a file), a worker name and how many calls to make.
 WORKER = """
 import sys
@@ -55,6 +62,18 @@ if kind == "floor":
             (number,) = connection.execute(pick, (SITE,)).fetchone()
             connection.execute(take, ('["Device"]', use, SITE, number))
     print("done 0", flush=True)
+elif kind == "job":
+    from datetime import UTC, datetime
+    from benchmarks.floors.postgres import PostgresFloor
+    from numinv import Consumer
+
+    floor = PostgresFloor(where, schema, lambda: datetime.now(UTC))
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for n in range(calls):
+        floor.assign_next(Consumer(KIND, f"{name}-{n}", SITE))
+    print("done 0", flush=True)
+    floor.close()
 else:
     from numinv import Consumer, Inventory
     if kind == "postgres":
@@ -94,6 +113,7 @@ def drain(kind: str, where: str, schema: str, processes: int, calls: int) -> Run
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            cwd=_ROOT,
         )
         for index in range(processes)
     ]

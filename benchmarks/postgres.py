@@ -13,7 +13,10 @@ several rounds; the machine is shared, so absolute times mean little.
 - assign_next from 1, 4 and 8 processes: numinv's throughput against the
   raw `FOR UPDATE SKIP LOCKED` floor (target: at least 0.5x), retries per
   number assigned (target: at most 0.1), throughput from 1 to 4 processes
-  (target: rising), and SQLite's figures beside them.
+  (target: rising), and SQLite's figures beside them. Beside the raw floor,
+  which only marks a row used, runs hand-written code doing numinv's whole
+  job (reservations, counts, holders, the journal in commit order): numinv
+  against it, and it against the raw floor, show what the job itself costs.
 """
 
 from __future__ import annotations
@@ -293,8 +296,8 @@ def _assign_next(estate: Estate, calls: int) -> float:
 
 def processes(server: Server, sizes: Sizes, counts: tuple[int, ...] = (1, 4, 8)) -> list[Line]:
     pool = sizes.rounds * sum(counts) * sizes.assigns * 2
-    library, floor = server.schema(), server.schema()
-    for schema in (library, floor):
+    library, floor, job = server.schema(), server.schema(), server.schema()
+    for schema in (library, floor, job):
         with server.repository(schema) as repository:
             Inventory(repository).add_range(SITE, FIRST, count=pool)
     folder = Path(tempfile.mkdtemp(prefix="numinv-bench-"))
@@ -305,7 +308,7 @@ def processes(server: Server, sizes: Sizes, counts: tuple[int, ...] = (1, 4, 8))
     try:
         for count in counts:
             kinds = [("postgres", server.url, library), ("floor", server.url, floor)]
-            kinds.append(("sqlite", sqlite, ""))
+            kinds += [("job", server.url, job), ("sqlite", sqlite, "")]
             for round_ in range(sizes.rounds):
                 order = kinds if round_ % 2 == 0 else kinds[::-1]
                 for kind, where, schema in order:
@@ -317,8 +320,8 @@ def processes(server: Server, sizes: Sizes, counts: tuple[int, ...] = (1, 4, 8))
                         flush=True,
                     )
     finally:
-        server.drop(library)
-        server.drop(floor)
+        for schema in (library, floor, job):
+            server.drop(schema)
         for path in folder.iterdir():
             path.unlink()
         folder.rmdir()
@@ -353,7 +356,29 @@ def processes(server: Server, sizes: Sizes, counts: tuple[int, ...] = (1, 4, 8))
                 retries("postgres", count) <= 0.1,
             )
         )
-    for kind in ("postgres", "floor", "sqlite"):
+    for count in counts:
+        ours, job_rate, theirs = rate("postgres", count), rate("job", count), rate("floor", count)
+        lines.append(
+            Line(
+                f"assign_next x{count} processes / same job by hand",
+                f"{ours:.0f} /s",
+                f"{job_rate:.0f} /s",
+                ours / job_rate,
+                "-",
+                True,
+            )
+        )
+        lines.append(
+            Line(
+                f"same job by hand x{count} processes / SKIP LOCKED floor",
+                f"{job_rate:.0f} /s",
+                f"{theirs:.0f} /s",
+                job_rate / theirs,
+                "-",
+                True,
+            )
+        )
+    for kind in ("postgres", "floor", "job", "sqlite"):
         rising = rate(kind, 4) / rate(kind, 1)
         lines.append(
             Line(
