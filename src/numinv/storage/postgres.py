@@ -419,6 +419,20 @@ class _Sql:
             for lock in (False, True)
         }
 
+    def held_with(
+        self, values: Sequence[Any], indexes: list[tuple[str, list[Any]]]
+    ) -> tuple[str, list[Any]]:
+        """`update_held` of one row, with the index writes that follow it in one statement.
+
+        Each index write is a CTE of the update's statement: the rows they
+        change are disjoint (what a record lost, what it gained), and should
+        the update fail, the whole transaction fails with it.
+        """
+        if not indexes:
+            return self.update_held, list(values)
+        sql = _held_with(self.update_one, tuple(statement for statement, _ in indexes))
+        return sql, [*values, *(value for _, parameters in indexes for value in parameters)]
+
     def after_counts(
         self, counted: tuple[str, list[Any]], journal: str, parameters: list[Any]
     ) -> tuple[str, list[Any]]:
@@ -637,6 +651,12 @@ class _Keys:
     @staticmethod
     def of_e164(schema: str, e164: str) -> _Keys:
         return _Keys((), (_lock_key(schema, "e", e164),), _lock_key(schema, "*", ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _held_with(update: str, indexes: tuple[str, ...]) -> str:
+    writes = "".join(f", i{index} AS ({sql})" for index, sql in enumerate(indexes))
+    return f"WITH u AS ({update} RETURNING 1){writes} SELECT 1 / count(*) FROM u"
 
 
 @functools.lru_cache(maxsize=256)
@@ -1433,14 +1453,16 @@ class _PostgresTransaction(_Reads):
             mine = self._open.mine
             for old, new in pairs:
                 values = (*_CODEC.row(new)[2:], old.hierarchy, old.number, old.version)
+                indexes = self._reindexed([(old, new)])
                 if mine.get(old.key) == old.version:  # locked at that version: it matches
-                    self._open.later(self._db.sql.update_held, values)
+                    self._open.later(*self._db.sql.held_with(values, indexes))
                 else:
                     cursor = self._execute(self._db.sql.update_one, values)
                     if cursor.rowcount != 1:
                         raise self._stale(old)
+                    for statement in indexes:
+                        self._open.later(*statement)
                 mine[old.key] = new.version
-                self._reindexed([(old, new)])
             return
         for start in range(0, len(pairs), _CHUNK):
             chunk = pairs[start : start + _CHUNK]
@@ -1450,10 +1472,14 @@ class _PostgresTransaction(_Reads):
             for old, _ in chunk:
                 if old.key not in stored:
                     raise self._stale(old)
-            self._reindexed(chunk)
+            for statement in self._reindexed(chunk):
+                self._open.later(*statement)
 
-    def _reindexed(self, pairs: list[tuple[NumberRecord, NumberRecord]]) -> None:
-        """Follow replaced records in the counts, the E.164 and the holders indexes."""
+    def _reindexed(
+        self, pairs: list[tuple[NumberRecord, NumberRecord]]
+    ) -> list[tuple[str, list[Any]]]:
+        """Follow replaced records in the counts; the statements that follow them in the
+        E.164 and the holders indexes."""
         counts = self._open.counts
         gone_e164: list[tuple[str, str, str]] = []
         new_e164: list[tuple[str, str, str]] = []
@@ -1471,14 +1497,16 @@ class _PostgresTransaction(_Reads):
                 gone_names += [(name, *old.key) for name in before - after]
                 new_names += [(name, *old.key) for name in after - before]
         sql = self._db.sql
-        for statement, rows in (
-            (sql.dissociate, gone_e164),
-            (sql.associate, new_e164),
-            (sql.unhold, gone_names),
-            (sql.hold, new_names),
-        ):
-            if rows:
-                self._open.later(*statement(rows))
+        return [
+            statement(rows)
+            for statement, rows in (
+                (sql.dissociate, gone_e164),
+                (sql.associate, new_e164),
+                (sql.unhold, gone_names),
+                (sql.hold, new_names),
+            )
+            if rows
+        ]
 
     def _delete(self, records: Iterable[NumberRecord]) -> None:
         self._open.tree = None  # a write may change the node list

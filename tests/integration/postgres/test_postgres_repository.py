@@ -343,6 +343,42 @@ def test_a_held_row_found_changed_is_a_storage_error_and_nothing_is_stored(
     assert repository.get("1001", NODE) is None
 
 
+def test_a_locked_row_and_its_index_entries_change_in_one_statement(repository: Any) -> None:
+    phone = Use("device/cucm/Phone", "SEP1", Usage.DEVICE, owner="alice")
+    old = record("1000", e164=("+441", "+442"), uses=(phone,), status=Status.USED)
+    store(repository, old)
+    moved = Use("device/cucm/Phone", "SEP2", Usage.DEVICE, owner="alice")
+    new = attrs.evolve(old, e164=("+442", "+443"), uses=(moved,), version=2)
+    with repository.transaction() as tx:
+        assert tx.get("1000", NODE) == old  # locked: its replace goes with the next statement
+        tx.replace([(old, new)])
+        assert tx.held_by("SEP2") == [new]
+    assert repository.with_e164("+443") == [new]
+    assert repository.with_e164("+442") == [new]
+    assert repository.with_e164("+441") == []
+    assert repository.held_by("SEP1") == []
+    assert repository.held_by("SEP2") == [new]
+    assert repository.held_by("alice") == [new]
+
+
+def test_a_held_row_found_changed_takes_its_index_entries_with_it(repository: Any) -> None:
+    store(repository, record("1000", e164=("+441",)))
+
+    def lose_track() -> None:
+        with repository.transaction() as tx:
+            tx.get("1000", NODE)
+            tx._open.mine[("1000", NODE)] = 7  # as if it had lost track of the version
+            taken = record("1000", reserved_for="bob", e164=("+442",), version=8)
+            tx.replace([(record("1000", e164=("+441",), version=7), taken)])
+            tx.insert([record("1001")])
+
+    with pytest.raises(StorageError, match="holds locked"):
+        lose_track()
+    assert repository.held_by("bob") == []
+    assert repository.with_e164("+442") == []
+    assert [r.key for r in repository.with_e164("+441")] == [("1000", NODE)]
+
+
 def test_the_earliest_release_read_with_begin_is_forgotten_at_the_first_write(
     repository: Any,
 ) -> None:
