@@ -3,7 +3,8 @@
 `Inventory` asks a `UnitOfWork`, and nothing else, to write and to commit.
 The unit writes each change through the transaction and keeps its journal
 entry; on a clean exit it writes the entries in the same transaction (the
-store numbers them in commit order), commits, and hands the events to the
+store numbers them in commit order; with nobody listening, and a store that
+can, they go with the commit), commits, and hands the events to the
 dispatcher, which delivers them in sequence order. Nothing is journaled or
 announced for work that was rolled back.
 
@@ -71,9 +72,14 @@ class UnitOfWork:
         listening = self.dispatcher.listening
         try:
             if error is None and self._entries:
-                first = self.tx.journal(self._entries)
-                if listening:
-                    self.dispatcher.register(first)
+                # A store's optional `JournalAtCommit`: used when nobody needs the seq.
+                at_commit = None if listening else getattr(self.tx, "journal_at_commit", None)
+                if at_commit is not None:
+                    at_commit(self._entries)
+                else:
+                    first = self.tx.journal(self._entries)
+                    if listening:
+                        self.dispatcher.register(first)
         except BaseException as failure:
             self._context.__exit__(type(failure), failure, failure.__traceback__)
             raise

@@ -306,6 +306,10 @@ class DictTransaction(Reads):
             state.last_seq = seq - 1
             return first
 
+    def journal_at_commit(self, entries: Sequence[Entry]) -> None:
+        """The optional `JournalAtCommit`: written at once, as `journal` writes them."""
+        self.journal(entries)
+
 
 class DictRepository(Reads):
     """The plain adapter: correct, slow, obvious. One object is one connection to `database`."""

@@ -693,6 +693,10 @@ class _MemoryTransaction(_Reads):
     def journal(self, entries: Sequence[Entry]) -> int:
         return self._state.write_journal(entries)
 
+    def journal_at_commit(self, entries: Sequence[Entry]) -> None:
+        """Written at once: the transaction holds the store's one lock until it ends."""
+        self._state.write_journal(entries)
+
 
 class InMemoryRepository(_Reads):
     """The default repository: everything in this process's memory."""

@@ -687,6 +687,7 @@ class _Open:
     __slots__ = (
         "ahead",
         "begun",
+        "closing",
         "connection",
         "counts",
         "cursor",
@@ -707,6 +708,8 @@ class _Open:
         self.ahead = ahead
         self.earliest: list[tuple[Any, ...]] | None = None
         self.pending: list[tuple[str, Sequence[Any]]] = []
+        # Journal entries to write with the commit, in its round trip (`journal_at_commit`).
+        self.closing: list[Entry] = []
         # (hierarchy, status) -> change of its count.
         self.counts: Counter[tuple[str, str]] = Counter()
         # (exclusive, key) of the advisory locks taken (they last until the end).
@@ -1579,12 +1582,28 @@ class _PostgresTransaction(_Reads):
         self._open.later(self._db.sql.configure, (hierarchy, *values))
 
     def journal(self, entries: Sequence[Entry]) -> int:
+        _refuse_entries(entries)
+        first = self._journal(entries, answer=True)
+        assert first is not None
+        return first
+
+    def journal_at_commit(self, entries: Sequence[Entry]) -> None:
+        """Kept until the commit and sent with it: the seq row is locked only while the
+        server commits, not while an answer travels back and the commit travels out."""
+        _refuse_entries(entries)  # refused now, while the caller can still hear of it
+        self._open.closing += entries
+
+    def _closed(self) -> None:
+        """At the commit: queue the journal kept for it, to go with the `COMMIT`."""
+        if self._open.closing:
+            self._journal(self._open.closing, answer=False)
+            self._open.closing = []
+
+    def _journal(self, entries: Sequence[Entry], *, answer: bool) -> int | None:
+        """Write the entries; their first seq, or None when it is not asked (`answer`)
+        and the statement waits to go with the next (the `COMMIT`)."""
         db, held = self._db, self._open
         total = sum(entry.span for entry in entries)
-        for entry in entries:
-            _refuse(entry.operation, "the operation")
-            if entry.actor is not None:
-                _refuse(entry.actor, "the actor")
         # Counts first, then the sequence row: every writer locks them in that order.
         lines: list[tuple[Any, ...]] = []
         offset = 1
@@ -1595,6 +1614,9 @@ class _PostgresTransaction(_Reads):
             sql, parameters = db.sql.write_journal(lines, total, total)
             if counted := held.counted(db.sql.add_counts):
                 sql, parameters = db.sql.after_counts(counted, sql, parameters)
+            if not answer:
+                held.later(sql, parameters)
+                return None
             ((last,),) = self._execute(sql, parameters).fetchall()
             return int(last) - total + 1
         held.count(db.sql.add_counts)
@@ -1605,6 +1627,13 @@ class _PostgresTransaction(_Reads):
         base = int(last) - total
         self._copy(db.sql.copy_journal, (_copy_line((base + line[0], *line[1:])) for line in lines))
         return base + 1
+
+
+def _refuse_entries(entries: Sequence[Entry]) -> None:
+    for entry in entries:
+        _refuse(entry.operation, "the operation")
+        if entry.actor is not None:
+            _refuse(entry.actor, "the actor")
 
 
 def _added(record: NumberRecord) -> ConcurrentUpdate:
@@ -1680,8 +1709,12 @@ class PostgresRepository(_Reads):
 
     @contextmanager
     def transaction(self) -> Iterator[_PostgresTransaction]:
+        outermost = self._db.open is None  # a nested one joins it, and does not commit
         with self._db.transaction() as held:
-            yield _PostgresTransaction(self._db, held)
+            tx = _PostgresTransaction(self._db, held)
+            yield tx
+            if outermost:
+                tx._closed()
 
     def prune(self, before: datetime) -> int:
         with self.transaction() as tx:

@@ -31,7 +31,15 @@ from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import InvalidInput
 from numinv.settings import NodeSettings
 
-__all__ = ["Entry", "Query", "Reader", "Repository", "Transaction", "same_key"]
+__all__ = [
+    "Entry",
+    "JournalAtCommit",
+    "Query",
+    "Reader",
+    "Repository",
+    "Transaction",
+    "same_key",
+]
 
 
 def same_key(old: NumberRecord, new: NumberRecord) -> None:
@@ -174,6 +182,23 @@ class Transaction(Reader, Protocol):
         that seq order is commit order: a reader who has read every change up
         to `s` and then asks for those after `s` never misses one.
         """
+        ...
+
+
+@runtime_checkable
+class JournalAtCommit(Protocol):
+    """What a `Transaction` may add: a journal written with the commit, no seq returned.
+
+    Optional. The inventory uses it instead of `journal` when nobody listens
+    for events, and so has no use for the seq. A store whose seq counter is a
+    row locked until commit can then send the journal with the commit itself,
+    in one round trip, and hold that lock no longer than the commit takes.
+    """
+
+    def journal_at_commit(self, entries: Sequence[Entry]) -> None:
+        """Write the journal entries of this transaction as `journal` does, no later than
+        its commit: now, or with the commit itself. Nothing of them is kept if it rolls
+        back. Called at most once, after the transaction's last write."""
         ...
 
 

@@ -1039,6 +1039,10 @@ class _SqliteTransaction(_Reads):
             db.executemany(_WRITE_JOURNAL, rows)
             return first
 
+    def journal_at_commit(self, entries: Sequence[Entry]) -> None:
+        """Written at once: one writer at a time, so the seqs are in commit order already."""
+        self.journal(entries)
+
 
 class SqliteRepository(_Reads):
     """A repository in an SQLite database: a file shared by threads and processes, or memory.

@@ -17,7 +17,8 @@ Each test checks one rule directly against the repository, without an
 `Inventory` in between: the reads (ordering, paging, filters, counts, due
 dates, E.164 associations, holders, node settings, retired versions), the
 journal (written with its change, none after a rollback, ordered, range
-entries expanded, pruned), transactions (commit, rollback, nesting, reads of
+entries expanded, pruned; also through `journal_at_commit`, where the store
+has that optional method), transactions (commit, rollback, nesting, reads of
 a transaction's own writes on the transaction and through the repository on
 its thread, committed state for other threads), single-call atomicity,
 compare-and-set on `version` (also between two repository objects on one
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -45,7 +46,7 @@ from numinv.core.numbers import NumberRange, number_range
 from numinv.core.records import Change, NumberRecord, ServiceType, Status, Usage, Use
 from numinv.errors import ConcurrentUpdate
 from numinv.settings import NodeSettings
-from numinv.storage.protocol import Query, Reader, Repository, Transaction
+from numinv.storage.protocol import JournalAtCommit, Query, Reader, Repository, Transaction
 from numinv.testing import strategies
 
 __all__ = ["RepositoryContract", "every_change", "every_record", "pages", "state"]
@@ -181,6 +182,13 @@ def key(found: NumberRecord) -> tuple[str, str]:
 
 def numbers_of(records: Iterable[NumberRecord]) -> list[str]:
     return [found.number for found in records]
+
+
+def at_commit(tx: Transaction) -> Callable[[Sequence[Entry]], None]:
+    """The transaction's `journal_at_commit`; a store without it (it is optional) skips."""
+    if not isinstance(tx, JournalAtCommit):
+        pytest.skip("the store has no journal_at_commit, which is optional (JournalAtCommit)")
+    return tx.journal_at_commit
 
 
 def seqs_of(changes: Iterable[Change]) -> list[int]:
@@ -1686,6 +1694,42 @@ class RepositoryContract:
             first = tx.journal([entry(record("1001"))])
         assert seqs_of(every_change(repository)) == [first]
 
+    def test_a_journal_written_at_commit_takes_its_seqs_in_commit_order(
+        self, repository: Repository
+    ) -> None:
+        with repository.transaction() as tx:
+            first = tx.journal([entry(record("1000"))])
+        with repository.transaction() as tx:
+            tx.insert([record("1001")])
+            at_commit(tx)([entry(record("1001")), range_entry("2000", 2, record("0"))])
+        with repository.transaction() as tx:
+            last = tx.journal([entry(record("1002"))])
+        changes = every_change(repository)
+        assert seqs_of(changes) == list(range(first, first + 5))
+        assert last == first + 4
+        assert [c.number for c in changes] == ["1000", "1001", "2000", "2001", "1002"]
+        assert changes[1] == Change(
+            first + 1, "assign", "1001", NODE, None, record("1001"), NOW, "ops"
+        )
+        assert seqs_of(repository.history("2001")) == [first + 3]
+
+    def test_no_journal_entry_written_at_commit_survives_a_rollback(
+        self, repository: Repository
+    ) -> None:
+        with pytest.raises(Abort):
+            write_then_fail(
+                repository,
+                lambda tx: tx.insert([record("1000")]),
+                lambda tx: at_commit(tx)(
+                    [entry(record("1000")), range_entry("2000", 2, record("0"))]
+                ),
+            )
+        assert every_change(repository) == []
+        assert repository.history("2001") == []
+        with repository.transaction() as tx:
+            first = tx.journal([entry(record("1001"))])
+        assert seqs_of(every_change(repository)) == [first]
+
     def test_followers_of_the_journal_miss_no_change_while_writers_commit(
         self, repository: Repository
     ) -> None:
@@ -1711,7 +1755,11 @@ class RepositoryContract:
             try:
                 for round_ in range(ROUNDS):
                     with repository.transaction() as tx:
-                        tx.journal([entry(record(f"{name}{round_:03d}"))])
+                        written = [entry(record(f"{name}{round_:03d}"))]
+                        if int(name) % 2 and isinstance(tx, JournalAtCommit):
+                            tx.journal_at_commit(written)  # half the writers, where it can
+                        else:
+                            tx.journal(written)
             except BaseException as error:  # reported below
                 failures.append(error)
 

@@ -426,6 +426,74 @@ def test_a_journal_waits_for_an_earlier_journal_to_commit(repository: Any) -> No
     assert [change.number for change in repository.changes(0, 10)] == ["1000", "1001"]
 
 
+def add_journaled_at_commit(repository: Any, added: NumberRecord, actor: str | None = None) -> None:
+    with repository.transaction() as tx:
+        tx.insert([added])
+        tx.journal_at_commit([Entry("add", None, added, NOW, actor)])
+
+
+def test_a_journal_kept_for_the_commit_takes_its_seq_at_the_commit(repository: Any) -> None:
+    kept = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with repository.transaction() as tx:
+            tx.insert([record("1000")])
+            tx.journal_at_commit([Entry("add", None, record("1000"), NOW)])
+            kept.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert kept.wait(10)
+    # Nothing of the first writer's journal is sent yet, so nothing waits for it.
+    with repository.transaction() as tx:
+        tx.insert([record("1001")])
+        assert tx.journal([Entry("add", None, record("1001"), NOW)]) == 1
+    release.set()
+    thread.join(10)
+    assert [(c.seq, c.number) for c in repository.changes(0, 10)] == [(1, "1001"), (2, "1000")]
+
+
+def test_a_journal_that_cannot_be_written_at_the_commit_fails_it(
+    postgres_url: str, schema: str
+) -> None:
+    import psycopg
+
+    from numinv.storage.postgres import PostgresRepository
+
+    with PostgresRepository(postgres_url, schema=schema, lock_timeout=0.2) as repository:
+        with psycopg.connect(postgres_url) as holder:
+            holder.execute(f'UPDATE "{schema}".journal_seq SET last = last')  # its row locked
+            with pytest.raises(StorageError, match="lock"):
+                add_journaled_at_commit(repository, record("1000"))
+            holder.rollback()
+        assert repository.get("1000", NODE) is None
+        assert repository.changes(0, 10) == []
+        add_journaled_at_commit(repository, record("1000"))  # the connection given back works
+        assert [c.number for c in repository.changes(0, 10)] == ["1000"]
+
+
+def test_a_journal_for_the_commit_with_text_postgres_cannot_keep_is_refused_at_once(
+    repository: Any,
+) -> None:
+    with pytest.raises(InvalidInput, match="actor"):
+        add_journaled_at_commit(repository, record("1000"), actor="a\x00b")
+    assert repository.get("1000", NODE) is None
+
+
+def test_a_large_journal_for_the_commit_goes_in_by_copy(repository: Any) -> None:
+    from numinv.storage.postgres import _COPY_AT
+
+    entries = [Entry("add", None, record(f"{n:05d}"), NOW) for n in range(_COPY_AT + 1)]
+    with repository.transaction() as tx:
+        tx.journal([Entry("add", None, record("99999"), NOW)])
+        tx.journal_at_commit(entries)
+    changes = repository.changes(1, _COPY_AT + 10)
+    assert [c.seq for c in changes] == list(range(2, _COPY_AT + 3))
+    assert [c.number for c in changes] == [entry.after.number for entry in entries]
+
+
 def test_a_large_batch_goes_in_by_copy_and_reads_back(repository: Any) -> None:
     loaded = [
         record(str(n), tag="tab\there", description="line\nbreak \\ back", e164=(f"+44{n}",))
