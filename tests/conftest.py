@@ -102,8 +102,9 @@ def new_schema(postgres_url: str) -> Iterator[Callable[[], str]]:
         _drop(postgres_url, schema)
 
 
-# The tables a schema keeps as they are (journal_seq's counter is set back to 0).
-_KEPT = ("schema_version", "journal_seq")
+# The tables a schema keeps, their counters set back to 0 (no repository that read them
+# is still open).
+_KEPT = ("schema_version", "journal_seq", "settings_version")
 
 
 class _SchemaStock:
@@ -150,6 +151,7 @@ class _SchemaStock:
                 for (table,) in tables:
                     connection.execute(f'DELETE FROM {quoted}."{table}"')
                 connection.execute(f"UPDATE {quoted}.journal_seq SET last = 0")
+                connection.execute(f"UPDATE {quoted}.settings_version SET version = 0")
                 (found,) = connection.execute(
                     f"SELECT max(version) FROM {quoted}.schema_version"
                 ).fetchone() or (None,)

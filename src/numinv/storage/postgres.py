@@ -178,6 +178,29 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """,
         "INSERT INTO {s}.journal_seq (id, last) VALUES (1, 0)",
     ),
+    # 2: a version of the node settings, raised by any change of them, however made,
+    # so that a process may keep settings it read for as long as the version stands.
+    (
+        """
+        CREATE TABLE {s}.settings_version (
+            id integer PRIMARY KEY CHECK (id = 1),
+            version bigint NOT NULL
+        )
+        """,
+        "INSERT INTO {s}.settings_version (id, version) VALUES (1, 0)",
+        """
+        CREATE FUNCTION {s}.settings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE {s}.settings_version SET version = version + 1 WHERE id = 1;
+            RETURN NULL;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER settings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+        ON {s}.node_settings FOR EACH STATEMENT EXECUTE FUNCTION {s}.settings_changed()
+        """,
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -197,6 +220,7 @@ _AFTER_DIGITS: Final = ":"
 _LARGEST_LIMIT: Final = 2**62
 # Batches at least this long go by COPY (records) or by one COPY of journal rows.
 _COPY_AT: Final = 500
+_SETTINGS_KEPT: Final = 1024  # node lists whose settings a process keeps, at one version
 _CHUNK: Final = 5000  # rows per statement of a batched UPDATE or DELETE
 _SCALAR_ROWS: Final = 16  # at most this many rows go as plain parameters
 _COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -298,6 +322,11 @@ class _Sql:
         self.next_release = (
             f"SELECT release_date FROM {r} WHERE release_date IS NOT NULL "
             "ORDER BY release_date LIMIT 1"
+        )
+        # What goes with `BEGIN`: the earliest release date and the settings' version.
+        self.ahead = (
+            f"SELECT ({self.next_release}), "
+            f"(SELECT version FROM {s}.settings_version WHERE id = 1)"
         )
         # LATERAL: one key look-up per index entry, whatever a prepared
         # statement's plan guesses of how many entries a name has.
@@ -677,7 +706,8 @@ class _Open:
 
     Round trips are the cost of a short transaction, so nothing that needs no
     answer waits for one: `BEGIN` goes with the first statement (and with it
-    the read of the earliest release date), and index writes and changes to
+    the read of the earliest release date and of the settings' version, which
+    says whether settings read before still stand), and index writes and changes to
     rows the transaction holds locked (`pending`, `mine`) go with the next
     statement, in one pipeline. Count changes wait for the end (`counts`):
     they are sent once, sorted, in the journal statement or just before the
@@ -696,6 +726,7 @@ class _Open:
         "locked",
         "mine",
         "pending",
+        "settings_version",
         "tree",
     )
 
@@ -707,6 +738,9 @@ class _Open:
         # change wants it; forgotten at this transaction's first write.
         self.ahead = ahead
         self.earliest: list[tuple[Any, ...]] | None = None
+        # The version of the node settings as this transaction began (None: not read,
+        # or this transaction changed them): settings kept at that version still stand.
+        self.settings_version: int | None = None
         self.pending: list[tuple[str, Sequence[Any]]] = []
         # Journal entries to write with the commit, in its round trip (`journal_at_commit`).
         self.closing: list[Entry] = []
@@ -745,7 +779,9 @@ class _Open:
             if sql is not None:
                 cursor.execute(sql, parameters)
         if earliest is not None:
-            self.earliest = earliest.fetchall()
+            ((release, version),) = earliest.fetchall()
+            self.earliest = [] if release is None else [(release,)]
+            self.settings_version = version
         return cursor
 
     def lock(self, keys: _Keys) -> bool:
@@ -819,6 +855,9 @@ class _Database:
         self.timeout = timeout
         self.lock_timeout = lock_timeout
         self.local = threading.local()
+        # Node settings read inside transactions, by the nodes asked, at one settings
+        # version (`_PostgresTransaction.node_settings`).
+        self.settings: tuple[int, dict[tuple[str, ...], Mapping[str, NodeSettings]]] = (-1, {})
         self.migrate(conninfo)
         self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             conninfo,
@@ -1045,7 +1084,7 @@ class _Database:
         with self.translated():
             connection = self.pool.getconn()
         try:
-            held = _Open(connection, self.sql.next_release)
+            held = _Open(connection, self.sql.ahead)
             self.local.open = held
             try:
                 yield held
@@ -1573,7 +1612,32 @@ class _PostgresTransaction(_Reads):
         self._open.mine.update((record.key, record.version) for record in claimed)
         return claimed
 
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        """Read once per settings version and process: nearly every call asks, and settings
+        seldom change. The version, read with `BEGIN`, is raised by every change of the
+        settings in the same commit (a trigger), so settings kept at the version this
+        transaction began with are those it would read, or newer."""
+        held = self._open
+        if not held.begun and not held.pending:  # the first statement: `BEGIN` reads it
+            with self._db.translated():
+                held.execute(None)
+        version = held.settings_version
+        if version is None or nodes is None:
+            return super().node_settings(nodes)
+        wanted = tuple(nodes)
+        kept, found = self._db.settings
+        if kept == version and (settings := found.get(wanted)) is not None:
+            return dict(settings)
+        settings = super().node_settings(wanted)
+        if kept != version:
+            found = {}
+            self._db.settings = (version, found)
+        if len(found) < _SETTINGS_KEPT:
+            found[wanted] = settings
+        return dict(settings)
+
     def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        self._open.settings_version = None  # its own reads see what it sets
         _refuse(hierarchy, "the node")
         if settings is None or settings.empty:
             self._open.later(self._db.sql.unconfigure, (hierarchy,))

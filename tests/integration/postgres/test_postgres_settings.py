@@ -1,0 +1,131 @@
+"""Node settings on PostgreSQL: kept per process while their version stands, never stale.
+
+A transaction reads the settings' version with `BEGIN`; settings read at that
+version answer later transactions that begin at it. Every change of the
+settings raises the version in its own commit (a trigger on the table), so
+a change made by another repository, another process, or by hand in SQL is
+read by the next transaction that begins after it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from numinv import Inventory, StorageError
+from numinv.settings import NodeSettings
+
+NODE = "sys.acme.uk"
+SITE = "sys.acme.uk.london"
+LINE = ("sys", "sys.acme", NODE, SITE)
+SQL = Callable[..., list[tuple[Any, ...]]]
+
+
+@pytest.fixture
+def two(postgres_url: str, schema: str) -> Iterator[tuple[Any, Any]]:
+    """Two repositories on one schema, as two service instances have."""
+    from numinv.storage.postgres import PostgresRepository
+
+    with (
+        PostgresRepository(postgres_url, schema=schema, lock_timeout=0.3) as first,
+        PostgresRepository(postgres_url, schema=schema) as second,
+    ):
+        yield first, second
+
+
+def settings_in_a_transaction(repository: Any, nodes: tuple[str, ...] = LINE) -> dict[str, Any]:
+    with repository.transaction() as tx:
+        return dict(tx.node_settings(nodes))
+
+
+def test_settings_another_instance_changes_are_read_by_the_next_transaction(
+    two: tuple[Any, Any],
+) -> None:
+    first, second = two
+    Inventory(first).configure(NODE, cooling_days=5)
+    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+    Inventory(second).configure(NODE, cooling_days=9)
+    Inventory(second).configure(SITE, auto_cooling=False)
+    assert settings_in_a_transaction(first) == {
+        NODE: NodeSettings(cooling_days=9),
+        SITE: NodeSettings(auto_cooling=False),
+    }
+    Inventory(second).configure(SITE)  # cleared
+    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=9)}
+
+
+def test_settings_changed_by_hand_in_sql_are_read_by_the_next_transaction(
+    two: tuple[Any, Any], schema: str, sql: SQL
+) -> None:
+    first, _ = two
+    Inventory(first).configure(NODE, cooling_days=5)
+    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+    sql(f'UPDATE "{schema}".node_settings SET cooling_days = 7')
+    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=7)}
+    sql(f'TRUNCATE "{schema}".node_settings')
+    assert settings_in_a_transaction(first) == {}
+
+
+def test_settings_kept_at_their_version_are_read_without_asking_the_server(
+    two: tuple[Any, Any], schema: str, postgres_url: str
+) -> None:
+    import psycopg
+
+    first, _ = two
+    Inventory(first).configure(NODE, cooling_days=5)
+    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+    with psycopg.connect(postgres_url) as holder:
+        # Nobody can read the table now; the version is still there to read.
+        holder.execute(f'LOCK TABLE "{schema}".node_settings IN ACCESS EXCLUSIVE MODE')
+        assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+        with pytest.raises(StorageError, match="lock"):  # not kept: read from the table
+            settings_in_a_transaction(first, ("sys.other",))
+        holder.rollback()
+
+
+def test_a_transaction_reads_the_settings_it_sets_itself(two: tuple[Any, Any]) -> None:
+    first, _ = two
+    Inventory(first).configure(NODE, cooling_days=5)
+    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+    with first.transaction() as tx:
+        assert tx.node_settings(LINE) == {NODE: NodeSettings(cooling_days=5)}
+        tx.configure(NODE, NodeSettings(cooling_days=6))
+        assert tx.node_settings(LINE) == {NODE: NodeSettings(cooling_days=6)}
+    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=6)}
+
+
+def test_settings_of_a_transaction_rolled_back_leave_the_kept_ones_standing(
+    two: tuple[Any, Any],
+) -> None:
+    first, second = two
+    Inventory(first).configure(NODE, cooling_days=5)
+    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+
+    def configure_then_fail() -> None:
+        with second.transaction() as tx:
+            tx.configure(NODE, NodeSettings(cooling_days=8))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        configure_then_fail()
+    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+    assert settings_in_a_transaction(second) == {NODE: NodeSettings(cooling_days=5)}
+
+
+def test_a_schema_of_version_one_gains_the_settings_version_on_opening(
+    postgres_url: str, schema: str, sql: SQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from numinv.storage import postgres
+
+    with monkeypatch.context() as patched:
+        patched.setattr(postgres, "_MIGRATIONS", postgres._MIGRATIONS[:1])
+        with postgres.PostgresRepository(postgres_url, schema=schema) as old:
+            Inventory(old).configure(NODE, cooling_days=5)
+    assert sql(f'SELECT max(version) FROM "{schema}".schema_version') == [(1,)]
+    with postgres.PostgresRepository(postgres_url, schema=schema) as repository:
+        assert settings_in_a_transaction(repository) == {NODE: NodeSettings(cooling_days=5)}
+        sql(f'UPDATE "{schema}".node_settings SET cooling_days = 6')
+        assert settings_in_a_transaction(repository) == {NODE: NodeSettings(cooling_days=6)}
+    assert sql(f'SELECT max(version) FROM "{schema}".schema_version') == [(2,)]
