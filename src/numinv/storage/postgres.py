@@ -325,8 +325,7 @@ class _Sql:
         )
         # What goes with `BEGIN`: the earliest release date and the settings' version.
         self.ahead = (
-            f"SELECT ({self.next_release}), "
-            f"(SELECT version FROM {s}.settings_version WHERE id = 1)"
+            f"SELECT ({self.next_release}), (SELECT version FROM {s}.settings_version WHERE id = 1)"
         )
         # LATERAL: one key look-up per index entry, whatever a prepared
         # statement's plan guesses of how many entries a name has.
