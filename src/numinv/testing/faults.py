@@ -163,6 +163,17 @@ class _FaultyTransaction(_Reads):
         self._steps.step()
         return self._tx.journal(list(self._steps.each(entries)))
 
+    def journal_at_commit(self, entries: Sequence[Entry]) -> None:
+        """The store's own `journal_at_commit` where it has one (it is optional), else
+        `journal`, which writes the entries at once."""
+        self._steps.step()
+        faulty = list(self._steps.each(entries))
+        at_commit = getattr(self._tx, "journal_at_commit", None)
+        if at_commit is None:
+            self._tx.journal(faulty)
+        else:
+            at_commit(faulty)
+
 
 class FaultyRepository(_Reads):
     """A repository whose armed write step raises `InjectedFault` inside the transaction."""

@@ -3,8 +3,9 @@
 Two writers that add the same number at related nodes touch different keys,
 so no index refuses either: the store must make the check and the write one
 step. Here the first writer is held just before it journals (after its
-check and its insert) while the second runs its whole call; the second must
-wait for the first and then be refused, not succeed beside it.
+check and its insert; its journal then goes with its commit) while the
+second runs its whole call; the second must wait for the first and then be
+refused, not succeed beside it.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ class _PausingTransaction:
         self._owner.journaling.set()
         self._owner.go.wait(HELD_FOR)
         return int(self._tx.journal(entries))
+
+    def journal_at_commit(self, entries: Any) -> None:
+        self._owner.journaling.set()
+        self._owner.go.wait(HELD_FOR)
+        self._tx.journal_at_commit(entries)
 
 
 def race(
