@@ -231,13 +231,8 @@ class Inventory:
             rules = self._rules()
             try:
                 with UnitOfWork(
-                    self._repository, self._dispatcher, operation, rules, actor
+                    self._repository, self._dispatcher, operation, rules, actor, wanted
                 ) as unit:
-                    if wanted != ():
-                        # What administrators set is read inside the transaction that acts on it.
-                        found = unit.tx.node_settings(wanted)
-                        if found:
-                            unit.rules = attrs.evolve(rules, nodes=found)
                     return body(unit)
             except ConcurrentUpdate:
                 if attempt == attempts - 1:

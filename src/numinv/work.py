@@ -42,13 +42,18 @@ class UnitOfWork:
         operation: str,
         rules: Rules,
         actor: str | None,
+        nodes: Iterable[str] | None = (),
     ) -> None:
         self.repository = repository
         self.dispatcher = dispatcher
         self.operation = operation
-        self.rules = rules
         self.actor = actor
         self.count = 0
+        self._rules = rules
+        # The nodes whose settings the rules take (None: every node's), read when the
+        # rules are first asked for.
+        self._settings_of = None if nodes is None else tuple(nodes)
+        self._settings_read = self._settings_of == ()
         self._entries: list[Entry] = []
         self._context = repository.transaction()
         self._tx: Transaction | None = None
@@ -57,6 +62,23 @@ class UnitOfWork:
     def tx(self) -> Transaction:
         assert self._tx is not None, "the unit of work is not open"
         return self._tx
+
+    @property
+    def rules(self) -> Rules:
+        """The rules in force, with what administrators set at the unit's nodes.
+
+        The settings are read inside the transaction that acts on them, when
+        first needed rather than first thing: a store that sends `BEGIN`
+        with the transaction's first statement can then send it with a read
+        that needs no settings (PostgreSQL answers the settings from what it
+        kept, once it knows they still stand).
+        """
+        if not self._settings_read:
+            self._settings_read = True
+            found = self.tx.node_settings(self._settings_of)
+            if found:
+                self._rules = attrs.evolve(self._rules, nodes=found)
+        return self._rules
 
     def __enter__(self) -> Self:
         self._tx = self._context.__enter__()

@@ -10,6 +10,7 @@ read by the next transaction that begins after it commits.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -129,3 +130,26 @@ def test_a_schema_of_version_one_gains_the_settings_version_on_opening(
         sql(f'UPDATE "{schema}".node_settings SET cooling_days = 6')
         assert settings_in_a_transaction(repository) == {NODE: NodeSettings(cooling_days=6)}
     assert sql(f'SELECT max(version) FROM "{schema}".schema_version') == [(2,)]
+
+
+def test_inventory_calls_apply_the_settings_kept_without_reading_the_table(
+    two: tuple[Any, Any], schema: str, postgres_url: str
+) -> None:
+    import psycopg
+
+    from numinv import Consumer, Status
+
+    first, _ = two
+    inventory = Inventory(first)
+    inventory.configure(NODE, auto_cooling=True, cooling_days=3)
+    inventory.add_range(SITE, "1000", count=5)
+    phone = Consumer("device/cucm/Phone", "SEP1", SITE)
+    inventory.assign_next(phone)  # reads the settings, and keeps them
+    with psycopg.connect(postgres_url) as holder:
+        holder.execute(f'LOCK TABLE "{schema}".node_settings IN ACCESS EXCLUSIVE MODE')
+        taken = inventory.assign_next(Consumer("device/cucm/Phone", "SEP2", SITE))
+        cooled = inventory.unassign(taken.number, Consumer("device/cucm/Phone", "SEP2", SITE))
+        holder.rollback()
+    assert cooled.status is Status.COOLING
+    assert cooled.release_date is not None
+    assert (cooled.release_date - datetime.now(UTC)).days in (2, 3)  # the node's 3 days
