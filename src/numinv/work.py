@@ -74,10 +74,10 @@ class UnitOfWork:
         kept, once it knows they still stand).
         """
         if not self._settings_read:
-            self._settings_read = True
             found = self.tx.node_settings(self._settings_of)
             if found:
                 self._rules = attrs.evolve(self._rules, nodes=found)
+            self._settings_read = True
         return self._rules
 
     def __enter__(self) -> Self:

@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from numinv import InMemoryRepository, NodeSettings
+import pytest
+
+from numinv import InMemoryRepository, NodeSettings, StorageError
 from numinv.core.lifecycle import Rules
 from numinv.events import Dispatcher
 from numinv.work import UnitOfWork
@@ -78,3 +80,20 @@ def test_a_unit_of_every_node_reads_every_nodes_settings() -> None:
     with unit(repository, None) as work:
         assert work.rules.nodes == {NODE: NodeSettings(cooling_days=5)}
     assert repository.reads == [(None, True)]
+
+
+def test_settings_that_could_not_be_read_are_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    repository = Noting()
+    read = _NotingTransaction.node_settings
+    failures = [StorageError("the server went away")]
+
+    def flaky(self: _NotingTransaction, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        if failures:
+            raise failures.pop()
+        return read(self, nodes)
+
+    monkeypatch.setattr(_NotingTransaction, "node_settings", flaky)
+    with unit(repository, (NODE,)) as work:
+        with pytest.raises(StorageError):
+            work.rules  # noqa: B018
+        assert work.rules.settings_at(NODE).cooling_days == 5
