@@ -41,12 +41,17 @@ def settings_in_a_transaction(repository: Any, nodes: tuple[str, ...] = LINE) ->
         return dict(tx.node_settings(nodes))
 
 
+def keep_five_days(repository: Any) -> None:
+    """Set five cooling days at NODE, and read them once in a transaction: they are kept."""
+    Inventory(repository).configure(NODE, cooling_days=5)
+    assert settings_in_a_transaction(repository) == {NODE: NodeSettings(cooling_days=5)}
+
+
 def test_settings_another_instance_changes_are_read_by_the_next_transaction(
     two: tuple[Any, Any],
 ) -> None:
     first, second = two
-    Inventory(first).configure(NODE, cooling_days=5)
-    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+    keep_five_days(first)
     Inventory(second).configure(NODE, cooling_days=9)
     Inventory(second).configure(SITE, auto_cooling=False)
     assert settings_in_a_transaction(first) == {
@@ -61,8 +66,7 @@ def test_settings_changed_by_hand_in_sql_are_read_by_the_next_transaction(
     two: tuple[Any, Any], schema: str, sql: SQL
 ) -> None:
     first, _ = two
-    Inventory(first).configure(NODE, cooling_days=5)
-    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+    keep_five_days(first)
     sql(f'UPDATE "{schema}".node_settings SET cooling_days = 7')
     assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=7)}
     sql(f'TRUNCATE "{schema}".node_settings')
@@ -75,8 +79,7 @@ def test_settings_kept_at_their_version_are_read_without_asking_the_server(
     import psycopg
 
     first, _ = two
-    Inventory(first).configure(NODE, cooling_days=5)
-    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+    keep_five_days(first)
     with psycopg.connect(postgres_url) as holder:
         # Nobody can read the table now; the version is still there to read.
         holder.execute(f'LOCK TABLE "{schema}".node_settings IN ACCESS EXCLUSIVE MODE')
@@ -88,8 +91,7 @@ def test_settings_kept_at_their_version_are_read_without_asking_the_server(
 
 def test_a_transaction_reads_the_settings_it_sets_itself(two: tuple[Any, Any]) -> None:
     first, _ = two
-    Inventory(first).configure(NODE, cooling_days=5)
-    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+    keep_five_days(first)
     with first.transaction() as tx:
         assert tx.node_settings(LINE) == {NODE: NodeSettings(cooling_days=5)}
         tx.configure(NODE, NodeSettings(cooling_days=6))
@@ -101,8 +103,7 @@ def test_settings_of_a_transaction_rolled_back_leave_the_kept_ones_standing(
     two: tuple[Any, Any],
 ) -> None:
     first, second = two
-    Inventory(first).configure(NODE, cooling_days=5)
-    assert settings_in_a_transaction(first) == {NODE: NodeSettings(cooling_days=5)}
+    keep_five_days(first)
 
     def configure_then_fail() -> None:
         with second.transaction() as tx:
