@@ -8,7 +8,9 @@ advisory lock. `records` has a column per `NumberRecord` field
 collation; release dates are `timestamptz`. `e164` and `holders` index
 records by E.164 number and by consumer id, owner and reserved-for name;
 `node_counts` keeps per-node, per-status counts; `retired` the last version
-of deleted records; `node_settings` what administrators set per node; the
+of deleted records; `node_settings` what administrators set per node, and
+`settings_version` a number a trigger raises at every change of them (so
+that each process may keep settings it read while the number stands); the
 `journal` its entries, numbered from the single row of `journal_seq`.
 
 Connections come from a `psycopg_pool.ConnectionPool`. A transaction holds
@@ -22,10 +24,11 @@ moved on. `claim` locks the rows it returns and skips rows other
 transactions hold (`FOR UPDATE SKIP LOCKED`).
 
 The journal's sequence is allocated by the transaction's last write
-(`journal`, called just before commit) on the single row of `journal_seq`,
-whose row lock is held until commit, so seq order is commit order. Count
-changes are collected in memory and written at that same moment, sorted, so
-that writers lock the shared rows in one order.
+(`journal`, called just before commit, or `journal_at_commit`, sent with
+the `COMMIT` itself) on the single row of `journal_seq`, whose row lock is
+held until commit, so seq order is commit order. Count changes are
+collected in memory and written at that same moment, sorted, so that
+writers lock the shared rows in one order.
 
 Every driver error is translated in one place, `_Database.translated`.
 """
