@@ -14,8 +14,9 @@ only when pyproject.toml changed or it needs an extra not yet there.
 
 `test` runs everything in one process under the `ci` Hypothesis profile, and
 a PostgreSQL test that cannot find or start a server fails instead of
-skipping (`NUMINV_REQUIRE_POSTGRES=1`). `quick` runs the `dev` profile across
-the machine's cores (pytest-xdist), and keeps compiled modules between runs
+skipping (`NUMINV_REQUIRE_POSTGRES=1`), whatever the environment says.
+`quick` runs the `dev` profile across the machine's cores (pytest-xdist),
+and keeps compiled modules between runs
 in `.venv/pycache` even where PYTHONDONTWRITEBYTECODE is set: compiling and
 rewriting the asserts of every test module again is a tenth of a quick run.
 """
@@ -37,7 +38,8 @@ STAMP = VENV / ".numinv-installed"
 # What each extra brings, so that a task can tell whether it is already there.
 INCLUDES = {"dev": {"dev", "cli", "postgres", "testing"}, "cli": {"cli"}}
 NEEDS = {"simulate": "cli", "test": "dev", "quick": "dev", "lint": "dev", "bench": "dev"}
-# The environment of each test task (values already set in the environment win).
+# The environment of each test task. `test` is what CI runs, so its values are set
+# whatever the environment says; `quick`'s are defaults the environment may change.
 PROFILES = {
     "test": {"NUMINV_HYPOTHESIS_PROFILE": "ci", "NUMINV_REQUIRE_POSTGRES": "1"},
     "quick": {"NUMINV_HYPOTHESIS_PROFILE": "dev"},
@@ -96,7 +98,10 @@ def main(argv: list[str]) -> int:
     if task == "simulate":
         return _run(python, "-m", "numinv", "simulate", *rest)
     if task in PROFILES:
-        env = {**PROFILES[task], **os.environ}
+        if task == "test":
+            env = {**os.environ, **PROFILES[task]}
+        else:
+            env = {**PROFILES[task], **os.environ}
         workers: list[str] = []
         if task == "quick":
             workers = _workers(rest)

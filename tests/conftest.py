@@ -1,6 +1,7 @@
 """Test profiles: `dev` (the default) for quick local runs, `ci` for everything at full size.
 
-`.ci/run` sets `NUMINV_HYPOTHESIS_PROFILE=ci`. Tests that name their own
+`python3 tasks.py test` (the README's test command, which `.ci/run` runs)
+sets `NUMINV_HYPOTHESIS_PROFILE=ci`. Tests that name their own
 number of examples ask `examples(n)`, which scales it to the profile. Under
 `dev`, tests marked `slow` (many processes, a wheel built, every transcript
 of a page run in a shell) are skipped; `ci` runs them.

@@ -110,6 +110,30 @@ def test_test_runs_the_whole_suite_in_one_process_at_full_size(
     assert env["PYTHONDONTWRITEBYTECODE"] == "1"  # left as the caller set it
 
 
+def test_test_fails_a_postgresql_test_that_skips_whatever_the_environment_says(
+    tasks: tuple[ModuleType, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUMINV_REQUIRE_POSTGRES", "0")
+    monkeypatch.setenv("NUMINV_HYPOTHESIS_PROFILE", "dev")
+    _, env = _pytest_run(tasks, monkeypatch, "test")
+    assert env["NUMINV_REQUIRE_POSTGRES"] == "1"
+    assert env["NUMINV_HYPOTHESIS_PROFILE"] == "ci"
+
+
+def test_ci_runs_the_readmes_test_command_with_postgresql_required() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (command,) = [
+        line.partition("#")[0].strip()
+        for line in readme.splitlines()
+        if line.startswith("python3 ") and "test suite" in line
+    ]
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert command == "python3 tasks.py test"
+    assert command in lines
+    assert "export NUMINV_REQUIRE_POSTGRES=1" in lines
+    assert lines.index("export NUMINV_REQUIRE_POSTGRES=1") < lines.index(command)
+
+
 def test_quick_spreads_over_the_cores_and_keeps_compiled_modules_in_the_venv(
     tasks: tuple[ModuleType, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
