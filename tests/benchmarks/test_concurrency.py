@@ -45,7 +45,7 @@ def _check(inventory: Inventory, *, whole_job: bool) -> None:
         assert assigned == []  # and no journal
 
 
-WORKERS = [("postgres", True), ("job", True), ("floor", False)]
+WORKERS = [("postgres", True), ("job", True), ("pipelined", True), ("floor", False)]
 
 
 @pytest.mark.parametrize(("kind", "whole_job"), WORKERS)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -466,3 +467,40 @@ def test_an_sqlite_write_of_a_lone_surrogate_is_refused_as_invalid_input() -> No
         with pytest.raises(InvalidInput, match="lone surrogate"), repository.transaction() as tx:
             tx.insert([NumberRecord("1000", SITE, tag="\ud800")])
         assert repository.holding("1000") == []
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        (NumberRecord("1001", SITE, tag="a\x00b"), "tag"),
+        (NumberRecord("1001", "sys.a\x00b"), "hierarchy"),
+        (NumberRecord("1001", SITE, e164=("+44\x00",)), "e164"),
+        (NumberRecord("1001", SITE, extra3="lone \ud800"), "extra3"),
+    ],
+    ids=["nul", "nul-in-key", "nul-in-e164", "surrogate"],
+)
+def test_every_store_refuses_a_write_of_text_no_store_keeps_alike(
+    store: str, bad: NumberRecord, field: str
+) -> None:
+    """SPEC 17: what PostgreSQL cannot store is refused on every store, naming the field
+    (the PostgreSQL store: tests/integration/postgres/test_postgres_repository.py)."""
+    from numinv.core.numbers import number_range
+
+    repository = InMemoryRepository() if store == "memory" else SqliteRepository(":memory:")
+    with repository.transaction() as tx:
+        tx.insert([NumberRecord("1000", SITE)])
+    stored = repository.get("1000", SITE)
+    assert stored is not None
+    writes = [
+        lambda tx: tx.insert([NumberRecord("1002", SITE), bad]),
+        lambda tx: tx.insert_range(number_range("1001", count=2), bad),
+        lambda tx: tx.replace(
+            [(stored, attrs.evolve(bad, number="1000", hierarchy=SITE, version=2))]
+        ),
+    ]
+    for write in writes[:2] if field == "hierarchy" else writes:
+        with pytest.raises(InvalidInput, match=field), repository.transaction() as tx:
+            write(tx)
+    assert repository.holding("1001") == repository.holding("1002") == []
+    assert repository.get("1000", SITE) == stored

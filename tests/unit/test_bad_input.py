@@ -28,7 +28,9 @@ from numinv import (
     Settings,
     Status,
     Usage,
+    Use,
 )
+from numinv.core.checks import MAX_NAME
 from numinv.core.kinds import BUILTIN_KINDS
 from numinv.core.records import FREE_TEXT_FIELDS
 from numinv.testing import strategies
@@ -534,3 +536,54 @@ def test_unassign_refuses_a_consumer_of_an_unknown_kind_as_invalid_input() -> No
     inv = _populated()
     with pytest.raises(InvalidInput, match="bogus/kind"):
         inv.unassign("1000", Consumer("bogus/kind", "SEP1", SITE))
+
+
+# -- names of who holds a number: index keys in every store (decision 108) -----------------
+
+LONGEST = "名" * MAX_NAME  # three bytes each in UTF-8
+
+
+@pytest.mark.parametrize("field", ["id", "owner"])
+def test_a_consumer_name_longer_than_a_store_can_index_is_invalid_input(field: str) -> None:
+    arguments = {"kind": PHONE, "id": "SEP1", "hierarchy": SITE, field: LONGEST}
+    assert getattr(Consumer(**arguments), field) == LONGEST  # the longest name is kept
+    with pytest.raises(InvalidInput, match=f"Consumer.{field} is {MAX_NAME + 1} characters"):
+        Consumer(**(arguments | {field: LONGEST + "x"}))
+
+
+def test_a_reservation_for_a_name_too_long_to_index_is_refused_and_changes_nothing() -> None:
+    inv = _populated()
+    before = _state(inv)
+    with pytest.raises(InvalidInput, match="reserved_for is 513 characters"):
+        inv.reserve("1001", SITE, reserved_for=LONGEST + "x")
+    assert _state(inv) == before
+    assert inv.reserve("1001", SITE, reserved_for=LONGEST).reserved_for == LONGEST
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        NumberRecord("4000", "sys.acme.paris", status=Status.RESERVED, reserved_for="x" * 513),
+        NumberRecord(
+            "4000",
+            "sys.acme.paris",
+            status=Status.USED,
+            usage=(Usage.DEVICE,),
+            uses=(Use(PHONE, "x" * 513, Usage.DEVICE, hierarchy="sys.acme.paris"),),
+        ),
+        NumberRecord(
+            "4000",
+            "sys.acme.paris",
+            status=Status.USED,
+            usage=(Usage.DEVICE,),
+            uses=(Use(PHONE, "SEP1", Usage.DEVICE, hierarchy="sys.acme.paris", owner="x" * 513),),
+        ),
+    ],
+    ids=["reserved_for", "consumer_id", "owner"],
+)
+def test_import_records_refuses_a_holder_name_too_long_to_index(record: NumberRecord) -> None:
+    inv = _populated()
+    before = _state(inv)
+    with pytest.raises(InvalidInput, match="a name a store can index"):
+        inv.import_records([record])
+    assert _state(inv) == before

@@ -198,7 +198,7 @@ class Session:
     def inventory(self, *, existing: bool = False) -> Inventory:
         """The inventory on the database; with `existing`, refuse a file not yet made."""
         if self._inventory is None:
-            from numinv import Inventory
+            from numinv import Inventory, NotFound
 
             new = not self.is_url and not Path(self.db).exists()
             if existing and new:
@@ -209,7 +209,10 @@ class Session:
             ctx = click.get_current_context().find_root()
             if new:  # closed after the repository (last in, first out): then removed
                 ctx.call_on_close(self._remove_if_failed)
-            repository = ctx.with_resource(open_repository(self.db))
+            try:
+                repository = ctx.with_resource(open_repository(self.db, create=not existing))
+            except NotFound as error:
+                raise Failure(f"{error} (load numbers with 'numinv range add' first)") from error
             self._inventory = Inventory(repository, settings=self.settings(), clock=_clock())
         return self._inventory
 
@@ -236,11 +239,12 @@ def _clock() -> Callable[[], datetime] | None:
     return lambda: fixed
 
 
-def open_repository(target: str) -> Any:
+def open_repository(target: str, *, create: bool = True) -> Any:
     """The one place a `--db` target becomes a repository: a SQLite file, or PostgreSQL.
 
     A PostgreSQL URL may name numinv's schema with `schema=NAME` among its
     query parameters (default `numinv`); the rest goes to the driver as is.
+    Without `create`, a schema numinv has not made is `NotFound`.
     """
     if target.startswith(POSTGRES_SCHEMES):
         try:
@@ -251,7 +255,7 @@ def open_repository(target: str) -> Any:
                 f"(psycopg): pip install 'numinv[cli,postgres]' ({error})"
             ) from error
         conninfo, schema = _schema_of(target)
-        return PostgresRepository(conninfo, schema=schema, pool_size=2)
+        return PostgresRepository(conninfo, schema=schema, pool_size=2, create=create)
     from numinv.storage.sqlite import SqliteRepository
 
     repository: Repository = SqliteRepository(target)
@@ -259,15 +263,30 @@ def open_repository(target: str) -> Any:
 
 
 def _schema_of(url: str) -> tuple[str, str]:
-    """The URL without its `schema=` query parameter, and that schema (default `numinv`)."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+    """The URL without its `schema=` query parameter, and that schema (default `numinv`).
 
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schemas = [value for name, value in query if name == "schema"]
-    rest = [(name, value) for name, value in query if name != "schema"]
-    conninfo = urlunsplit(parts._replace(query=urlencode(rest)))
-    return conninfo, schemas[-1] if schemas else "numinv"
+    Only that parameter is taken out; every other character of the URL goes
+    to the driver as it was written (`postgresql:///db?host=/run/pg`, a
+    `%20` in `options`), since libpq reads URLs its own way.
+    """
+    from urllib.parse import unquote
+
+    base, question, query = url.partition("?")
+    kept: list[str] = []
+    schemas: list[str] = []
+    for item in query.split("&") if question else ():
+        name, _, value = item.partition("=")
+        if unquote(name) == "schema":
+            schemas.append(unquote(value))
+        elif item:
+            kept.append(item)
+    if len(schemas) > 1:
+        raise click.BadParameter(
+            f"names {len(schemas)} schemas ({', '.join(map(repr, schemas))}); name one",
+            param_hint="--db",
+        )
+    conninfo = f"{base}?{'&'.join(kept)}" if kept else base
+    return conninfo, schemas[0] if schemas else "numinv"
 
 
 pass_session = click.make_pass_decorator(Session)

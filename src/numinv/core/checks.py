@@ -18,6 +18,7 @@ from numinv.errors import InvalidInput
 __all__ = [
     "LATEST",
     "MAX_DAYS",
+    "MAX_NAME",
     "MAX_TEXT",
     "MAX_VERSION",
     "aware",
@@ -27,6 +28,7 @@ __all__ = [
     "limit",
     "listing",
     "member",
+    "name",
     "share",
     "text",
     "whole",
@@ -38,6 +40,10 @@ MAX_DAYS = 999
 MAX_VERSION = 2**63 - 1
 # Free text longer than this is refused: a field, not a document.
 MAX_TEXT = 65_536
+# Who holds a number (a consumer's id, its owner, the person a number is reserved
+# for) is an index key in every store: at most this many characters, as a
+# hierarchy path (decision 108).
+MAX_NAME = 512
 # The latest instant a release date may have: a clock near the end of the
 # calendar plus the longest duration would otherwise overflow.
 LATEST = datetime(9999, 12, 31, tzinfo=UTC) - timedelta(days=MAX_DAYS + 1)
@@ -70,6 +76,17 @@ def text(value: object, what: str) -> str:
                 f"{what} holds a lone surrogate, which no store can keep: {value!r}", value=value
             ) from None
     return value
+
+
+def name(value: object, what: str) -> str:
+    """Text that names who holds a number: what `text` allows, at most `MAX_NAME` long."""
+    checked = text(value, what)
+    if len(checked) > MAX_NAME:
+        raise InvalidInput(
+            f"{what} is {len(checked)} characters long; a name is at most {MAX_NAME}",
+            value=checked[:40] + "...",
+        )
+    return checked
 
 
 def whole(value: object, what: str, smallest: int, largest: int) -> int:

@@ -33,14 +33,16 @@ def _refuse(record: NumberRecord, field: str, wanted: str, value: object) -> Inv
     )
 
 
-def _text(record: NumberRecord, field: str, value: object) -> None:
-    """Text every store can keep (no NUL, no lone surrogate)."""
+def _text(record: NumberRecord, field: str, value: object, *, holder: bool = False) -> None:
+    """Text every store can keep (no NUL, no lone surrogate); `holder`: a name that
+    says who holds the number, which every store indexes (`checks.MAX_NAME`)."""
     if not isinstance(value, str):
         raise _refuse(record, field, "text", value)
     try:
-        checks.text(value, field)
+        (checks.name if holder else checks.text)(value, field)
     except InvalidInput as error:
-        raise _refuse(record, field, "text a store can keep", value) from error
+        wanted = "a name a store can index" if holder else "text a store can keep"
+        raise _refuse(record, field, wanted, value) from error
 
 
 def _use(record: NumberRecord, field: str, use: object) -> None:
@@ -50,10 +52,10 @@ def _use(record: NumberRecord, field: str, use: object) -> None:
         value = getattr(use, name)
         if not isinstance(value, str) or not value.strip():
             raise _refuse(record, f"{field}.{name}", "non-blank text", value)
-        _text(record, f"{field}.{name}", value)
+        _text(record, f"{field}.{name}", value, holder=name == "consumer_id")
     if not isinstance(use.owner, str):
         raise _refuse(record, f"{field}.owner", "text", use.owner)
-    _text(record, f"{field}.owner", use.owner)
+    _text(record, f"{field}.owner", use.owner, holder=True)
     if not isinstance(use.usage, Usage):
         raise _refuse(record, f"{field}.usage", "a Usage", use.usage)
     if use.status not in _IN_USE:
@@ -106,7 +108,7 @@ def well_formed(record: object) -> NumberRecord:
     for name in ("reserved_for", "tag_before_cooling"):
         value = getattr(record, name)
         if value is not None:
-            _text(record, name, value)
+            _text(record, name, value, holder=name == "reserved_for")
     for e164 in _tuple_of(record, "e164", str):
         if parse_e164(e164) != e164:
             raise _refuse(record, "e164", "E.164 numbers", record.e164)

@@ -67,6 +67,10 @@ def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> N
     checks.text(value, f"{type(instance).__name__}.{attribute.name}")
 
 
+def _holder(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    checks.name(value, f"{type(instance).__name__}.{attribute.name}")
+
+
 def _name(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     _text(instance, attribute, value)
     if not str(value).strip():
@@ -91,10 +95,10 @@ class Consumer:
     """
 
     kind: str = attrs.field(validator=_name)
-    id: str = attrs.field(validator=_name)
+    id: str = attrs.field(validator=[_name, _holder])
     hierarchy: str = attrs.field(validator=_path)
     vendor: str = attrs.field(default="", validator=_text)
-    owner: str = attrs.field(default="", validator=_text)
+    owner: str = attrs.field(default="", validator=_holder)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -38,6 +38,7 @@ from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate
 from numinv.settings import NodeSettings
 from numinv.storage.protocol import Query, same_key
+from numinv.storage.rows import refuse_unkeepable
 from numinv.storage.sorted_keys import SortedKeys
 
 __all__ = ["InMemoryRepository"]
@@ -639,6 +640,7 @@ class _MemoryTransaction(_Reads):
         mark = len(state.undo)
         try:
             for record in records:
+                refuse_unkeepable(record)
                 self._absent(record.number, record.hierarchy)
                 state.write(record.number, record.hierarchy, record)
         except Exception:
@@ -646,6 +648,7 @@ class _MemoryTransaction(_Reads):
             raise
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
+        refuse_unkeepable(template)
         if (
             template.release_date is not None
             or template.e164
@@ -666,6 +669,7 @@ class _MemoryTransaction(_Reads):
             for old, new in changes:
                 self._current(old)
                 same_key(old, new)
+                refuse_unkeepable(new)
                 state.write(new.number, new.hierarchy, new)
         except Exception:
             self._undo_to(mark)

@@ -44,7 +44,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Final, get_type_hints
+from typing import Any, Final
 
 import attrs
 import psycopg
@@ -55,11 +55,19 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 from numinv.core.hierarchy import is_at_or_below
 from numinv.core.journal import Entry, block_of, blocks, expand
 from numinv.core.numbers import NumberRange, number_range
-from numinv.core.records import Change, NumberRecord, Status, Use
-from numinv.errors import ConcurrentUpdate, InvalidInput, StorageError
+from numinv.core.records import Change, NumberRecord, Status
+from numinv.errors import ConcurrentUpdate, InvalidInput, NotFound, StorageError
 from numinv.settings import NodeSettings
 from numinv.storage.protocol import Query, same_key
-from numinv.storage.rows import COLUMNS, DATETIME_AS_IS, TEXT, Codec, time_text
+from numinv.storage.rows import (
+    COLUMNS,
+    DATETIME_AS_IS,
+    TEXT,
+    Codec,
+    refuse_text,
+    refuse_unkeepable,
+    time_text,
+)
 
 __all__ = ["SCHEMA_VERSION", "PostgresRepository"]
 
@@ -224,6 +232,7 @@ _LARGEST_LIMIT: Final = 2**62
 # Batches at least this long go by COPY (records) or by one COPY of journal rows.
 _COPY_AT: Final = 500
 _SETTINGS_KEPT: Final = 1024  # node lists whose settings a process keeps, at one version
+_PREPARED: Final = 512  # statements each connection keeps prepared (psycopg's LRU)
 _CHUNK: Final = 5000  # rows per statement of a batched UPDATE or DELETE
 _SCALAR_ROWS: Final = 16  # at most this many rows go as plain parameters
 _COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -495,49 +504,6 @@ class _Sql:
         sql = f"{self.select} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s"
         # Rows another transaction is taking are skipped, not waited for.
         return sql + " FOR UPDATE SKIP LOCKED" if lock else sql
-
-
-# -- text PostgreSQL can keep ------------------------------------------------------------
-
-_RECORD_TEXT: Final = tuple(
-    name for name, kind in get_type_hints(NumberRecord).items() if kind in (str, str | None)
-)
-_USE_TEXT: Final = ("kind", "consumer_id", "vendor", "hierarchy", "owner")
-
-
-def _refuse(text: str, what: str) -> None:
-    """Refuse text PostgreSQL cannot store: a NUL character, a lone surrogate."""
-    if "\x00" in text:
-        raise InvalidInput(f"{what} must not hold a NUL character: {text!r}", value=text)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInput(
-                f"{what} holds a lone surrogate, which PostgreSQL cannot store: {text!r}",
-                value=text,
-            ) from None
-
-
-@functools.lru_cache(maxsize=4096)
-def _check_uses(uses: tuple[Use, ...]) -> None:
-    for use in uses:
-        for name in _USE_TEXT:
-            _refuse(getattr(use, name), f"a use's {name}")
-
-
-def _check(record: NumberRecord) -> None:
-    """Refuse a record holding text that PostgreSQL cannot store, naming the field."""
-    for name in _RECORD_TEXT:
-        value = getattr(record, name)
-        if value is not None:
-            _refuse(value, f"{record.number} at {record.hierarchy}: {name}")
-    for e164 in record.e164:
-        _refuse(e164, f"{record.number} at {record.hierarchy}: e164")
-    if record.uses:
-        _check_uses(record.uses)
-    if record.cooling_use is not None:
-        _check_uses((record.cooling_use,))
 
 
 def _copy_field(value: Any) -> str:
@@ -828,7 +794,13 @@ class _Open:
 def _quoted(schema: object) -> str:
     if not isinstance(schema, str) or not schema or len(schema.encode("utf-8", "replace")) > 63:
         raise InvalidInput(f"schema must be a name of 1 to 63 bytes, not {schema!r}", value=schema)
-    _refuse(schema, "the schema name")
+    refuse_text(schema, "the schema name")
+    if "%" in schema:  # psycopg reads it in a statement as the start of a placeholder
+        raise InvalidInput(f"schema must not hold a % sign, not {schema!r}", value=schema)
+    if schema.startswith("pg_"):
+        raise InvalidInput(
+            f"schema names starting pg_ are PostgreSQL's own, not {schema!r}", value=schema
+        )
     return '"' + schema.replace('"', '""') + '"'
 
 
@@ -848,7 +820,14 @@ class _Database:
     """The pool, the schema's statements, and the transaction open on each thread."""
 
     def __init__(
-        self, conninfo: str, schema: str, pool_size: int, timeout: float, lock_timeout: float
+        self,
+        conninfo: str,
+        schema: str,
+        pool_size: int,
+        timeout: float,
+        lock_timeout: float,
+        *,
+        create: bool = True,
     ) -> None:
         self.schema = schema
         self.quoted = _quoted(schema)
@@ -860,7 +839,7 @@ class _Database:
         # Node settings read inside transactions, by the nodes asked, at one settings
         # version (`_PostgresTransaction.node_settings`).
         self.settings: tuple[int, dict[tuple[str, ...], Mapping[str, NodeSettings]]] = (-1, {})
-        self.migrate(conninfo)
+        self.migrate(conninfo, create=create)
         self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             conninfo,
             min_size=1,
@@ -904,10 +883,16 @@ class _Database:
                 "left; nothing was stored",
                 value=self.schema,
             ) from error
-        except (pg.LockNotAvailable, pg.QueryCanceled) as error:
+        except pg.LockNotAvailable as error:
             raise StorageError(
                 f"{self.where}: waited longer than {self.lock_timeout:g} s for a lock another "
                 f"transaction holds ({_first_line(error)})",
+                value=self.schema,
+            ) from error
+        except pg.QueryCanceled as error:  # a statement_timeout, or a cancel request
+            raise StorageError(
+                f"{self.where}: the server cancelled a statement ({_first_line(error)}); "
+                "nothing was stored",
                 value=self.schema,
             ) from error
         except PoolTimeout as error:
@@ -918,6 +903,10 @@ class _Database:
         except PoolClosed as error:
             raise StorageError(
                 f"the repository of {self.where} is closed", value=self.schema
+            ) from error
+        except pg.ProgramLimitExceeded as error:  # e.g. an index entry over its size
+            raise InvalidInput(
+                f"text too long for PostgreSQL to keep: {_first_line(error)}", value=self.schema
             ) from error
         except (pg.CharacterNotInRepertoire, pg.UntranslatableCharacter) as error:
             raise InvalidInput(
@@ -947,12 +936,22 @@ class _Database:
     # -- opening ------------------------------------------------------------
 
     def configure(self, connection: psycopg.Connection[Any]) -> None:
-        """Set up each pool connection: UTC, how long a row lock is waited for, no parallel plans.
+        """Set up each pool connection: UTC, how long a row lock is waited for, no parallel
+        plans, and every statement prepared from its first use.
 
         Every statement of the adapter reads a few index entries; starting
         parallel workers for one (which a plan guessing at a prepared
         statement's parameters may do) costs milliseconds.
+
+        psycopg (3.3) prepares a statement once it has run a few times (its
+        `prepare_threshold`); if that happens in a pipeline that an earlier
+        statement made fail, the statement was never prepared on the server,
+        yet psycopg believes it was and every later use of it on that
+        connection fails. A statement prepared at its first use has its answer
+        checked, and is forgotten when the pipeline failed.
         """
+        connection.prepare_threshold = 0
+        connection.prepared_max = _PREPARED
         connection.execute(
             "SELECT set_config('TimeZone', 'UTC', false), "
             "set_config('lock_timeout', %s, false), "
@@ -974,15 +973,19 @@ class _Database:
                 f"cannot connect to {self.where}: {_first_line(error)}", value=self.schema
             ) from error
 
-    def migrate(self, conninfo: str) -> None:
+    def migrate(self, conninfo: str, *, create: bool = True) -> None:
         """Create or upgrade the schema, once however many processes open it together.
 
         Refuses a schema written by a newer numinv, and one that holds tables
-        but no numinv schema version (another application's).
+        but no numinv schema version (another application's); without
+        `create`, one that numinv has not made (`NotFound`).
         """
         with self.connect(conninfo) as connection, self.translated():
-            if self.found_version(connection, locked=False) == len(_MIGRATIONS):
+            found = self.found_version(connection, locked=False)
+            if found == len(_MIGRATIONS):
                 return
+            if found == 0 and not create:
+                raise NotFound(f"{self.where} has no numinv schema {self.schema!r}")
             # A session lock taken before the transaction begins, so that the
             # transaction reads the catalog as the previous holder left it.
             key = int.from_bytes(hashlib.sha256(self.schema.encode()).digest()[:4], "big")
@@ -1014,6 +1017,17 @@ class _Database:
                     value=self.schema,
                 )
             return 0
+        columns = connection.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            (f"{self.quoted}.schema_version",),
+        ).fetchall()
+        if columns != [("version", "integer"), ("applied_at", "timestamp with time zone")]:
+            raise InvalidInput(
+                f"schema {self.schema!r} of {self.where} has a schema_version table that is "
+                "not numinv's; numinv will not write into another application's schema",
+                value=self.schema,
+            )
         row = connection.execute(
             f"SELECT coalesce(max(version), 0) FROM {self.quoted}.schema_version"
         ).fetchone()
@@ -1401,7 +1415,7 @@ class _PostgresTransaction(_Reads):
         self._open.tree = None  # a write may change the node list
         written: list[NumberRecord] = []
         for record in records:
-            _check(record)
+            refuse_unkeepable(record)
             written.append(record)
         if not written:
             return
@@ -1459,7 +1473,7 @@ class _PostgresTransaction(_Reads):
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
         self._open.tree = None  # a write may change the node list
-        _check(template)
+        refuse_unkeepable(template)
         sql = self._db.sql
         hierarchy = template.hierarchy
         span = (numbers.first, numbers.last, len(numbers.first))
@@ -1489,7 +1503,7 @@ class _PostgresTransaction(_Reads):
         pairs = list(changes)
         for old, new in pairs:
             same_key(old, new)
-            _check(new)
+            refuse_unkeepable(new)
         if not pairs:
             return
         if len(pairs) == 1 or len({old.key for old, _ in pairs}) < len(pairs):
@@ -1640,7 +1654,7 @@ class _PostgresTransaction(_Reads):
 
     def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
         self._open.settings_version = None  # its own reads see what it sets
-        _refuse(hierarchy, "the node")
+        refuse_text(hierarchy, "the node")
         if settings is None or settings.empty:
             self._open.later(self._db.sql.unconfigure, (hierarchy,))
             return
@@ -1697,9 +1711,9 @@ class _PostgresTransaction(_Reads):
 
 def _refuse_entries(entries: Sequence[Entry]) -> None:
     for entry in entries:
-        _refuse(entry.operation, "the operation")
+        refuse_text(entry.operation, "the operation")
         if entry.actor is not None:
-            _refuse(entry.actor, "the actor")
+            refuse_text(entry.actor, "the actor")
 
 
 def _added(record: NumberRecord) -> ConcurrentUpdate:
@@ -1725,10 +1739,13 @@ class PostgresRepository(_Reads):
             before `StorageError`.
         lock_timeout: seconds a statement waits for a row lock another
             transaction holds before `StorageError` (default: `timeout`).
+        create: False to open only a schema numinv has made (a reader that
+            should not make an empty inventory of a mistyped name).
 
     Raises:
         InvalidInput: the schema name is not a name, or the schema belongs to
             another application or to a newer numinv.
+        NotFound: `create` is False and numinv has not made the schema.
         StorageError: the server cannot be reached.
     """
 
@@ -1740,10 +1757,11 @@ class PostgresRepository(_Reads):
         pool_size: int = 10,
         timeout: float = 30.0,
         lock_timeout: float | None = None,
+        create: bool = True,
     ) -> None:
         if not isinstance(conninfo, str):
             raise InvalidInput(f"conninfo must be a connection string, not {conninfo!r}")
-        _refuse(conninfo, "the connection string")
+        refuse_text(conninfo, "the connection string")
         if (
             isinstance(pool_size, bool)
             or not isinstance(pool_size, int)
@@ -1766,8 +1784,11 @@ class PostgresRepository(_Reads):
                     f"{name} must be seconds above 0 and at most 86400, not {seconds!r}",
                     value=seconds,
                 )
+        if not isinstance(create, bool):
+            raise InvalidInput(f"create must be True or False, not {create!r}", value=create)
         waits = float(timeout if lock_timeout is None else lock_timeout)
-        super().__init__(_Database(conninfo, schema, pool_size, float(timeout), waits))
+        database = _Database(conninfo, schema, pool_size, float(timeout), waits, create=create)
+        super().__init__(database)
 
     @property
     def schema(self) -> str:

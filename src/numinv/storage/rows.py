@@ -28,7 +28,16 @@ import attrs
 from numinv.core.records import NumberRecord, Status, Usage, Use
 from numinv.errors import InvalidInput
 
-__all__ = ["COLUMNS", "TEXT", "Codec", "Converter", "time_text", "uses_data"]
+__all__ = [
+    "COLUMNS",
+    "TEXT",
+    "Codec",
+    "Converter",
+    "refuse_text",
+    "refuse_unkeepable",
+    "time_text",
+    "uses_data",
+]
 
 Converter = tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (to the store, from it)
 
@@ -223,3 +232,54 @@ class Codec:
 _VALUES: Final = operator.attrgetter(*COLUMNS)
 _TIGHT: Final = (",", ":")
 TEXT: Final = Codec()
+
+
+# -- text no store keeps ----------------------------------------------------------------
+
+_RECORD_TEXT: Final = tuple(
+    name for name, kind in get_type_hints(NumberRecord).items() if kind in (str, str | None)
+)
+_TEXTS: Final = operator.attrgetter(*_RECORD_TEXT)
+_USE_TEXT: Final = ("kind", "consumer_id", "vendor", "hierarchy", "owner")
+
+
+def refuse_text(text: str, what: str) -> None:
+    """Refuse text no store keeps (PostgreSQL's `text` cannot): a NUL, a lone surrogate."""
+    if "\x00" in text:
+        raise InvalidInput(f"{what} must not hold a NUL character: {text!r}", value=text)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                f"{what} holds a lone surrogate, which no store can keep: {text!r}",
+                value=text,
+            ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _refuse_uses(uses: tuple[Use, ...]) -> None:
+    for use in uses:
+        for name in _USE_TEXT:
+            refuse_text(getattr(use, name), f"a use's {name}")
+
+
+def refuse_unkeepable(record: NumberRecord) -> None:
+    """`InvalidInput` naming the field, for a record holding text no store keeps.
+
+    Every store refuses such a write alike (SPEC 17), though the inventory
+    refuses the text at its edge: this guards a host writing to a store itself.
+    """
+    texts = [value for value in _TEXTS(record) if value is not None]
+    joined = "".join((*texts, *record.e164))
+    if "\x00" in joined or not joined.isascii():  # rare: find the field to name
+        for name in _RECORD_TEXT:
+            value = getattr(record, name)
+            if value is not None:
+                refuse_text(value, f"{record.number} at {record.hierarchy}: {name}")
+        for e164 in record.e164:
+            refuse_text(e164, f"{record.number} at {record.hierarchy}: e164")
+    if record.uses:
+        _refuse_uses(record.uses)
+    if record.cooling_use is not None:
+        _refuse_uses((record.cooling_use,))

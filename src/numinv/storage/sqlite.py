@@ -44,7 +44,7 @@ from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate, InvalidInput, NumInvError, StorageError
 from numinv.settings import NodeSettings
 from numinv.storage.protocol import Query, same_key
-from numinv.storage.rows import COLUMNS, TEXT, time_text
+from numinv.storage.rows import COLUMNS, TEXT, refuse_unkeepable, time_text
 
 __all__ = ["SCHEMA_VERSION", "SqliteRepository"]
 
@@ -850,6 +850,9 @@ class _SqliteTransaction(_Reads):
         written: list[NumberRecord] = []
         batch = list(records)
 
+        for record in batch:
+            refuse_unkeepable(record)
+
         def rows() -> Iterator[list[Any]]:
             for record in batch:
                 written.append(record)
@@ -887,6 +890,7 @@ class _SqliteTransaction(_Reads):
             db.executemany(_HOLD, holders)
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
+        refuse_unkeepable(template)
         db = self._db
         hierarchy = template.hierarchy
         with db.lock:
@@ -919,6 +923,7 @@ class _SqliteTransaction(_Reads):
             batch: list[tuple[NumberRecord, NumberRecord]] = []
             for old, new in changes:
                 same_key(old, new)
+                refuse_unkeepable(new)
                 batch.append((old, new))
             if not batch:
                 return

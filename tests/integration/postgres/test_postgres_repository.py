@@ -74,6 +74,20 @@ def test_a_replacement_holding_nul_is_invalid_input_and_changes_nothing(reposito
     assert repository.get("1000", NODE) == record("1000")
 
 
+def test_a_name_too_long_for_an_index_entry_is_invalid_input_and_changes_nothing(
+    repository: Any,
+) -> None:
+    """The inventory refuses such names (`checks.MAX_NAME`); a host writing to the store
+    itself hears the same refusal from PostgreSQL's index size limit."""
+    store(repository, record("1000"))
+    # 3,000 bytes that do not compress: over a btree entry's 2,704
+    huge = "".join(chr(0x4E00 + index * 7919 % 20000) for index in range(1000))
+    with pytest.raises(InvalidInput, match="too long"), repository.transaction() as tx:
+        tx.insert([record("1001", status=Status.RESERVED, reserved_for=huge)])
+    assert repository.get("1001", NODE) is None
+    assert repository.held_by(huge) == []
+
+
 @pytest.mark.parametrize("bad", ["nul\x00", "lone \ud800"], ids=["nul", "surrogate"])
 def test_a_read_for_text_no_record_can_hold_finds_nothing(repository: Any, bad: str) -> None:
     store(repository, record("1000"))
@@ -150,6 +164,28 @@ def test_a_row_lock_held_too_long_is_a_storage_error(
         assert repository.get("1000", NODE) == record("1000")
 
 
+def test_a_statement_the_server_cancels_is_a_storage_error_saying_so(
+    postgres_url: str, schema: str
+) -> None:
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from numinv.storage.postgres import PostgresRepository
+
+    hasty = make_conninfo(postgres_url, options="-c statement_timeout=200")
+    with PostgresRepository(hasty, schema=schema, lock_timeout=30) as repository:
+        store(repository, record("1000"))
+        with psycopg.connect(postgres_url) as holder:
+            holder.execute(f'SELECT * FROM "{schema}".records FOR UPDATE')
+            with pytest.raises(StorageError) as refused, repository.transaction() as tx:
+                tx.replace([(record("1000"), record("1000", version=2))])
+            holder.rollback()
+        assert "cancelled a statement" in str(refused.value)
+        assert "statement timeout" in str(refused.value)
+        assert "lock another" not in str(refused.value)  # not the lock wait it did not run out of
+        assert repository.get("1000", NODE) == record("1000")
+
+
 def test_a_range_loaded_by_another_writer_meanwhile_is_a_concurrent_update(
     repository: Any,
 ) -> None:
@@ -195,6 +231,35 @@ def test_a_transaction_whose_statement_failed_refuses_to_commit(repository: Any)
     assert repository.get("1000", NODE) is None
 
 
+def test_a_connection_stays_usable_after_a_statement_fails_again_and_again(
+    postgres_url: str, schema: str, sql: SQL
+) -> None:
+    """A statement that fails in a pipeline skips those queued after it; psycopg must not
+    be left believing one of those was prepared (every later use would fail)."""
+    from numinv import Consumer, Inventory
+    from numinv.storage.postgres import PostgresRepository
+
+    with PostgresRepository(postgres_url, schema=schema, pool_size=1) as repository:
+        inventory = Inventory(repository)
+        inventory.add_range(NODE, "1000", count=20)
+        sql(
+            f'CREATE FUNCTION "{schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS $$ '
+            "BEGIN RAISE EXCEPTION 'refused'; END $$"
+        )
+        sql(
+            f'CREATE TRIGGER refuse BEFORE INSERT ON "{schema}".holders FOR EACH ROW '
+            f"WHEN (NEW.who = 'refused') EXECUTE FUNCTION \"{schema}\".refuse()"
+        )
+        refused = Consumer("device/cucm/Phone", "refused", NODE)
+        for attempt in range(8):  # past psycopg's threshold for preparing a statement
+            with pytest.raises(StorageError, match="refused"):
+                inventory.assign(f"10{attempt:02d}", refused)
+        for attempt in range(8):
+            phone = Consumer("device/cucm/Phone", f"SEP{attempt}", NODE)
+            assert inventory.assign(f"10{attempt:02d}", phone).status is Status.USED
+        assert repository.counts(NODE)[NODE][Status.USED] == 8
+
+
 def test_an_unreachable_server_is_a_storage_error(schema: str) -> None:
     from numinv.storage.postgres import PostgresRepository
 
@@ -217,7 +282,9 @@ def test_a_malformed_connection_string_is_invalid_input() -> None:
         PostgresRepository("no_such_option=1")
 
 
-@pytest.mark.parametrize("name", ["", "x" * 64, 42, "nul\x00"])
+@pytest.mark.parametrize(
+    "name", ["", "x" * 64, 42, "nul\x00", "100%", "a%sb", "pg_mine", "pg_temp"]
+)
 def test_a_schema_that_is_not_a_name_is_invalid_input(postgres_url: str, name: Any) -> None:
     from numinv.storage.postgres import PostgresRepository
 

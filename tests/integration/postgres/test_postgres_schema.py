@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from numinv import InvalidInput, Inventory, NumberRecord
+from numinv import InvalidInput, Inventory, NotFound, NumberRecord
 from numinv.core.numbers import number_range
 from numinv.storage.protocol import Query
 
@@ -186,6 +186,29 @@ def test_a_schema_newer_than_this_numinv_is_refused(
         open_repository(postgres_url, schema)
 
 
+def test_without_create_only_a_schema_numinv_made_opens(
+    postgres_url: str, schema: str, sql: SQL
+) -> None:
+    from numinv.storage.postgres import PostgresRepository
+
+    with pytest.raises(NotFound, match=f"no numinv schema '{schema}'"):
+        PostgresRepository(postgres_url, schema=schema, create=False)
+    assert sql("SELECT 1 FROM pg_namespace WHERE nspname = %s", schema) == []
+    sql(f'CREATE SCHEMA "{schema}"')  # empty, as a DBA may make it
+    with pytest.raises(NotFound):
+        PostgresRepository(postgres_url, schema=schema, create=False)
+    open_repository(postgres_url, schema).close()
+    PostgresRepository(postgres_url, schema=schema, create=False).close()
+
+
+@pytest.mark.parametrize("create", [None, 1, "yes"])
+def test_create_must_be_true_or_false(postgres_url: str, schema: str, create: Any) -> None:
+    from numinv.storage.postgres import PostgresRepository
+
+    with pytest.raises(InvalidInput, match="create must be True or False"):
+        PostgresRepository(postgres_url, schema=schema, create=create)
+
+
 def test_a_schema_of_another_application_is_refused(
     postgres_url: str, schema: str, sql: SQL
 ) -> None:
@@ -193,6 +216,17 @@ def test_a_schema_of_another_application_is_refused(
     sql(f'CREATE TABLE "{schema}".invoices (id integer)')
     with pytest.raises(InvalidInput, match="another application"):
         open_repository(postgres_url, schema)
+
+
+def test_a_schema_version_table_of_another_application_is_refused(
+    postgres_url: str, schema: str, sql: SQL
+) -> None:
+    sql(f'CREATE SCHEMA "{schema}"')  # as Flyway leaves it
+    sql(f'CREATE TABLE "{schema}".schema_version (version varchar(50), script text)')
+    sql(f"INSERT INTO \"{schema}\".schema_version VALUES ('1.0', 'V1__init.sql')")
+    with pytest.raises(InvalidInput, match="schema_version table that is not numinv's"):
+        open_repository(postgres_url, schema)
+    assert sql(f'SELECT version FROM "{schema}".schema_version') == [("1.0",)]
 
 
 # Opens the schema given once it reads "go"; prints the schema's version.
