@@ -169,8 +169,9 @@ class PostgresFloor:
         # `assign_next_pipelined`: its reads in one statement, its writes in another.
         self.side = self.db.cursor()  # statements whose answers nobody reads
         self.due_and_reserved = (
-            f"SELECT a.due, q.* FROM (SELECT EXISTS (SELECT 1 FROM {s}.records "
-            "WHERE release_date <= %s) AS due) AS a LEFT JOIN LATERAL ("
+            f"SELECT a.due, q.* FROM (SELECT (SELECT release_date FROM {s}.records "
+            "WHERE release_date IS NOT NULL ORDER BY release_date LIMIT 1) <= %s AS due) AS a "
+            "LEFT JOIN LATERAL ("
             f"SELECT r.* FROM {s}.holders AS h JOIN {s}.records AS r "
             "ON r.hierarchy = h.hierarchy AND r.number = h.number "
             "WHERE h.who = ANY(%s) AND r.hierarchy = ANY(%s) AND r.status = 'Reserved' "

@@ -371,7 +371,7 @@ class Inventory:
             self._load(unit, numbers, template, here)
             return RangeResult(unit.count)
 
-        return self._run("add", add, every_node=True, retry=False)
+        return self._run("add", add, every_node=True)  # a lost race: loaded, or the clash told
 
     @staticmethod
     def _load(
@@ -572,7 +572,7 @@ class Inventory:
             unit.insert(_above_retired(unit, batch))
             return RangeResult(unit.count)
 
-        return self._run("import", store, every_node=True, retry=False)
+        return self._run("import", store, every_node=True)
 
     # -- look-ups -----------------------------------------------------------
 

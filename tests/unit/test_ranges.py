@@ -613,3 +613,44 @@ def test_a_refused_range_transition_leaves_every_number_as_it_was(held: int, siz
     else:
         assert not covers
         assert _numbers(inv, status="Cooling") == [f"100{i}" for i in range(size)]
+
+
+@pytest.mark.parametrize("load", ["add_range", "import_records"])
+def test_a_load_that_loses_a_race_runs_again_and_loads(load: str) -> None:
+    """Two loads into one new node race on its node list (PostgreSQL); the one that loses
+    reads everything again: it loads, or reports the numbers the other one took."""
+    from numinv import InMemoryRepository, NumberRecord
+    from numinv.testing.faults import FaultyRepository
+
+    faulty = FaultyRepository(InMemoryRepository())
+    inventory = Inventory(faulty)
+    faulty.arm(1, race=True)  # the load's first write step loses, once
+    if load == "add_range":
+        inventory.add_range("sys.acme.new", "2000", count=3)
+    else:
+        inventory.import_records(NumberRecord(n, "sys.acme.new") for n in ("2000", "2001", "2002"))
+    assert inventory.retried == 1
+    assert [r.number for r in inventory.search(at="sys.acme.new")] == ["2000", "2001", "2002"]
+
+
+def test_a_load_retried_after_another_took_its_numbers_reports_them() -> None:
+    from numinv import DuplicateNumber, InMemoryRepository
+    from numinv.testing.faults import FaultyRepository
+
+    faulty = FaultyRepository(InMemoryRepository())
+    inventory = Inventory(faulty)
+    real = faulty.transaction
+    calls = [0]
+
+    def the_other_load_wins():  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        if calls[0] == 2:  # between the lost first try and the second: the winner commits
+            Inventory(faulty).add_range("sys.acme.new", "2001", count=1)
+        return real()
+
+    faulty.transaction = the_other_load_wins  # type: ignore[method-assign]
+    faulty.arm(1, race=True)
+    with pytest.raises(DuplicateNumber, match="2001"):
+        inventory.add_range("sys.acme.new", "2000", count=3)
+    assert inventory.retried == 1
+    assert [r.number for r in inventory.search(at="sys.acme.new")] == ["2001"]

@@ -257,6 +257,14 @@ def refuse_text(text: str, what: str) -> None:
             ) from None
 
 
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @functools.lru_cache(maxsize=4096)
 def _refuse_uses(uses: tuple[Use, ...]) -> None:
     for use in uses:
@@ -272,7 +280,7 @@ def refuse_unkeepable(record: NumberRecord) -> None:
     """
     texts = [value for value in _TEXTS(record) if value is not None]
     joined = "".join((*texts, *record.e164))
-    if "\x00" in joined or not joined.isascii():  # rare: find the field to name
+    if "\x00" in joined or not (joined.isascii() or _encodes(joined)):  # rare: name the field
         for name in _RECORD_TEXT:
             value = getattr(record, name)
             if value is not None:

@@ -19,7 +19,7 @@ as it was:
 
 Armed with `race=True`, the step raises `ConcurrentUpdate` instead, as a store
 does when another writer changed the record first: single-number operations
-run again (`Settings.retries`), others reach the caller.
+and loads run again (`Settings.retries`), others reach the caller.
 """
 
 from __future__ import annotations

@@ -77,3 +77,28 @@ def test_the_change_feed_lists_every_change_in_seq_order(inventory: Inventory) -
     assert [change.seq for change in changes] == [1, 2, 3, 4]
     assert changes[-1].after is not None
     assert changes[-1].after.status is Status.RESERVED
+
+
+def test_loads_of_disjoint_numbers_into_one_new_node_all_succeed(inventory: Inventory) -> None:
+    """Two writers each make the node they load into: the one that finds the node list
+    changed under it runs again, and loads (they race on the node list, not on numbers)."""
+    import threading
+
+    failures: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def load(prefix: str) -> None:
+        for node in range(20):
+            start.wait()
+            try:
+                inventory.add_range(f"sys.n{node}", f"{prefix}000", count=10)
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+    threads = [threading.Thread(target=load, args=(prefix,)) for prefix in ("21", "22")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sum(len(list(inventory.search(at=f"sys.n{node}"))) for node in range(20)) == 400
