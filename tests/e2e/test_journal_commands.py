@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import pytest
 
 from tests.e2e.conftest import SITE, Numinv
 
@@ -64,3 +67,50 @@ def test_simulate_shows_the_history_of_a_number(numinv: Numinv) -> None:
     out = numinv.ok("simulate", "--days", "40", "--history", "+44001001010")
     assert "History of +44001001010" in out
     assert " add " in out
+
+
+def test_changes_follow_outlives_a_failing_store_and_misses_nothing(
+    loaded: Numinv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server restart fails a read or two: the follower says so on stderr, waits, and
+    asks again after the last seq it printed."""
+    from numinv import Inventory, StorageError
+
+    real = Inventory.changes
+    calls: list[int] = []
+    pauses: list[float] = []
+
+    def flaky(self: Inventory, after: int = 0, limit: int = 1000) -> list[Any]:
+        calls.append(after)
+        if len(calls) in (2, 3):
+            raise StorageError("PostgreSQL at db:5432/telephony: the connection was lost")
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # Ctrl-C ends the follow
+        return real(self, after=after, limit=10)
+
+    monkeypatch.setattr(Inventory, "changes", flaky)
+    monkeypatch.setattr("time.sleep", pauses.append)
+    result = loaded.run("changes", "--follow", "--jsonl", "--every", "0.5")
+    seqs = [json.loads(line)["seq"] for line in result.stdout.splitlines()]
+    assert result.exit_code == 0, result.output
+    assert seqs == list(range(1, 21))  # two pages of ten, none twice, none missed
+    assert calls == [0, 10, 10, 10, 20]
+    assert pauses == [1.0, 2.0]  # longer each time it fails
+    warnings = result.stderr.splitlines()
+    assert warnings == [
+        "numinv: warning: PostgreSQL at db:5432/telephony: the connection was lost; "
+        f"asking again in {pause:g} s"
+        for pause in (1.0, 2.0)
+    ]
+
+
+def test_changes_without_follow_reports_a_failing_store(
+    loaded: Numinv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from numinv import Inventory, StorageError
+
+    def failing(self: Inventory, after: int = 0, limit: int = 1000) -> list[Any]:
+        raise StorageError("the connection was lost")
+
+    monkeypatch.setattr(Inventory, "changes", failing)
+    assert loaded.fails("changes") == "the connection was lost"

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from numinv.cli.errors import moment
+from numinv.cli.errors import moment, words
 from numinv.cli.options import NODE
 from numinv.cli.output import formats, write_document, write_lines
 from numinv.cli.root import Session, command, pass_session
 from numinv.cli.tree import check_node
+from numinv.errors import StorageError
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["change_data", "change_line", "changes", "history", "history_table"]
 
 _PAGE = 1000
+_LONGEST_PAUSE = 60.0  # seconds a follower waits at most before asking a failing store again
 
 
 def _state(record: NumberRecord | None) -> str:
@@ -165,9 +167,24 @@ def changes(
     inventory = session.inventory(existing=True)
     found: list[Change] = []
     last = after
+    pause = every
     try:
         while True:
-            page = inventory.changes(after=last, limit=_PAGE if limit is None else limit)
+            try:
+                page = inventory.changes(after=last, limit=_PAGE if limit is None else limit)
+            except StorageError as error:
+                if not follow:
+                    raise
+                # A follower outlives a restarted server: it asks again after `last`,
+                # so it misses nothing, waiting longer each time up to a minute.
+                pause = min(max(pause * 2, 1.0), _LONGEST_PAUSE)
+                click.echo(
+                    f"numinv: warning: {words(str(error))}; asking again in {pause:g} s",
+                    err=True,
+                )
+                time.sleep(pause)
+                continue
+            pause = every
             if limit is not None:
                 page = page[: limit - len(found)]
             if page:

@@ -11,6 +11,7 @@ imports click and this module, not rich nor the commands.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -255,6 +256,9 @@ def open_repository(target: str, *, create: bool = True) -> Any:
                 f"(psycopg): pip install 'numinv[cli,postgres]' ({error})"
             ) from error
         conninfo, schema = _schema_of(target)
+        # The command says what went wrong in one line of its own: not the pool's
+        # warnings of each connection it drops after a server restart.
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
         return PostgresRepository(conninfo, schema=schema, pool_size=2, create=create)
     from numinv.storage.sqlite import SqliteRepository
 

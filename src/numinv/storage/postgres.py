@@ -960,10 +960,12 @@ class _Database:
         )
 
     def connect(self, conninfo: str) -> psycopg.Connection[Any]:
+        """A connection of its own (to migrate); a `connect_timeout` the connection string
+        gives bounds the wait for the server, else `timeout` does."""
         try:
-            return psycopg.connect(
-                conninfo, autocommit=True, connect_timeout=max(1, math.ceil(self.timeout))
-            )
+            given = "connect_timeout" in psycopg.conninfo.conninfo_to_dict(conninfo)
+            wait = {} if given else {"connect_timeout": max(1, math.ceil(self.timeout))}
+            return psycopg.connect(conninfo, autocommit=True, **wait)
         except psycopg.ProgrammingError as error:
             raise InvalidInput(
                 f"not a PostgreSQL connection string: {_first_line(error)}"

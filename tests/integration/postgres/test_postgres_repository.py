@@ -267,6 +267,24 @@ def test_an_unreachable_server_is_a_storage_error(schema: str) -> None:
         PostgresRepository("postgresql://numinv:secret@127.0.0.1:1/nowhere", timeout=2)
 
 
+def test_a_silent_server_is_given_up_after_the_urls_connect_timeout(schema: str) -> None:
+    import socket
+    import time
+
+    from numinv.storage.postgres import PostgresRepository
+
+    with socket.socket() as silent:  # takes connections, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="cannot connect"):
+            PostgresRepository(
+                f"postgresql://numinv@127.0.0.1:{port}/x?connect_timeout=2", timeout=60
+            )
+        assert time.monotonic() - started < 30  # the URL's 2 s, not the 60 s of `timeout`
+
+
 def test_a_storage_error_never_shows_the_password(schema: str) -> None:
     from numinv.storage.postgres import PostgresRepository
 
