@@ -963,9 +963,10 @@ class _Database:
         """A connection of its own (to migrate); a `connect_timeout` the connection string
         gives bounds the wait for the server, else `timeout` does."""
         try:
-            given = "connect_timeout" in psycopg.conninfo.conninfo_to_dict(conninfo)
-            wait = {} if given else {"connect_timeout": max(1, math.ceil(self.timeout))}
-            return psycopg.connect(conninfo, autocommit=True, **wait)
+            if "connect_timeout" in psycopg.conninfo.conninfo_to_dict(conninfo):
+                return psycopg.connect(conninfo, autocommit=True)
+            wait = max(1, math.ceil(self.timeout))
+            return psycopg.connect(conninfo, autocommit=True, connect_timeout=wait)
         except psycopg.ProgrammingError as error:
             raise InvalidInput(
                 f"not a PostgreSQL connection string: {_first_line(error)}"
