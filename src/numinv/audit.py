@@ -370,10 +370,13 @@ class Audit:
         self.unknown = placeless
 
     def target(self, observation: Observation) -> str | None:
-        """Where `add_missing` adds a number: at `at` when the consumer sees it, else its node."""
+        """Where `add_missing` adds a number: at `at` when the consumer sees it, else its node;
+        without a consumer, where the application holds it (its `hierarchy`), else at `at`."""
         home = _home(observation)
         if home is None:
             return self.at
+        if observation.consumer is None:
+            return home
         return self.at if self.at is not None and is_at_or_below(home, self.at) else home
 
     # -- writing -------------------------------------------------------------------

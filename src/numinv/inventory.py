@@ -683,6 +683,7 @@ class Inventory:
         name = checks.text(who, "who")
         if not name.strip():
             raise InvalidInput(f"who must name a consumer id or owner, not {who!r}", value=who)
+        checks.name(name, "who")
         node = None if at is None else parse_path(at)
         rules = self._rules()
         found = []
@@ -708,12 +709,17 @@ class Inventory:
         rules = self._rules(repository.node_settings(None))
         if may_be_due(repository, rules):
             _count_lapses(repository, counts, rules, node)
+        # Every node counted and its ancestors: a rollup judges a subtree by its root's.
+        judged = {ancestor for name in counts for ancestor in lineage(name)}
+        if node is not None:
+            judged.add(node)
         thresholds = {
             name: rules.settings_at(name).exhaustion_threshold if threshold is None else threshold
-            for name in counts
+            for name in judged
         }
-        default = self._settings.exhaustion_threshold if threshold is None else threshold
-        return utilization(counts, thresholds, default)
+        if threshold is None:  # the report's: what is in force where it was asked
+            threshold = self._settings.exhaustion_threshold if node is None else thresholds[node]
+        return utilization(counts, thresholds, threshold)
 
     def nodes(self, under: str | None = None) -> list[str]:
         """The nodes holding numbers at or below `under` (every node when None), sorted."""
@@ -1109,12 +1115,13 @@ def _consumer(value: object) -> Consumer:
 
 def _reservation(tag: object, notes: object, days: object, reserved_for: object) -> Reserve:
     if reserved_for is not None:
-        checks.name(reserved_for, "reserved_for")
+        checks.text(reserved_for, "reserved_for")
         if not isinstance(reserved_for, str) or not reserved_for.strip():
             raise InvalidInput(
                 f"reserved_for must name a consumer id or owner, not {reserved_for!r}",
                 value=reserved_for,
             )
+        checks.name(reserved_for, "reserved_for")
     return Reserve(
         checks.text(tag, "tag"),
         checks.text(notes, "notes"),

@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 
 import attrs
 
-from numinv.core.hierarchy import is_at_or_below
+from numinv.core import checks
+from numinv.core.hierarchy import is_at_or_below, lineage, parse_path
 from numinv.core.records import Status
 
 __all__ = ["NodeUtilization", "Utilization", "utilization"]
@@ -56,10 +57,16 @@ def _node(hierarchy: str, counts: Mapping[Status, int], threshold: float) -> Nod
 
 @attrs.frozen
 class Utilization(Mapping[str, NodeUtilization]):
-    """Utilization of every node holding numbers, by node path."""
+    """Utilization of every node holding numbers, by node path.
+
+    `threshold` is the report's (the one in force where it was asked);
+    `in_force` the threshold in force at each node and each of its ancestors,
+    what `rollup` judges a subtree by.
+    """
 
     nodes: Mapping[str, NodeUtilization]
     threshold: float
+    in_force: Mapping[str, float] = attrs.field(factory=dict, kw_only=True)
 
     def __getitem__(self, hierarchy: str) -> NodeUtilization:
         return self.nodes[hierarchy]
@@ -78,17 +85,21 @@ class Utilization(Mapping[str, NodeUtilization]):
     def rollup(self, hierarchy: str, *, threshold: float | None = None) -> NodeUtilization:
         """The numbers of `hierarchy` and every node below it, added up.
 
-        `low` compares with `threshold`, or else the threshold of `hierarchy`
-        itself when it holds numbers, or else this report's.
+        `low` compares with `threshold`, or else the threshold in force at
+        `hierarchy` (set there or inherited from the nearest ancestor that sets
+        one, SPEC 19), or else this report's.
         """
+        hierarchy = parse_path(hierarchy)
+        if threshold is not None:
+            threshold = checks.share(threshold, "threshold")
         totals: dict[Status, int] = dict.fromkeys(Status, 0)
         for name, node in self.nodes.items():
             if is_at_or_below(name, hierarchy):
                 for status, count in node.counts.items():
                     totals[status] += count
         if threshold is None:
-            own = self.nodes.get(hierarchy)
-            threshold = own.threshold if own is not None else self.threshold
+            known = (self.in_force.get(node) for node in lineage(hierarchy))
+            threshold = next((found for found in known if found is not None), self.threshold)
         return _node(hierarchy, totals, threshold)
 
 
@@ -97,9 +108,12 @@ def utilization(
     thresholds: Mapping[str, float],
     threshold: float,
 ) -> Utilization:
-    """Utilization from per-node counts; each node judged by its threshold (or `threshold`)."""
+    """Utilization from per-node counts; each node judged by its threshold (or `threshold`).
+
+    `thresholds` may name nodes holding no numbers too (ancestors): `rollup` reads them.
+    """
     nodes = {
         hierarchy: _node(hierarchy, counts[hierarchy], thresholds.get(hierarchy, threshold))
         for hierarchy in sorted(counts)
     }
-    return Utilization(nodes, float(threshold))
+    return Utilization(nodes, float(threshold), in_force=dict(thresholds))

@@ -160,6 +160,22 @@ def test_add_missing_adds_an_unassigned_number_at_the_audits_node(make: MakeInve
     assert report.counts["number added"] == 1
 
 
+def test_add_missing_adds_an_unassigned_number_where_the_application_holds_it(
+    make: MakeInventory,
+) -> None:
+    """Decision 63: without a consumer, at the observation's `hierarchy`, else at `at`."""
+    inventory = make()
+    inventory.add_range(POOL, "3000")
+
+    inventory.audit(
+        [Observation("+442071239998", vendor="Microsoft", hierarchy=SITE)],
+        at=POOL,
+        add_missing=True,
+    )
+
+    assert inventory.get("+442071239998", SITE).hierarchy == SITE
+
+
 def test_an_unassigned_number_with_no_node_to_go_to_stays_unknown(make: MakeInventory) -> None:
     inventory = make()
     report = inventory.audit([Observation("5555", vendor="Webex Calling")], add_missing=True)

@@ -128,6 +128,25 @@ def test_report_flags_the_nodes_under_the_threshold(loaded: Numinv) -> None:
     )
 
 
+def test_report_flags_each_node_by_the_threshold_configured_for_it(loaded: Numinv) -> None:
+    """SPEC 19: the threshold set at a node (or above it) judges it, from the shell too."""
+    for n in range(10):
+        loaded.ok("assign-next", "--kind", "Phone", "--id", f"p{n}", "--at", SITE)
+    assert loaded.ok("report").splitlines()[-1] == "2 nodes, 0 with less than 10% Available"
+    loaded.ok("configure", SITE, "--threshold", "60%")
+    assert loaded.ok("report").splitlines()[-1] == (
+        f"2 nodes, 1 with less Available than its threshold: {SITE}"
+    )
+    data = json.loads(loaded.ok("report", "--json"))
+    assert {node["hierarchy"]: node["threshold"] for node in data["nodes"]} == {
+        CUSTOMER: 0.1,
+        SITE: 0.6,
+    }
+    assert loaded.ok("report", "--below", "5%").splitlines()[-1] == (
+        "2 nodes, 0 with less than 5% Available"
+    )
+
+
 def test_report_json_gives_the_counts_per_node(loaded: Numinv) -> None:
     loaded.ok("reserve", "4420799000", "--at", CUSTOMER)
     data = json.loads(loaded.ok("report", "--json", "--at", CUSTOMER, "--below", "90%"))

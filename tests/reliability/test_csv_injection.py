@@ -38,8 +38,8 @@ def test_every_text_cell_of_an_export_is_neutralised_and_reads_back(start: str) 
         primary_e164="+442071234567",
         **dict.fromkeys(EXTRA_FIELDS, payload),
     )
-    if start in ("\t", "\r"):  # not a node a path may start with (white space)
-        record = attrs.evolve(record, hierarchy="sys.acme")
+    if start in ("\t", "\r"):  # white space: no node path nor name starts with it
+        record = attrs.evolve(record, hierarchy="sys.acme", reserved_for=payload[1:])
     stream = io.StringIO()
     write_csv([record], stream)
 

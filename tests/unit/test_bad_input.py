@@ -587,3 +587,19 @@ def test_import_records_refuses_a_holder_name_too_long_to_index(record: NumberRe
     with pytest.raises(InvalidInput, match="a name a store can index"):
         inv.import_records([record])
     assert _state(inv) == before
+
+
+@pytest.mark.parametrize("name", [" alice", "alice ", "\talice", "alice\n"])
+def test_a_name_starting_or_ending_with_white_space_is_refused_everywhere(name: str) -> None:
+    """`alice ` could never match `alice`: a reservation for it could never be claimed."""
+    inv = _populated()
+    before = _state(inv)
+    with pytest.raises(InvalidInput, match="white space"):
+        Consumer(PHONE, name, SITE)
+    with pytest.raises(InvalidInput, match="white space"):
+        Consumer(PHONE, "SEP1", SITE, owner=name)
+    with pytest.raises(InvalidInput, match="white space"):
+        inv.reserve("1001", SITE, reserved_for=name)
+    with pytest.raises(InvalidInput, match="white space"):
+        inv.numbers_of(name)
+    assert _state(inv) == before

@@ -59,3 +59,42 @@ def test_cooling_that_ended_counts_as_available(inventory: Inventory, clock: Clo
 def test_the_threshold_is_a_share_from_0_to_1(inventory: Inventory, threshold: object) -> None:
     with pytest.raises(InvalidInput):
         inventory.utilization(below=threshold)  # type: ignore[arg-type]
+
+
+# -- rollups judged by the threshold in force at their root (SPEC 19) ---------------------
+
+
+def _two_sites() -> Inventory:
+    inventory = Inventory()
+    inventory.add_range("sys.a.b", "1000", count=10)
+    inventory.add_range("sys.a.c", "2000", count=10)
+    inventory.configure("sys.a", exhaustion_threshold=0.9)  # a node holding no numbers
+    inventory.reserve_range("sys.a.b", "1000", count=5)
+    return inventory
+
+
+def test_a_rollup_takes_the_threshold_set_at_its_root_though_it_holds_no_numbers() -> None:
+    report = _two_sites().utilization()
+    rolled = report.rollup("sys.a")
+    assert (rolled.available_share, rolled.threshold, rolled.low) == (0.75, 0.9, True)
+    assert report.rollup("sys").threshold == 0.10  # above the setting: the inventory's
+    assert report.rollup("sys.a.b").threshold == 0.9  # inherited by a site
+    assert report.rollup("sys.a", threshold=0.5).low is False  # asked for: that one
+
+
+def test_a_report_asked_at_a_node_has_the_threshold_in_force_there() -> None:
+    inventory = _two_sites()
+    assert inventory.utilization("sys.a").threshold == 0.9
+    assert inventory.utilization().threshold == 0.10
+    assert inventory.utilization("sys.a", below=0.2).threshold == 0.2
+
+
+@pytest.mark.parametrize(
+    ("hierarchy", "threshold"), [(5, None), ("sys..a", None), ("sys.a", 5), ("sys.a", "x")]
+)
+def test_a_rollup_refuses_bad_input_as_numinv_errors(hierarchy: object, threshold: object) -> None:
+    from numinv import NumInvError
+
+    report = _two_sites().utilization()
+    with pytest.raises(NumInvError):
+        report.rollup(hierarchy, threshold=threshold)  # type: ignore[arg-type]

@@ -134,24 +134,23 @@ def show(session: Session, number: str, at: str, fmt: str | None) -> None:
     "--below",
     callback=to_share,
     metavar="SHARE",
-    default="10%",
-    show_default=True,
-    help="Flag nodes with less than this share Available (10% or 0.1).",
+    help="Flag nodes with less than this share Available (10% or 0.1); default: the "
+    "threshold in force at each node (configure --threshold, else 10%).",
 )
 @formats(json_help="Write the report as JSON.")
 @pass_session
-def report(session: Session, at: str | None, below: float, fmt: str | None) -> None:
+def report(session: Session, at: str | None, below: float | None, fmt: str | None) -> None:
     """Utilization per node; low nodes flagged.
 
     Per node at or below --at: its numbers in each status and the share
-    Available; nodes under the threshold are flagged LOW and named last.
+    Available; nodes under their threshold are flagged LOW and named last.
 
     \b
     numinv report --at sys.acme --below 15%
     """
     inventory = session.inventory(existing=True)
     check_node(inventory, at)
-    usage = inventory.utilization(at, below=below)
+    usage = inventory.utilization(at) if below is None else inventory.utilization(at, below=below)
     nodes: list[dict[str, Any]] = [
         {
             "hierarchy": node.hierarchy,
@@ -159,6 +158,7 @@ def report(session: Session, at: str | None, below: float, fmt: str | None) -> N
             "counts": {str(status): count for status, count in node.counts.items()},
             "available_share": node.available_share,
             "low": node.low,
+            "threshold": node.threshold,
         }
         for node in usage.values()
     ]
@@ -175,4 +175,10 @@ def report(session: Session, at: str | None, below: float, fmt: str | None) -> N
     low = usage.low
     flagged = f": {', '.join(node.hierarchy for node in low)}" if low else ""
     count = "1 node" if len(usage) == 1 else f"{len(usage)} nodes"
-    click.echo(f"{count}, {len(low)} with less than {usage.threshold:.0%} Available{flagged}")
+    thresholds = {node.threshold for node in usage.values()} or {usage.threshold}
+    under = (
+        f"with less than {thresholds.pop():.0%} Available"
+        if len(thresholds) == 1
+        else "with less Available than its threshold"
+    )
+    click.echo(f"{count}, {len(low)} {under}{flagged}")

@@ -74,8 +74,10 @@ class Kind(ParamType):
         ]
 
 
-def to_share(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    """A share from 0 to 1, written `10%` or `0.1`."""
+def to_share(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """A share from 0 to 1, written `10%` or `0.1` (None when not given)."""
+    if value is None:
+        return None
     text = value.strip()
     try:
         share = float(text[:-1]) / 100 if text.endswith("%") else float(text)

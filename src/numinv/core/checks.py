@@ -79,12 +79,17 @@ def text(value: object, what: str) -> str:
 
 
 def name(value: object, what: str) -> str:
-    """Text that names who holds a number: what `text` allows, at most `MAX_NAME` long."""
+    """Text that names who holds a number: what `text` allows, at most `MAX_NAME` long,
+    and not starting or ending with white space (`alice ` could never match `alice`)."""
     checked = text(value, what)
     if len(checked) > MAX_NAME:
         raise InvalidInput(
             f"{what} is {len(checked)} characters long; a name is at most {MAX_NAME}",
             value=checked[:40] + "...",
+        )
+    if checked != checked.strip():
+        raise InvalidInput(
+            f"{what} must not start or end with white space, not {checked!r}", value=checked
         )
     return checked
 

@@ -35,6 +35,7 @@ __all__ = [
     "hierarchy_paths",
     "inventory_settings",
     "kinds",
+    "names",
     "node_settings",
     "number_ranges",
     "number_records",
@@ -144,6 +145,12 @@ def texts(*, min_size: int = 0, max_size: int = 12) -> st.SearchStrategy[str]:
     )
 
 
+def names() -> st.SearchStrategy[str]:
+    """Names of who holds a number (a consumer id, an owner, `reserved_for`): any text a
+    store can keep, not blank, not starting or ending with white space."""
+    return texts(min_size=1, max_size=8).filter(lambda name: name.strip() == name != "")
+
+
 _TEXT = texts()
 _DATES = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
@@ -154,7 +161,7 @@ def _uses() -> st.SearchStrategy[Use]:
     return st.builds(
         Use,
         kind=kinds(),
-        consumer_id=texts(min_size=1, max_size=8).filter(str.strip),
+        consumer_id=names(),
         usage=st.sampled_from(Usage),
         vendor=st.sampled_from(["", "Microsoft", "AudioCodes", "Webex Calling"]),
         status=st.sampled_from([Status.USED, Status.USED_UTILITY]),
@@ -189,7 +196,7 @@ def number_records(draw: st.DrawFn) -> NumberRecord:
     number_type = draw(st.sampled_from(_VENDOR_TYPES[admin_vendor]))
     vendor = shown_vendor(uses) if uses else admin_vendor
     free = {name: draw(_TEXT) for name in FREE_TEXT_FIELDS}
-    reserved_for = draw(st.none() | texts(min_size=1, max_size=8))
+    reserved_for = draw(st.none() | names())
     if status is Status.AVAILABLE and reserved_for is not None:
         status = Status.RESERVED
     return NumberRecord(
