@@ -25,6 +25,7 @@ __all__ = [
     "days",
     "flag",
     "iterable",
+    "keepable",
     "limit",
     "listing",
     "member",
@@ -66,6 +67,11 @@ def text(value: object, what: str) -> str:
             f"{what} is {len(value)} characters long; at most {MAX_TEXT} are kept",
             value=value[:40] + "...",
         )
+    return keepable(value, what)
+
+
+def keepable(value: str, what: str) -> str:
+    """Text with no NUL and no lone surrogate, which no store keeps (PostgreSQL cannot)."""
     if "\x00" in value:
         raise InvalidInput(f"{what} must not hold a NUL character: {value!r}", value=value)
     if not value.isascii():

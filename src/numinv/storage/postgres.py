@@ -52,6 +52,7 @@ from psycopg import errors as pg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
+from numinv.core.checks import keepable
 from numinv.core.hierarchy import is_at_or_below
 from numinv.core.journal import Entry, block_of, blocks, expand
 from numinv.core.numbers import NumberRange, number_range
@@ -64,7 +65,6 @@ from numinv.storage.rows import (
     DATETIME_AS_IS,
     TEXT,
     Codec,
-    refuse_text,
     refuse_unkeepable,
     time_text,
 )
@@ -794,7 +794,7 @@ class _Open:
 def _quoted(schema: object) -> str:
     if not isinstance(schema, str) or not schema or len(schema.encode("utf-8", "replace")) > 63:
         raise InvalidInput(f"schema must be a name of 1 to 63 bytes, not {schema!r}", value=schema)
-    refuse_text(schema, "the schema name")
+    keepable(schema, "the schema name")
     if "%" in schema:  # psycopg reads it in a statement as the start of a placeholder
         raise InvalidInput(f"schema must not hold a % sign, not {schema!r}", value=schema)
     if schema.startswith("pg_"):
@@ -1657,7 +1657,7 @@ class _PostgresTransaction(_Reads):
 
     def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
         self._open.settings_version = None  # its own reads see what it sets
-        refuse_text(hierarchy, "the node")
+        keepable(hierarchy, "the node")
         if settings is None or settings.empty:
             self._open.later(self._db.sql.unconfigure, (hierarchy,))
             return
@@ -1714,9 +1714,9 @@ class _PostgresTransaction(_Reads):
 
 def _refuse_entries(entries: Sequence[Entry]) -> None:
     for entry in entries:
-        refuse_text(entry.operation, "the operation")
+        keepable(entry.operation, "the operation")
         if entry.actor is not None:
-            refuse_text(entry.actor, "the actor")
+            keepable(entry.actor, "the actor")
 
 
 def _added(record: NumberRecord) -> ConcurrentUpdate:
@@ -1764,7 +1764,7 @@ class PostgresRepository(_Reads):
     ) -> None:
         if not isinstance(conninfo, str):
             raise InvalidInput(f"conninfo must be a connection string, not {conninfo!r}")
-        refuse_text(conninfo, "the connection string")
+        keepable(conninfo, "the connection string")
         if (
             isinstance(pool_size, bool)
             or not isinstance(pool_size, int)

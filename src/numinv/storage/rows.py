@@ -25,6 +25,7 @@ from typing import Any, Final, get_type_hints
 
 import attrs
 
+from numinv.core.checks import keepable
 from numinv.core.records import NumberRecord, Status, Usage, Use
 from numinv.errors import InvalidInput
 
@@ -33,7 +34,6 @@ __all__ = [
     "TEXT",
     "Codec",
     "Converter",
-    "refuse_text",
     "refuse_unkeepable",
     "time_text",
     "uses_data",
@@ -243,20 +243,6 @@ _TEXTS: Final = operator.attrgetter(*_RECORD_TEXT)
 _USE_TEXT: Final = ("kind", "consumer_id", "vendor", "hierarchy", "owner")
 
 
-def refuse_text(text: str, what: str) -> None:
-    """Refuse text no store keeps (PostgreSQL's `text` cannot): a NUL, a lone surrogate."""
-    if "\x00" in text:
-        raise InvalidInput(f"{what} must not hold a NUL character: {text!r}", value=text)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInput(
-                f"{what} holds a lone surrogate, which no store can keep: {text!r}",
-                value=text,
-            ) from None
-
-
 def _encodes(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -269,7 +255,7 @@ def _encodes(text: str) -> bool:
 def _refuse_uses(uses: tuple[Use, ...]) -> None:
     for use in uses:
         for name in _USE_TEXT:
-            refuse_text(getattr(use, name), f"a use's {name}")
+            keepable(getattr(use, name), f"a use's {name}")
 
 
 def refuse_unkeepable(record: NumberRecord) -> None:
@@ -284,9 +270,9 @@ def refuse_unkeepable(record: NumberRecord) -> None:
         for name in _RECORD_TEXT:
             value = getattr(record, name)
             if value is not None:
-                refuse_text(value, f"{record.number} at {record.hierarchy}: {name}")
+                keepable(value, f"{record.number} at {record.hierarchy}: {name}")
         for e164 in record.e164:
-            refuse_text(e164, f"{record.number} at {record.hierarchy}: e164")
+            keepable(e164, f"{record.number} at {record.hierarchy}: e164")
     if record.uses:
         _refuse_uses(record.uses)
     if record.cooling_use is not None:
