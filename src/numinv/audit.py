@@ -322,7 +322,8 @@ class Audit:
         returning = record.cooling_use is not None and record.cooling_use.key == use.key
         held_for = record.reserved_for
         consumer = Consumer(use.kind, use.consumer_id, use.hierarchy or record.hierarchy)
-        if record.status is Status.RESERVED or (record.status is Status.COOLING and not returning):
+        held_back = record.status in (Status.RESERVED, Status.INACTIVE)  # not assignable
+        if held_back or (record.status is Status.COOLING and not returning):
             why = f"{record.status} but used by {use.kind} {use.consumer_id!r}; use recorded"
         elif held_for is not None and held_for not in (use.consumer_id, use.owner):
             why = f"reserved for {held_for!r} but used by {use.kind} {use.consumer_id!r}"

@@ -190,3 +190,19 @@ def test_an_unassigned_observation_with_a_bad_number_type_is_refused(make: MakeI
         inventory.audit(
             [Observation("2000", vendor="Microsoft", internal_number_type="Phone Number")]
         )
+
+
+def test_a_use_observed_on_an_inactive_number_is_recorded_and_reported_as_a_conflict(
+    make: MakeInventory,
+) -> None:
+    """Inactive is neither offered nor assignable (SPEC 20): a UC application using it is
+    as suspicious as one using a Reserved number (SPEC 10), so the audit says so."""
+    inventory = make()
+    inventory.add_range(SITE, "2000")
+    inventory.deactivate("2000", SITE)
+
+    report = inventory.audit([Observation("2000", WEBEX_USER)], at=SITE)
+
+    assert inventory.get("2000", SITE).status is Status.USED  # the use is recorded
+    assert [(c.number, c.status) for c in report.conflicts] == [("2000", Status.INACTIVE)]
+    assert "Inactive but used by" in report.conflicts[0].reason

@@ -1440,11 +1440,12 @@ class InventoryModel:
             placeless = []
             for observation in unknown:
                 home = self.home(observation)
-                target = (
-                    scope
-                    if home is None
-                    else (scope if scope is not None and below(home, scope) else home)
-                )
+                if home is None:
+                    target = scope
+                elif observation.consumer is None:  # decision 63: where it is held
+                    target = home
+                else:
+                    target = scope if scope is not None and below(home, scope) else home
                 if target is None:
                     placeless.append(observation)
                     continue
@@ -1557,13 +1558,16 @@ class InventoryModel:
         return self.changed(record, self.in_use(record, (*record["uses"], use)))
 
     def conflicting(self, record: Record, use: Use) -> bool:
-        """Decision 20: a use observed on a number held back, or reserved for somebody else."""
+        """Decisions 20 and 115: a use observed on a number held back (Inactive too), or
+        reserved for somebody else."""
         back = record["cooling_use"]
         returning = back is not None and (back.kind, back.consumer_id) == (
             use.kind,
             use.consumer_id,
         )
-        if record["status"] is RESERVED or (record["status"] is COOLING and not returning):
+        if record["status"] in (RESERVED, INACTIVE):
+            return True
+        if record["status"] is COOLING and not returning:
             return True
         held = record["reserved_for"]
         return held is not None and held not in (use.consumer_id, use.owner)
