@@ -33,6 +33,7 @@ from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate
 from numinv.settings import NodeSettings
 from numinv.storage.protocol import Query
+from numinv.storage.rows import refuse_unkeepable
 
 Key = tuple[str, str]
 
@@ -82,6 +83,10 @@ class Reads:
         raise NotImplementedError
 
     # -- indexes kept by the writes ------------------------------------------------
+
+    def _keepable(self, record: NumberRecord) -> None:
+        """Text no store keeps (NUL, a lone surrogate) is refused by every store (SPEC 17)."""
+        refuse_unkeepable(record)
 
     def _index(self, state: State, record: NumberRecord) -> None:
         state.counts[(record.hierarchy, record.status)] += 1
@@ -254,6 +259,7 @@ class DictTransaction(Reads):
             )
 
     def _put(self, state: State, record: NumberRecord) -> None:
+        self._keepable(record)
         old = state.records.get(record.key)
         if old is not None:
             self._unindex(state, old)
@@ -807,6 +813,78 @@ class OtherThreadReadsInside(DictRepository):
         return self.database.committed
 
 
+class _KeepsAnyText(DictTransaction):
+    def _keepable(self, record: NumberRecord) -> None:
+        pass
+
+
+class KeepsUnkeepableText(DictRepository):
+    """A NUL or a lone surrogate is stored, which PostgreSQL could not do (SPEC 17)."""
+
+    transaction_class = _KeepsAnyText
+
+
+class CommitsOnInterrupt(DictRepository):
+    """A transaction rolls back on `Exception` only: Ctrl-C commits what it wrote."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[DictTransaction]:
+        if self.owner == threading.get_ident():
+            yield self.transaction_class(self)
+            return
+        with self.database.lock:
+            self.working = self._begin()
+            self.owner = threading.get_ident()
+            failed = False
+            try:
+                yield self.transaction_class(self)
+            except Exception:
+                failed = True
+                raise
+            finally:
+                if not failed:
+                    self._commit(self.working)
+                self.owner = None
+                self.working = None
+
+
+def _held_by_any_case(reads: Reads, who: str) -> list[NumberRecord]:
+    holders = reads._state().holders
+    wanted = who.casefold()
+    return reads._keyed(
+        {key for name, held in holders.items() if name.casefold() == wanted for key in held}
+    )
+
+
+class _FoldsCase(DictTransaction):
+    def held_by(self, who: str) -> list[NumberRecord]:
+        return _held_by_any_case(self, who)
+
+
+class HoldersIgnoreCase(DictRepository):
+    """`held_by` matches names whatever their case: `Alice` finds what `alice` holds."""
+
+    transaction_class = _FoldsCase
+
+    def held_by(self, who: str) -> list[NumberRecord]:
+        return _held_by_any_case(self, who)
+
+
+class PruneRestartsTheSequence(DictRepository):
+    """`prune` takes the last seq from the entries left: after pruning them all, seqs are
+    given again that a follower has already read."""
+
+    def prune(self, before: datetime) -> int:
+        with self.database.lock:
+            state = self.database.committed.copy()
+            gone = sum(entry.span for _, entry in state.journal if entry.at < before)
+            state.journal = [(s, e) for s, e in state.journal if e.at >= before]
+            last = state.journal[-1] if state.journal else None
+            state.last_seq = 0 if last is None else last[0] + last[1].span - 1
+            self.database.committed = state
+            return gone
+
+
 BROKEN: dict[str, Callable[[], DictRepository]] = {
     "version ignored on replace": IgnoresVersionOnReplace,
     "version ignored on delete": IgnoresVersionOnDelete,
@@ -834,4 +912,8 @@ BROKEN: dict[str, Callable[[], DictRepository]] = {
     "prune boundary": PruneBoundary,
     "configure merging": ConfigureMerges,
     "same-thread reads outside the transaction": OtherThreadReadsInside,
+    "unkeepable text kept": KeepsUnkeepableText,
+    "a commit on Ctrl-C": CommitsOnInterrupt,
+    "holders matched whatever their case": HoldersIgnoreCase,
+    "a sequence restarted by prune": PruneRestartsTheSequence,
 }

@@ -44,7 +44,7 @@ from hypothesis import HealthCheck, given, settings
 from numinv.core.journal import Entry
 from numinv.core.numbers import NumberRange, number_range
 from numinv.core.records import Change, NumberRecord, ServiceType, Status, Usage, Use
-from numinv.errors import ConcurrentUpdate
+from numinv.errors import ConcurrentUpdate, InvalidInput
 from numinv.settings import NodeSettings
 from numinv.storage.protocol import JournalAtCommit, Query, Reader, Repository, Transaction
 from numinv.testing import strategies
@@ -854,6 +854,47 @@ class RepositoryContract:
                 inner.insert([record("1001")])
         assert numbers_of(repository.scan(Query(NODE))) == ["1000", "1001"]
 
+    def test_an_interrupt_rolls_back_like_any_exception(self, repository: Repository) -> None:
+        """Ctrl-C (`KeyboardInterrupt`, not an `Exception`) inside the block: nothing is kept."""
+        store(repository, record("0999"))
+        before = state(repository, ["1000", "2000"])
+
+        def write_then_interrupt() -> None:
+            with repository.transaction() as tx:
+                tx.insert([record("1000")])
+                tx.insert_range(number_range("2000", count=3), record("0"))
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            write_then_interrupt()
+        assert state(repository, ["1000", "2000"]) == before
+        store(repository, record("1000"))  # and the repository is usable after it
+        assert repository.get("1000", NODE) == record("1000")
+
+    @pytest.mark.parametrize(
+        "bad",
+        ["a\x00b", "lone \ud800"],
+        ids=["nul", "lone-surrogate"],
+    )
+    def test_text_no_store_keeps_is_refused_and_changes_nothing(
+        self, repository: Repository, bad: str
+    ) -> None:
+        """SPEC 17: a NUL, a lone surrogate is `InvalidInput` on every store alike
+        (`numinv.storage.rows.refuse_unkeepable` does the check)."""
+        stored = record("1000")
+        store(repository, stored)
+        before = state(repository, ["1000", "1001", "2000"])
+        writes: list[Callable[[Transaction], object]] = [
+            lambda tx: tx.insert([record("1001", description=bad)]),
+            lambda tx: tx.insert([record("1001", reserved_for=bad)]),
+            lambda tx: tx.insert_range(number_range("2000", count=2), record("0", tag=bad)),
+            lambda tx: tx.replace([(stored, record("1000", extra1=bad, version=2))]),
+        ]
+        for step in writes:
+            with pytest.raises(InvalidInput):
+                write(repository, step)
+            assert state(repository, ["1000", "1001", "2000"]) == before
+
     def test_a_repository_is_usable_after_a_rollback(self, repository: Repository) -> None:
         with pytest.raises(Abort):
             write_then_fail(repository, lambda tx: tx.insert([record("1000")]))
@@ -1180,6 +1221,8 @@ class RepositoryContract:
         assert numbers_of(repository.held_by("SEPa")) == ["1003"]
         assert repository.held_by("ali") == []
         assert repository.held_by("nobody") == []
+        assert repository.held_by("Alice") == []  # names compare exactly: case matters
+        assert repository.held_by("sepa") == []
 
     def test_held_by_follows_a_replacement(self, repository: Repository) -> None:
         before = owned("1000", "SEPa", owner="alice", reserved_for="carol")
@@ -1796,6 +1839,20 @@ class RepositoryContract:
         assert repository.history("1000") == []
         assert repository.get("1000", NODE) == record("1000")
         assert repository.prune(NOW) == 0
+
+    def test_the_journal_keeps_its_sequence_going_after_a_prune(
+        self, repository: Repository
+    ) -> None:
+        """A follower that read up to seq N must find the next change after N, not at a seq it
+        has already read, however much was pruned."""
+        with repository.transaction() as tx:
+            first = tx.journal([entry(record("1000"), at=NOW - timedelta(days=2))])
+        assert repository.prune(NOW) == 1
+        assert every_change(repository) == []
+        with repository.transaction() as tx:
+            later = tx.journal([entry(record("1001"), at=NOW)])
+        assert later > first
+        assert seqs_of(repository.changes(first, 10)) == [later]
 
     def test_prune_compares_instants_across_time_zones(self, repository: Repository) -> None:
         paris = timezone(timedelta(hours=2))
