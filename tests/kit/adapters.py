@@ -885,6 +885,84 @@ class PruneRestartsTheSequence(DictRepository):
             return gone
 
 
+class _SeqAtOnce(DictTransaction):
+    def journal(self, entries: Sequence[Entry]) -> int:
+        database = self._repository.database
+        with database.lock:  # the seq is taken now, not when the transaction commits
+            first = max(getattr(database, "next_seq", 1), database.committed.last_seq + 1)
+            database.next_seq = first + sum(entry.span for entry in entries)
+        with self._call() as state:
+            seq = first
+            for entry in entries:
+                state.journal.append((seq, entry))
+                seq += entry.span
+            state.last_seq = max(state.last_seq, seq - 1)
+        return first
+
+
+class SeqsTakenBeforeTheCommit(DictRepository):
+    """Writers do not wait for each other (each merges its changes when it commits), and a
+    journal's seq is taken when `journal` is called: a transaction that commits after
+    another can hold the smaller seq, which a follower has already read past."""
+
+    transaction_class = _SeqAtOnce
+
+    def __init__(self, database: Database | None = None) -> None:
+        self.local = threading.local()
+        super().__init__(database)
+
+    @property  # type: ignore[override]
+    def owner(self) -> int | None:
+        found: int | None = getattr(self.local, "owner", None)
+        return found
+
+    @owner.setter
+    def owner(self, value: int | None) -> None:
+        self.local.owner = value
+
+    @property  # type: ignore[override]
+    def working(self) -> State | None:
+        found: State | None = getattr(self.local, "working", None)
+        return found
+
+    @working.setter
+    def working(self, value: State | None) -> None:
+        self.local.working = value
+
+    @contextmanager
+    def transaction(self) -> Iterator[DictTransaction]:
+        if self.owner == threading.get_ident():
+            yield self.transaction_class(self)
+            return
+        start = self.database.committed
+        self.working = start.copy()
+        self.owner = threading.get_ident()
+        try:
+            yield self.transaction_class(self)
+            working = self.working
+            with self.database.lock:
+                merged = self.database.committed.copy()
+                for key in set(start.records) | set(working.records):
+                    mine = working.records.get(key)
+                    if mine != start.records.get(key):
+                        if mine is None:
+                            merged.records.pop(key, None)
+                        else:
+                            merged.records[key] = mine
+                if working.settings != start.settings:
+                    merged.settings = working.settings
+                merged.retired = {**merged.retired, **working.retired}
+                merged.journal = sorted(
+                    [*merged.journal, *working.journal[len(start.journal) :]],
+                    key=lambda pair: pair[0],
+                )
+                merged.last_seq = max(merged.last_seq, working.last_seq)
+                self.database.committed = _reindexed(merged, self)
+        finally:
+            self.owner = None
+            self.working = None
+
+
 BROKEN: dict[str, Callable[[], DictRepository]] = {
     "version ignored on replace": IgnoresVersionOnReplace,
     "version ignored on delete": IgnoresVersionOnDelete,
@@ -916,4 +994,5 @@ BROKEN: dict[str, Callable[[], DictRepository]] = {
     "a commit on Ctrl-C": CommitsOnInterrupt,
     "holders matched whatever their case": HoldersIgnoreCase,
     "a sequence restarted by prune": PruneRestartsTheSequence,
+    "seqs taken before the commit": SeqsTakenBeforeTheCommit,
 }

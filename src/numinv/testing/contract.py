@@ -1822,6 +1822,52 @@ class RepositoryContract:
         assert len(everything) == 4 * ROUNDS
         assert seen == everything, "a follower of the journal missed changes or saw them twice"
 
+    def test_a_transaction_that_commits_first_has_the_smaller_seq(
+        self, repository: Repository
+    ) -> None:
+        """Seq order is commit order (SPEC 15). The first writer journals, then waits a
+        moment before it commits; the second journals and commits if the store lets it.
+        Whichever commits first must hold the smaller seq, or a follower that read the
+        other's would never see it."""
+        journaled, second_committed = threading.Event(), threading.Event()
+        seqs: dict[str, int] = {}
+        second_first: list[bool] = []
+        failures: list[BaseException] = []
+
+        def first() -> None:
+            try:
+                with repository.transaction() as tx:
+                    tx.insert([record("1000")])
+                    seqs["first"] = tx.journal([entry(record("1000"))])
+                    journaled.set()
+                    second_committed.wait(0.5)  # a store that lets it commits it meanwhile
+                    second_first.append(second_committed.is_set())
+            except BaseException as error:
+                failures.append(error)
+                journaled.set()
+
+        def second() -> None:
+            try:
+                journaled.wait(JOIN)
+                with repository.transaction() as tx:
+                    tx.insert([record("2000")])
+                    seqs["second"] = tx.journal([entry(record("2000"))])
+                second_committed.set()
+            except BaseException as error:
+                failures.append(error)
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(JOIN)
+        assert failures == []
+        if second_first == [True]:
+            assert seqs["second"] < seqs["first"], "the later commit holds the smaller seq"
+        else:
+            assert seqs["first"] < seqs["second"], "the later commit holds the smaller seq"
+        assert seqs_of(every_change(repository)) == sorted(seqs.values())
+
     def test_prune_deletes_changes_older_than_the_time_given(self, repository: Repository) -> None:
         with repository.transaction() as tx:
             tx.insert([record("1000")])
