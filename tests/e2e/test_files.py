@@ -185,6 +185,26 @@ def test_export_to_a_directory_that_does_not_exist_is_refused(busy: Numinv, tmp_
     assert not target.parent.exists()
 
 
+def test_export_over_the_database_itself_is_refused_and_keeps_it(
+    busy: Numinv, tmp_path: Path
+) -> None:
+    before = busy.ok("export", "--jsonl")
+    assert busy.fails("export", "-o", str(busy.db)) == (
+        f"{busy.db} is the database itself: write to another file"
+    )
+    assert busy.ok("export", "--jsonl") == before
+
+
+def test_a_simulation_series_over_its_own_database_is_refused_before_it_runs(
+    tmp_path: Path,
+) -> None:
+    fresh = Numinv(tmp_path / "sim.db")
+    assert fresh.fails("simulate", "--days", "3", "--series", str(fresh.db)) == (
+        f"{fresh.db} is the database itself: write to another file"
+    )
+    assert not fresh.db.exists()
+
+
 def test_import_refuses_a_csv_field_beyond_the_csv_limit_in_one_line(
     numinv: Numinv, tmp_path: Path
 ) -> None:
@@ -204,3 +224,10 @@ def test_a_csv_export_keeps_a_blank_tag_to_restore_after_audiocodes_cooling(
     copy.ok("import", "all.csv")
     copy.ok("assign", "1000", *device)
     assert copy.record("1000")["tag"] == ""
+
+
+@pytest.mark.parametrize("command", [["list"], ["range", "add", "1000", "--at", SITE]])
+def test_an_in_memory_database_is_refused(tmp_path: Path, command: list[str]) -> None:
+    """SQLite's `:memory:` would forget a change the moment the command ends."""
+    memory = Numinv(Path(":memory:"))
+    assert "--db :memory: keeps nothing from one command to the next" in memory.fails(*command)

@@ -160,3 +160,27 @@ def test_report_json_gives_the_counts_per_node(loaded: Numinv) -> None:
 def test_report_refuses_a_threshold_that_is_not_a_share(loaded: Numinv) -> None:
     assert "is not a share from 0% to 100%" in loaded.misused("report", "--below", "150%")
     assert "is not a share: write 10% or 0.1" in loaded.misused("report", "--below", "ten")
+
+
+def test_show_puts_each_uses_node_and_vendor_in_their_own_columns(loaded: Numinv) -> None:
+    loaded.ok(
+        "assign", "4420790002", "--at", SITE,
+        "--kind", "PRS_MultiVendorPhone_DAT", "--id", "v1", "--vendor", "Yealink",
+    )  # fmt: skip
+    out = loaded.ok("show", "4420790002", "--at", SITE, env={"COLUMNS": "160"})
+    header = next(line for line in out.splitlines() if line.startswith("#"))
+    row = next(line for line in out.splitlines() if line.startswith("1 "))
+    assert header.split()[-2:] == ["Node", "Vendor"]
+    assert row.split()[-2:] == [SITE, "Yealink"]
+
+
+def test_tables_show_control_characters_instead_of_sending_them_to_the_terminal(
+    loaded: Numinv,
+) -> None:
+    """A tag from a file may hold ESC: printed raw it would drive the user's terminal."""
+    loaded.ok("range", "update", "4420790003", "--at", SITE, "--tag", "\x1b[2J\x1b]0;pwn\x07x")
+    for command in (["list", "--at", SITE], ["show", "4420790003", "--at", SITE]):
+        out = loaded.ok(*command, env={"COLUMNS": "200"})
+        assert "\x1b" not in out, command
+        assert "\x07" not in out, command
+        assert "\\x1b[2J\\x1b]0;pwn" in out, command  # shown, not obeyed

@@ -21,11 +21,26 @@ from numinv.cli.tree import check_node, resolve_kind
 if TYPE_CHECKING:
     from numinv import AuditReport, Inventory, NumberRecord, Observation
 
-__all__ = ["atomic_output", "audit", "export", "import_records"]
+__all__ = ["atomic_output", "audit", "export", "import_records", "refuse_the_database"]
 
 INPUT = click.Path(exists=True, dir_okay=False, allow_dash=True)
 AUDIT_COLUMNS = ("number", "kind", "id", "hierarchy")
 _SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+
+def refuse_the_database(path: str | os.PathLike[str], session: Session) -> None:
+    """Refuse to write a file over the database the command works on (or an empty name),
+    before any work is done."""
+    if not str(path):
+        raise click.BadParameter("an empty file name", param_hint="the output file")
+    if session.is_url:
+        return
+    target, database = Path(path), Path(session.db)
+    same = target.resolve() == database.resolve()
+    if not same and target.exists() and database.exists():
+        same = target.samefile(database)
+    if same:
+        raise Failure(f"{path} is the database itself: write to another file")
 
 
 @contextmanager
@@ -84,6 +99,8 @@ def export(
     numinv export -o inventory.json
     numinv export --at sys.acme.uk --jsonl > uk.jsonl
     """
+    if output is not None and output != "-":
+        refuse_the_database(output, session)
     inventory = session.inventory(existing=True)
     check_node(inventory, at)
     fmt = fmt or _format_of(output)

@@ -95,6 +95,22 @@ def _first_word(col: Col) -> int:
     return len(col.header.split()[0]) if col.header else 0
 
 
+# Control characters a terminal would act on (ESC starts colour and title changes, CR
+# writes over a line), shown as Python writes them in a string instead: text from a file
+# or a UC application may hold anything a store keeps. Tabs and line breaks stay layout.
+_CONTROLS = {
+    code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if code not in (9, 10)
+}
+
+
+def _visible(cell: Text) -> Text:
+    """The cell with its control characters made visible, its style kept."""
+    plain = cell.plain
+    if plain.isprintable():
+        return cell
+    return Text(plain.translate(_CONTROLS), style=cell.style)
+
+
 def fitted(
     columns: Sequence[Col],
     rows: Sequence[Sequence[Text]],
@@ -143,7 +159,7 @@ def fitted(
     )
     for index, row in enumerate(rows):
         style = styles[index] if styles is not None else None
-        table.add_row(*(row[i] for i in shown), style=style)
+        table.add_row(*(_visible(row[i]) for i in shown), style=style)
     return table
 
 
@@ -209,7 +225,7 @@ def record_view(record: NumberRecord, width: int) -> RenderableType:
     fields.add_column(style="bold", no_wrap=True)
     fields.add_column(overflow="fold")
     for name, value in _fields(record):
-        fields.add_row(name, value if isinstance(value, Text) else Text(value))
+        fields.add_row(name, _visible(value if isinstance(value, Text) else Text(value)))
     if not record.uses:
         return Group(fields, Text("No uses."))
     columns = (
@@ -226,8 +242,8 @@ def record_view(record: NumberRecord, width: int) -> RenderableType:
             Text(use.kind),
             Text(use.consumer_id),
             Text(use.usage),
-            Text(use.vendor),
             Text(use.hierarchy),
+            Text(use.vendor),
         )
         for index, use in enumerate(record.uses, start=1)
     ]

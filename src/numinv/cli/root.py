@@ -201,6 +201,7 @@ class Session:
         if self._inventory is None:
             from numinv import Inventory, NotFound
 
+            _refuse_memory(self.db)
             new = not self.is_url and not Path(self.db).exists()
             if existing and new:
                 raise Failure(
@@ -260,10 +261,19 @@ def open_repository(target: str, *, create: bool = True) -> Any:
         # warnings of each connection it drops after a server restart.
         logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
         return PostgresRepository(conninfo, schema=schema, pool_size=2, create=create)
+    _refuse_memory(target)
     from numinv.storage.sqlite import SqliteRepository
 
     repository: Repository = SqliteRepository(target)
     return repository
+
+
+def _refuse_memory(target: str) -> None:
+    if target == ":memory:":  # SQLite's name for a database gone when the command ends
+        raise Failure(
+            "--db :memory: keeps nothing from one command to the next: give a file "
+            "(simulate runs in memory without --db)"
+        )
 
 
 def _schema_of(url: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from numinv import Status
 from numinv.cli.errors import Failure
-from numinv.cli.files import atomic_output
+from numinv.cli.files import atomic_output, refuse_the_database
 from numinv.cli.output import formats, write_document, write_lines
 from numinv.cli.render import Col, fitted, out, progress
 from numinv.cli.root import Session, command, pass_session
@@ -193,6 +193,8 @@ def simulate_command(
         seed=seed,
     )
     settings = session.settings(**_SIMULATION_SETTINGS)
+    if series is not None and session.db_given:
+        refuse_the_database(series, session)
     path = session.db if session.db_given else None
     repository = None if path is None else _empty_repository(session, path)
     with progress() as bar:
