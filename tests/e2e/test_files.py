@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -231,3 +234,44 @@ def test_an_in_memory_database_is_refused(tmp_path: Path, command: list[str]) ->
     """SQLite's `:memory:` would forget a change the moment the command ends."""
     memory = Numinv(Path(":memory:"))
     assert "--db :memory: keeps nothing from one command to the next" in memory.fails(*command)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX pipes")
+def test_an_export_to_something_not_a_file_writes_into_it_and_leaves_it_there(
+    busy: Numinv, tmp_path: Path
+) -> None:
+    """As `export -o /dev/null` must: the device is written to, never replaced by a file."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()), daemon=True)
+    reader.start()
+    busy.ok("export", "-o", str(pipe), "--jsonl")
+    reader.join(10)
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert received[0] == busy.ok("export", "--jsonl")
+
+
+def test_an_export_over_a_link_writes_where_it_points_and_keeps_the_link(
+    busy: Numinv, tmp_path: Path
+) -> None:
+    real, link = tmp_path / "real.jsonl", tmp_path / "link.jsonl"
+    real.write_text("old\n")
+    link.symlink_to(real)
+    busy.ok("export", "-o", str(link))
+    assert link.is_symlink()
+    assert real.read_text() == busy.ok("export", "--jsonl")
+
+
+def test_an_export_keeps_the_permissions_of_the_file_it_replaces(
+    busy: Numinv, tmp_path: Path
+) -> None:
+    kept, new = tmp_path / "kept.csv", tmp_path / "new.csv"
+    kept.write_text("old\n")
+    kept.chmod(0o640)
+    busy.ok("export", "-o", str(kept))
+    busy.ok("export", "-o", str(new))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~mask

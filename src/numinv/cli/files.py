@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -48,21 +49,42 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[TextIO]:
     """A text file written beside `path` and renamed over it only when all went well.
 
     (click's `atomic=True` renames the partial file into place even when the
-    writing fails, so it does not fit here.)
+    writing fails, so it does not fit here.) What is not a regular file
+    (`/dev/null`, a pipe, a terminal) is written in place, never replaced; a
+    symbolic link keeps pointing where it did, at the new file; the file gets
+    the permissions the one it replaces had, else those a new file gets.
     """
-    target = Path(path)
+    given = Path(path)
+    if given.exists() and not given.is_file():
+        try:
+            with open(given, "w", encoding="utf-8", newline="") as stream:
+                yield stream
+        except OSError as error:
+            raise Failure(f"cannot write {given}: {error.strerror or error}") from error
+        return
+    target = given.resolve() if given.is_symlink() else given
     try:
         handle, temporary = tempfile.mkstemp(
             dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
         )
     except OSError as error:
-        raise Failure(f"cannot write {target}: {error.strerror or error}") from error
+        raise Failure(f"cannot write {given}: {error.strerror or error}") from error
     try:
         with open(handle, "w", encoding="utf-8", newline="") as stream:
             yield stream
+        os.chmod(temporary, _mode_for(target))
         os.replace(temporary, target)
     finally:
         Path(temporary).unlink(missing_ok=True)
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions of the file `target` names, or those a new file gets (the umask's)."""
+    if target.exists():
+        return stat.S_IMODE(target.stat().st_mode)
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _format_of(path: str | None) -> str:
