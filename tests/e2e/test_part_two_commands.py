@@ -64,6 +64,8 @@ def test_range_move_takes_numbers_and_their_history_to_another_node(loaded: Numi
 def test_range_move_to_a_node_outside_every_root_is_refused(loaded: Numinv) -> None:
     message = loaded.fails("range", "move", "4420799000", "--at", CUSTOMER, "--to", "acme.uk")
     assert "outside every existing root" in message
+    # range move has no --new-root: it points to the command that has one
+    assert message.endswith("Start a new tree with 'numinv range add --new-root' first.")
 
 
 def test_configure_sets_cooling_for_a_customer_and_shows_what_is_in_force(

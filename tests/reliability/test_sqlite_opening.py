@@ -97,3 +97,22 @@ def test_a_writer_refused_at_once_does_not_claim_it_waited_the_timeout(tmp_path:
     message = str(refused.value)
     assert "gave up after 0.0 s" in message
     assert "30 s" in message
+
+
+def test_another_programs_file_is_refused_and_left_byte_for_byte(tmp_path: Path) -> None:
+    """Refused before anything is written: not even switched to write-ahead logging."""
+    from numinv import InvalidInput
+
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as other:
+        other.execute("CREATE TABLE t (x)")
+        other.execute("INSERT INTO t VALUES (1)")
+    other.close()
+    before = path.read_bytes()
+    with pytest.raises(InvalidInput, match="another application"):
+        SqliteRepository(str(path))
+    assert path.read_bytes() == before
+    with sqlite3.connect(path) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    other.close()
+    assert not (tmp_path / "other.db-wal").exists()

@@ -410,7 +410,7 @@ def move(
     numinv range move 4420790010 --count 5 --at sys.acme.uk --to sys.acme.uk.london
     """
     _existing(session, at, last, count)
-    new_node = check_new_node(session.inventory(), to, new_root=False)
+    new_node = check_new_node(session.inventory(), to, new_root=False, offers_new_root=False)
     _run(
         session,
         "move",

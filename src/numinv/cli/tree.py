@@ -43,8 +43,11 @@ def check_node(inventory: Inventory, node: str | None, *, what: str = "node") ->
     raise Failure(f"no {what} {node} in the inventory{suggestion(node, known)}")
 
 
-def check_new_node(inventory: Inventory, node: str, *, new_root: bool) -> bool:
-    """For `range add`: whether `node` is new; refuse one outside every existing root."""
+def check_new_node(
+    inventory: Inventory, node: str, *, new_root: bool, offers_new_root: bool = True
+) -> bool:
+    """For `range add` and `range move`: whether `node` is new; refuse one outside every
+    existing root (only `range add` offers `--new-root` to start a tree)."""
     known = known_nodes(inventory)
     if node in known:
         return False
@@ -52,9 +55,13 @@ def check_new_node(inventory: Inventory, node: str, *, new_root: bool) -> bool:
     root = node.split(".", 1)[0]
     if roots and root not in roots and not new_root:
         listed = ", ".join(roots)
-        raise Failure(
-            f"{node} is outside every existing root ({listed}){suggestion(node, known)} "
+        start = (
             "Give --new-root to start a new tree."
+            if offers_new_root
+            else "Start a new tree with 'numinv range add --new-root' first."
+        )
+        raise Failure(
+            f"{node} is outside every existing root ({listed}){suggestion(node, known)} {start}"
         )
     return True
 

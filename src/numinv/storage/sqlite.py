@@ -404,6 +404,8 @@ class _Database:
             if read_only:
                 self.check_schema(writable=False)
             else:
+                self.check_schema(writable=True)  # another program's file: left untouched
+                self.write_ahead()
                 self.migrate()
             if self.memory:
                 self.reader = self.connection
@@ -416,7 +418,7 @@ class _Database:
                         check_same_thread=False,
                         uri=uri,
                     )
-                self.configure(self.reader, reader=True)
+                self.configure(self.reader)
         except BaseException:
             self.connection.close()
             raise
@@ -486,16 +488,22 @@ class _Database:
 
     # -- opening ------------------------------------------------------------
 
-    def configure(self, connection: sqlite3.Connection, *, reader: bool = False) -> None:
+    def configure(self, connection: sqlite3.Connection) -> None:
+        """What each connection sets for itself; the file itself is left as it is."""
         with self.opening():
             execute = connection.execute
             execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            if not self.memory and not self.read_only and not reader:
-                self.retrying(lambda: execute("PRAGMA journal_mode = WAL"))
             # FULL: a committed assignment survives a power cut, not only a crash.
             execute("PRAGMA synchronous = FULL")
             # 32 MiB of pages: a large load keeps its index pages in memory until commit.
             execute("PRAGMA cache_size = -32768")
+
+    def write_ahead(self) -> None:
+        """Switch the file to write-ahead logging (kept in the file): readers never wait
+        for the writer. Done once the file is known to be numinv's, or new."""
+        if not self.memory:
+            with self.opening():
+                self.retrying(lambda: self.connection.execute("PRAGMA journal_mode = WAL"))
 
     def retrying(self, step: Any) -> Any:
         """Run a step SQLite refuses at once while another connection changes the file.
