@@ -352,10 +352,19 @@ class DictRepository(Reads):
             self.owner = threading.get_ident()
             try:
                 yield self.transaction_class(self)
+            except BaseException as error:
+                if self._kept_despite(error):
+                    self._commit(self.working)
+                raise
+            else:
                 self._commit(self.working)
             finally:
                 self.owner = None
                 self.working = None
+
+    def _kept_despite(self, error: BaseException) -> bool:
+        """Whether a block that raised `error` commits: never (a broken adapter may)."""
+        return False
 
     def prune(self, before: datetime) -> int:
         with self.database.lock:
@@ -827,25 +836,8 @@ class KeepsUnkeepableText(DictRepository):
 class CommitsOnInterrupt(DictRepository):
     """A transaction rolls back on `Exception` only: Ctrl-C commits what it wrote."""
 
-    @contextmanager
-    def transaction(self) -> Iterator[DictTransaction]:
-        if self.owner == threading.get_ident():
-            yield self.transaction_class(self)
-            return
-        with self.database.lock:
-            self.working = self._begin()
-            self.owner = threading.get_ident()
-            failed = False
-            try:
-                yield self.transaction_class(self)
-            except Exception:
-                failed = True
-                raise
-            finally:
-                if not failed:
-                    self._commit(self.working)
-                self.owner = None
-                self.working = None
+    def _kept_despite(self, error: BaseException) -> bool:
+        return not isinstance(error, Exception)
 
 
 def _held_by_any_case(reads: Reads, who: str) -> list[NumberRecord]:

@@ -243,14 +243,6 @@ _TEXTS: Final = operator.attrgetter(*_RECORD_TEXT)
 _USE_TEXT: Final = ("kind", "consumer_id", "vendor", "hierarchy", "owner")
 
 
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 @functools.lru_cache(maxsize=4096)
 def _refuse_uses(uses: tuple[Use, ...]) -> None:
     for use in uses:
@@ -266,7 +258,9 @@ def refuse_unkeepable(record: NumberRecord) -> None:
     """
     texts = [value for value in _TEXTS(record) if value is not None]
     joined = "".join((*texts, *record.e164))
-    if "\x00" in joined or not (joined.isascii() or _encodes(joined)):  # rare: name the field
+    try:
+        keepable(joined, "")
+    except InvalidInput:  # rare: find the field to name
         for name in _RECORD_TEXT:
             value = getattr(record, name)
             if value is not None:
