@@ -128,3 +128,63 @@ def test_on_a_terminal_long_work_shows_progress_on_stderr_only(
     assert numinv.ok("audit", str(observed)).startswith("Audit of the whole inventory (fixed)")
     shown = in_memory.run("simulate", "--customers", "1", "--sites", "1", "--days", "5")
     assert shown.stdout == quiet
+
+
+@pytest.mark.parametrize(
+    ("command", "flags"),
+    [
+        (["list"], ["--json", "--csv"]),
+        (["export"], ["--jsonl", "--json"]),
+        (["history", "4420790000"], ["--json", "--jsonl"]),
+        (["import", "records.csv"], ["--csv", "--jsonl"]),
+    ],
+)
+def test_two_formats_on_one_command_line_are_a_usage_error(
+    loaded: Numinv, tmp_path: Path, command: list[str], flags: list[str]
+) -> None:
+    """`--json --csv` asks for two things; the last one used to win, silently."""
+    (tmp_path / "records.csv").write_text(loaded.ok("export", "--csv"))
+    before = loaded.ok("export", "--jsonl")
+    shown = loaded.misused(*command, *flags)
+    first, second = flags
+    assert (
+        f"Error: {first} and {second} ask for two formats: give one" in shown
+        or f"Error: {second} and {first} ask for two formats: give one" in shown
+    )
+    assert loaded.ok("export", "--jsonl") == before
+
+
+@pytest.mark.parametrize("conninfo", ["host=db.example dbname=numbers", "dbname=numinv"])
+def test_a_keyword_connection_string_is_refused_not_made_a_sqlite_file(
+    tmp_path: Path, conninfo: str
+) -> None:
+    """libpq's keyword form would have named a new SQLite file `host=db.example ...`."""
+    shown = Numinv(Path(conninfo)).misused("range", "add", "1000", "--at", SITE)
+    assert "looks like a PostgreSQL keyword connection string; give it as a URL" in shown
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_whose_name_only_looks_like_keywords_is_still_a_file(tmp_path: Path) -> None:
+    made = Numinv(tmp_path / "a=b.db")
+    made.ok("range", "add", "1000", "--at", SITE)
+    assert "1000" in Numinv(Path("a=b.db")).ok("list")  # the working directory: tmp_path
+
+
+@pytest.mark.parametrize("command", [["list"], ["show", "1000", "--at", SITE], ["changes"]])
+def test_a_command_that_reads_leaves_an_empty_file_empty(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """An empty file (made by `touch`, or a temporary file) is no database: reading it must
+    not write numinv's schema into it."""
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert Numinv(empty).fails(*command).startswith(f"no database at {empty}")
+    assert empty.stat().st_size == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["empty.db"]
+
+
+def test_a_command_that_writes_makes_its_database_in_an_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    Numinv(empty).ok("range", "add", "1000", "--at", SITE)
+    assert Numinv(empty).json("show", "1000", "--at", SITE, "--json")["status"] == "Available"

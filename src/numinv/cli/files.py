@@ -195,9 +195,14 @@ def _read(stream: TextIO, fmt: str) -> list[NumberRecord]:
 
 @command("import")
 @click.argument("path", metavar="FILE", type=INPUT)
-@click.option("--json", "fmt", flag_value="json", help="The file is a JSON array.")
-@click.option("--jsonl", "fmt", flag_value="jsonl", help="The file is JSON Lines.")
-@click.option("--csv", "fmt", flag_value="csv", help="The file is CSV.")
+@formats(
+    "csv",
+    helps={
+        "json": "The file is a JSON array.",
+        "jsonl": "The file is JSON Lines.",
+        "csv": "The file is CSV.",
+    },
+)
 @pass_session
 def import_records(session: Session, path: str, fmt: str | None) -> None:
     """Store the records of an export.

@@ -8,10 +8,11 @@ This module needs no rich: a command that prints one line stays cheap.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
 import click
 
@@ -37,19 +38,33 @@ _HELP = {
 }
 
 
-def formats(*names: str, json_help: str = "") -> Callable[[F], F]:
-    """`--json`, `--jsonl` (and `--csv` when named) as one parameter `fmt` (None: for people)."""
+def formats(
+    *names: str, json_help: str = "", helps: Mapping[str, str] | None = None
+) -> Callable[[F], F]:
+    """`--json`, `--jsonl` (and `--csv` when named) as one parameter `fmt` (None: for people).
+
+    Two of them on one command line are a usage error, not the last one
+    winning: `--json --csv` asks for two things at once.
+    """
+    flags = ("json", "jsonl", *names)
+    texts = {**_HELP, **({"json": json_help} if json_help else {}), **(helps or {})}
 
     def decorate(function: F) -> F:
-        for name in reversed(("json", "jsonl", *names)):
-            function = click.option(
-                f"--{name}",
-                "fmt",
-                flag_value=name,
-                default=None,
-                help=json_help if name == "json" and json_help else _HELP[name],
-            )(function)
-        return function
+        @functools.wraps(function)
+        def chosen(*args: Any, **kwargs: Any) -> Any:
+            given = [name for name in flags if kwargs.pop(f"fmt_{name}")]
+            if len(given) > 1:
+                raise click.UsageError(
+                    f"{' and '.join('--' + name for name in given)} ask for two formats: give one"
+                )
+            return function(*args, fmt=given[0] if given else None, **kwargs)
+
+        command: Any = chosen
+        for name in reversed(flags):
+            command = click.option(f"--{name}", f"fmt_{name}", is_flag=True, help=texts[name])(
+                command
+            )
+        return cast(F, command)
 
     return decorate
 

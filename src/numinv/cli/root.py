@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 else:
     ParamType = click.ParamType
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# `host=db dbname=x`: libpq's keyword form, which would otherwise name a new SQLite file.
+_KEYWORDS = re.compile(r"\s*[A-Za-z_]+\s*=\s*\S*(\s+[A-Za-z_]+\s*=|\s*$)")
 
 # name -> (module, attribute, one line of help). The help is here so that
 # `numinv --help` imports no command; a test checks it is each command's own.
@@ -170,6 +173,13 @@ class Target(ParamType):
             self.fail("give a file name or a postgresql:// URL", param, ctx)
         if Path(text).is_dir():
             self.fail(f"{text!r} is a directory, not a database file", param, ctx)
+        if _KEYWORDS.match(text) and not Path(text).exists():
+            self.fail(
+                f"{text!r} looks like a PostgreSQL keyword connection string; give it as a "
+                "URL (postgresql://user@host:5432/dbname?schema=numinv), or a file name",
+                param,
+                ctx,
+            )
         return text
 
 
@@ -203,7 +213,8 @@ class Session:
 
             _refuse_memory(self.db)
             new = not self.is_url and not Path(self.db).exists()
-            if existing and new:
+            # An empty file is no database yet either: a command that only reads leaves it so.
+            if existing and (new or (not self.is_url and _empty(self.db))):
                 raise Failure(
                     f"no database at {self.db} (load numbers with 'numinv range add', "
                     "or give --db or NUMINV_DB)"
@@ -224,6 +235,13 @@ class Session:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with suppress(OSError):
                     os.remove(self.db + suffix)
+
+
+def _empty(path: str) -> bool:
+    try:
+        return Path(path).is_file() and Path(path).stat().st_size == 0
+    except OSError:
+        return False
 
 
 def _clock() -> Callable[[], datetime] | None:
