@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -972,6 +973,10 @@ class _Database:
                 f"not a PostgreSQL connection string: {_first_line(error)}"
             ) from error
         except psycopg.Error as error:
+            if _BAD_OPTION.search(_first_line(error)):  # libpq refused a value it was given
+                raise InvalidInput(
+                    f"not a PostgreSQL connection string: {_first_line(error)}"
+                ) from error
             raise StorageError(
                 f"cannot connect to {self.where}: {_first_line(error)}", value=self.schema
             ) from error
@@ -1137,6 +1142,11 @@ def _roll_back(connection: psycopg.Connection[Any]) -> None:
     if status != TransactionStatus.IDLE:
         with suppress(psycopg.Error):
             connection.close()
+
+
+# How libpq refuses a malformed option (a port of letters, an unknown sslmode): the
+# connection string is wrong, not the server unreachable.
+_BAD_OPTION = re.compile(r"invalid (integer value .* for connection option|port number|\w+ value:)")
 
 
 def _first_line(error: BaseException) -> str:

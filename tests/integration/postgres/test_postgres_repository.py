@@ -301,6 +301,23 @@ def test_a_malformed_connection_string_is_invalid_input() -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://numinv:secret@127.0.0.1:abc/db",
+        "postgresql://numinv:secret@127.0.0.1:5432/db?sslmode=bogus",
+        "postgresql://numinv:secret@127.0.0.1:5432/db?target_session_attrs=whichever",
+    ],
+)
+def test_a_malformed_option_in_the_url_is_invalid_input_not_a_storage_error(url: str) -> None:
+    """A port of letters is the host's typing, not a server that cannot be reached."""
+    from numinv.storage.postgres import PostgresRepository
+
+    with pytest.raises(InvalidInput, match="not a PostgreSQL connection string") as refused:
+        PostgresRepository(url, timeout=2)
+    assert "secret" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
     "name", ["", "x" * 64, 42, "nul\x00", "100%", "a%sb", "pg_mine", "pg_temp"]
 )
 def test_a_schema_that_is_not_a_name_is_invalid_input(postgres_url: str, name: Any) -> None:
