@@ -544,6 +544,8 @@ class Inventory:
         from numinv.core.integrity import consistent
 
         batch = [consistent(record) for record in checks.iterable(records, "records")]
+        for record in batch:
+            self._known_kinds(record)
 
         def store(unit: UnitOfWork) -> RangeResult:
             prevents = self._prevents(unit)
@@ -573,6 +575,19 @@ class Inventory:
             return RangeResult(unit.count)
 
         return self._run("import", store, every_node=True)
+
+    def _known_kinds(self, record: NumberRecord) -> None:
+        """Refuse a record used by a kind this inventory does not know: no call could ever
+        take that use away again (SPEC 5: an unknown kind is `InvalidInput`)."""
+        uses = [*record.uses, *([record.cooling_use] if record.cooling_use else [])]
+        for use in uses:
+            if use.kind not in self._kinds:
+                raise InvalidInput(
+                    f"{record.number} at {record.hierarchy} is used by {use.consumer_id!r} "
+                    f"of the unknown consumer kind {use.kind!r}; register it "
+                    "(Inventory(kinds=...)) before importing",
+                    value=use.kind,
+                )
 
     # -- look-ups -----------------------------------------------------------
 

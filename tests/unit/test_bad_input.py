@@ -31,7 +31,7 @@ from numinv import (
     Use,
 )
 from numinv.core.checks import MAX_NAME
-from numinv.core.kinds import BUILTIN_KINDS
+from numinv.core.kinds import BUILTIN_KINDS, ConsumerKind
 from numinv.core.records import FREE_TEXT_FIELDS
 from numinv.testing import strategies
 from tests.examples import examples
@@ -530,6 +530,29 @@ def test_a_limit_larger_than_any_inventory_returns_everything(method: str) -> No
     arguments: dict[str, Any] = {"limit": 10**20} | ({"at": SITE} if method == "available" else {})
     unlimited = {key: value for key, value in arguments.items() if key != "limit"}
     assert _call(inv, method, arguments) == _call(inv, method, unlimited)
+
+
+@pytest.mark.parametrize("where", ["uses", "cooling_use"])
+def test_import_records_refuses_a_use_of_an_unknown_kind_and_stores_nothing(where: str) -> None:
+    """No call could ever take such a use away again: unassign refuses its kind."""
+    inv = _populated()
+    before = _state(inv)
+    use = Use("bogus/kind", "SEP9", Usage.DEVICE, hierarchy="sys.acme.paris")
+    if where == "uses":
+        record = NumberRecord(
+            "4000", "sys.acme.paris", status=Status.USED, usage=(Usage.DEVICE,), uses=(use,)
+        )
+    else:
+        record = NumberRecord(
+            "4000", "sys.acme.paris", status=Status.COOLING, release_date=NOW, cooling_use=use
+        )
+    fine = NumberRecord("4001", "sys.acme.paris")
+    with pytest.raises(InvalidInput, match="unknown consumer kind 'bogus/kind'") as refused:
+        inv.import_records([fine, record])
+    assert refused.value.value == "bogus/kind"
+    assert _state(inv) == before
+    known = ConsumerKind("bogus/kind", Status.USED, Usage.DEVICE)
+    assert Inventory(kinds=[known]).import_records([fine, record]) == 2
 
 
 def test_unassign_refuses_a_consumer_of_an_unknown_kind_as_invalid_input() -> None:

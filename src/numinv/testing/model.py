@@ -1347,6 +1347,11 @@ class InventoryModel:
 
     def import_records(self, tx: Tx, records: Iterable[NumberRecord]) -> int:
         batch = [of_record(record) for record in records]
+        for record in batch:
+            cooling = [record["cooling_use"]] if record["cooling_use"] else []
+            for use in [*record["uses"], *cooling]:
+                if use.kind not in self.kinds:
+                    raise Refused(InvalidInput, f"unknown consumer kind {use.kind!r}")
         placed: dict[str, list[str]] = {}
         clash = []
         for record in batch:
