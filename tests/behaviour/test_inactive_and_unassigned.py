@@ -117,6 +117,23 @@ def test_an_audit_makes_a_webex_number_reported_inactive_inactive(make: MakeInve
     assert inventory.get("2000", SITE).status is Status.AVAILABLE
 
 
+@pytest.mark.parametrize(
+    ("vendor", "consumer"),
+    [("Microsoft", None), ("Cisco", None), ("AudioCodes", None), ("Webex Calling", WEBEX_USER)],
+)
+def test_only_a_webex_number_nobody_uses_can_be_reported_inactive(
+    make: MakeInventory, vendor: str, consumer: Consumer | None
+) -> None:
+    """Inactive is Webex Calling's status (SPEC 20): a Microsoft number reported inactive
+    used to become an Inactive Webex Calling number."""
+    with pytest.raises(InvalidInput, match="Observation of 2001"):
+        Observation("2001", consumer, vendor=vendor, active=False)
+    inventory = make()
+    inventory.add_range(SITE, "2000", count=2)
+    inventory.audit([Observation("2001", vendor="", active=False)], at=SITE)
+    assert inventory.get("2001", SITE).status is Status.INACTIVE  # a blank vendor says nothing
+
+
 def test_a_webex_number_reported_active_again_becomes_available(make: MakeInventory) -> None:
     inventory = make()
     inventory.add_range(SITE, "2000")

@@ -139,6 +139,23 @@ class Observation:
     @active.validator
     def _active(self, attribute: attrs.Attribute[bool], value: object) -> None:
         checks.flag(value, "Observation.active")
+        if value:
+            return
+        from numinv.core.vendors import WEBEX  # vendors is built on this module
+
+        # SPEC 20: only a Webex Calling number held unassigned is reported inactive.
+        if self.consumer is not None:
+            raise InvalidInput(
+                f"Observation of {self.number}: a number somebody uses is not inactive "
+                "(active=False is for a Webex Calling number nobody uses)",
+                value=self.number,
+            )
+        if self.vendor not in ("", WEBEX):
+            raise InvalidInput(
+                f"Observation of {self.number}: only a Webex Calling number is inactive, "
+                f"not one of vendor {self.vendor!r}",
+                value=self.vendor,
+            )
 
 
 @attrs.frozen

@@ -1286,7 +1286,8 @@ class InventoryMachine(RuleBasedStateMachine):
                     number,
                     vendor=vendor,
                     internal_number_type=number_type,
-                    active=data.draw(st.booleans(), label="active"),
+                    # Only a Webex Calling number is reported inactive (SPEC 20).
+                    active=vendor == "Microsoft" or data.draw(st.booleans(), label="active"),
                     hierarchy=where,
                 )
             )
