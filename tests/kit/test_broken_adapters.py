@@ -26,7 +26,7 @@ from tests.kit.runner import run_contract
 # Seconds the contract may take to fail on one broken adapter (each takes under 2 s here).
 BOUND = 30.0
 # What the machines may spend on one broken adapter.
-MACHINE_EXAMPLES = 100
+MACHINE_EXAMPLES = 200
 MACHINE_BOUND = 120.0
 # Defects no operation of the inventory reaches reliably (a second connection, threads, a
 # caller that goes on after a refused write, a nested transaction, reads the inventory

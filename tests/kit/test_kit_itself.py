@@ -121,6 +121,33 @@ def test_a_hosts_contract_run_shows_the_values_a_failed_check_compared(tmp_path:
     assert "where None = get('+441000', 'sys.acme.uk')" in output, output
 
 
+def test_a_hosts_contract_run_shows_where_a_thread_of_a_test_failed(tmp_path: Path) -> None:
+    """An error raised in one of a test's threads comes with its traceback, not a repr."""
+    output = run_host_tests(
+        tmp_path,
+        """
+        import pytest
+        from numinv import InMemoryRepository
+        from numinv.testing import RepositoryContract
+
+        class Brittle(InMemoryRepository):
+            def get(self, number, hierarchy):
+                if number == "1000":
+                    raise RuntimeError("the adapter's own mistake")
+                return super().get(number, hierarchy)
+
+        class TestBrittle(RepositoryContract):
+            @pytest.fixture
+            def repository(self):
+                return Brittle()
+        """,
+        "-k",
+        "test_concurrent_compare_and_set_has_one_winner_per_version",
+    )
+    assert "of the test's threads failed" in output, output
+    assert 'raise RuntimeError("the adapter\'s own mistake")' in output, output
+
+
 def test_a_failing_machine_prints_each_step_once_and_no_invariant(tmp_path: Path) -> None:
     output = run_host_tests(
         tmp_path,

@@ -191,6 +191,19 @@ def at_commit(tx: Transaction) -> Callable[[Sequence[Entry]], None]:
     return tx.journal_at_commit
 
 
+def raise_failures(failures: Sequence[BaseException]) -> None:
+    """Fail with what the test's threads raised, each with its own traceback (a bare
+    `assert failures == []` shows only their repr)."""
+    if not failures:
+        return
+    message = f"{len(failures)} of the test's threads failed"
+    errors = [failure for failure in failures if isinstance(failure, Exception)]
+    if len(errors) == len(failures):
+        raise ExceptionGroup(message, errors)
+    # A KeyboardInterrupt or SystemExit of a thread must fail the test, not end the run.
+    raise AssertionError(f"{message}: {list(failures)!r}") from failures[0]
+
+
 def seqs_of(changes: Iterable[Change]) -> list[int]:
     return [change.seq for change in changes]
 
@@ -1060,7 +1073,7 @@ class RepositoryContract:
             writer.start()
         for writer in writers:
             writer.join(60)
-        assert failures == []
+        raise_failures(failures)
         final = repository.get("1000", NODE)
         assert final is not None
         assert sorted(version for version, _ in wins) == list(range(2, final.version + 1))
@@ -1545,7 +1558,7 @@ class RepositoryContract:
         with pytest.raises(Abort):
             write_then_fail(repository, write_and_let_read)
         reader.join(JOIN)
-        assert failures == []
+        raise_failures(failures)
         assert seen == [committed], "another thread read what an open transaction wrote"
 
     # -- single-call atomicity ---------------------------------------------------------------
@@ -1817,7 +1830,7 @@ class RepositoryContract:
             thread.join(JOIN)
         done.set()
         follower.join(JOIN)
-        assert failures == []
+        raise_failures(failures)
         everything = seqs_of(every_change(repository))
         assert len(everything) == 4 * ROUNDS
         assert seen == everything, "a follower of the journal missed changes or saw them twice"
@@ -1861,7 +1874,7 @@ class RepositoryContract:
             thread.start()
         for thread in threads:
             thread.join(JOIN)
-        assert failures == []
+        raise_failures(failures)
         if second_first == [True]:
             assert seqs["second"] < seqs["first"], "the later commit holds the smaller seq"
         else:
@@ -1973,7 +1986,7 @@ class RepositoryContract:
             thread.start()
         for thread in threads:
             thread.join(JOIN)
-        assert failures == []
+        raise_failures(failures)
         final = repository.get("1000", NODE)
         assert final is not None
         assert sorted(version for version, _ in wins) == list(range(2, final.version + 1)), (
@@ -2012,7 +2025,7 @@ class RepositoryContract:
             thread.start()
         for thread in threads:
             thread.join(JOIN)
-        assert failures == []
+        raise_failures(failures)
         assert sorted(taken) == sorted(set(taken)), "one number was taken twice"
         counts = {Status.USED: len(taken), Status.AVAILABLE: 10 - len(taken)}
         assert tallies(repository.counts()) == {NODE: {s: n for s, n in counts.items() if n}}
@@ -2038,7 +2051,7 @@ class RepositoryContract:
             thread.start()
         for thread in threads:
             thread.join(JOIN)
-        assert failures == []
+        raise_failures(failures)
         seqs = seqs_of(every_change(second_repository))
         assert len(seqs) == 2 * ROUNDS
         assert seqs == sorted(set(seqs))

@@ -1287,7 +1287,7 @@ class InventoryMachine(RuleBasedStateMachine):
                     vendor=vendor,
                     internal_number_type=number_type,
                     # Only a Webex Calling number is reported inactive (SPEC 20).
-                    active=vendor == "Microsoft" or data.draw(st.booleans(), label="active"),
+                    active=data.draw(st.booleans(), label="active") or vendor == "Microsoft",
                     hierarchy=where,
                 )
             )
