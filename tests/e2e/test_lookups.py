@@ -184,3 +184,20 @@ def test_tables_show_control_characters_instead_of_sending_them_to_the_terminal(
         assert "\x1b" not in out, command
         assert "\x07" not in out, command
         assert "\\x1b[2J\\x1b]0;pwn" in out, command  # shown, not obeyed
+
+
+def test_key_columns_are_never_cut_however_narrow_the_terminal(numinv: Numinv) -> None:
+    """The number, its node and its status are whole, even when they alone are wider than
+    the terminal: the table is then as wide as they need (the terminal wraps it)."""
+    node = "sys.acme.uk.london.building-seven"
+    numinv.ok("range", "add", "4420790000", "--count", "2", "--at", node)
+    for columns in ("20", "40", "50"):
+        out = numinv.ok("list", env={"COLUMNS": columns})
+        rows = [line.split() for line in out.splitlines() if line.startswith("44207900")]
+        assert rows == [
+            ["4420790000", node, "Available"],
+            ["4420790001", node, "Available"],
+        ], columns
+        assert f"not shown at {columns} columns: Usage" in out
+        report = numinv.ok("report", env={"COLUMNS": columns})
+        assert f"{node}        100.0%" in report, columns

@@ -68,10 +68,19 @@ def interactive() -> bool:
     return sys.stdout.isatty() and sys.stderr.isatty()
 
 
+class _Results(Console):
+    """A console that never crops a line: a table whose key columns alone are wider than
+    the terminal is drawn as wide as they need (`fitted`), and the terminal wraps it."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        options.setdefault("crop", False)
+        super().print(*objects, **options)
+
+
 def out() -> Console:
     """The console for results on stdout; piped tables keep their natural width."""
     piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
-    return Console(highlight=False, width=_PIPED_WIDTH if piped else None)
+    return _Results(highlight=False, width=_PIPED_WIDTH if piped else None)
 
 
 # -- tables that fit ----------------------------------------------------------------
@@ -157,6 +166,8 @@ def fitted(
         caption=caption,
         caption_justify="left",
     )
+    if used > width:  # the key columns alone: as wide as they need, never cut
+        table.width = used
     for index, row in enumerate(rows):
         style = styles[index] if styles is not None else None
         table.add_row(*(_visible(row[i]) for i in shown), style=style)
