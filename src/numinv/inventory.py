@@ -705,7 +705,9 @@ class Inventory:
         for record in self._repository.held_by(name):
             if node is not None and not related(record.hierarchy, node):
                 continue
-            found.append(as_of(record, rules))
+            now = as_of(record, rules)
+            if name in now.holders:  # a timed reservation that lapsed held it until now
+                found.append(now)
         return found
 
     def utilization(

@@ -242,6 +242,21 @@ def test_numbers_of_follows_changes(make_loaded: MakeInventory) -> None:
     assert inventory.numbers_of("alice") == []
 
 
+def test_numbers_of_leaves_out_a_timed_reservation_that_lapsed_before_any_sweep(
+    make_loaded: MakeInventory, clock: Clock
+) -> None:
+    """A read shows a lapsed hold as released (SPEC 22): the number is nobody's now,
+    whether or not `release_due` has run."""
+    inventory = make_loaded()
+    inventory.reserve("2000", SITE, reserved_for="alice", days=2)
+    inventory.reserve("2001", SITE, reserved_for="alice")
+    clock.advance(days=3)
+
+    assert [r.number for r in inventory.numbers_of("alice")] == ["2001"]
+    inventory.release_due()
+    assert [r.number for r in inventory.numbers_of("alice")] == ["2001"]
+
+
 def test_numbers_of_at_a_node_keeps_its_line_of_descent(make: MakeInventory) -> None:
     inventory = make()
     inventory.add_range(SITE, "2000")

@@ -904,9 +904,10 @@ class InventoryModel:
         return found if limit is None else found[:limit]
 
     def numbers_of(self, who: str, *, at: str | None = None) -> list[NumberRecord]:
+        shown = (self.shown(record) for record in sorted(self.records.values(), key=key_order))
         return [
-            as_record(self.shown(record))
-            for record in sorted(self.records.values(), key=key_order)
+            as_record(record)
+            for record in shown
             if who in names_of(record) and (at is None or related(record["hierarchy"], at))
         ]
 
