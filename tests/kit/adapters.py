@@ -369,10 +369,20 @@ class DictRepository(Reads):
     def prune(self, before: datetime) -> int:
         with self.database.lock:
             state = self.database.committed.copy()
-            gone = sum(entry.span for _, entry in state.journal if entry.at < before)
-            state.journal = [(s, e) for s, e in state.journal if e.at >= before]
+            gone = _oldest(state.journal, lambda at: at < before)
+            state.journal = state.journal[len(gone) :]
             self.database.committed = state
-            return gone
+            return sum(entry.span for _, entry in gone)
+
+
+def _oldest(
+    journal: list[tuple[int, Entry]], old: Callable[[datetime], bool]
+) -> list[tuple[int, Entry]]:
+    """The journal's first entries, in seq order, while they are `old` (what a prune takes)."""
+    taken = 0
+    while taken < len(journal) and old(journal[taken][1].at):
+        taken += 1
+    return journal[:taken]
 
 
 # -- broken on purpose: one defect each -------------------------------------------------
@@ -787,10 +797,10 @@ class PruneBoundary(DictRepository):
     def prune(self, before: datetime) -> int:
         with self.database.lock:
             state = self.database.committed.copy()
-            gone = sum(entry.span for _, entry in state.journal if entry.at <= before)
-            state.journal = [(s, e) for s, e in state.journal if e.at > before]
+            gone = _oldest(state.journal, lambda at: at <= before)
+            state.journal = state.journal[len(gone) :]
             self.database.committed = state
-            return gone
+            return sum(entry.span for _, entry in gone)
 
 
 class _SettingsMerged(DictTransaction):
@@ -869,10 +879,23 @@ class PruneRestartsTheSequence(DictRepository):
     def prune(self, before: datetime) -> int:
         with self.database.lock:
             state = self.database.committed.copy()
-            gone = sum(entry.span for _, entry in state.journal if entry.at < before)
-            state.journal = [(s, e) for s, e in state.journal if e.at >= before]
+            gone = _oldest(state.journal, lambda at: at < before)
+            state.journal = state.journal[len(gone) :]
             last = state.journal[-1] if state.journal else None
             state.last_seq = 0 if last is None else last[0] + last[1].span - 1
+            self.database.committed = state
+            return sum(entry.span for _, entry in gone)
+
+
+class PruneLeavesAHole(DictRepository):
+    """`prune` deletes every entry older than the time, wherever it is in seq order: an
+    entry written late by a clock that is behind goes, and a follower never sees the hole."""
+
+    def prune(self, before: datetime) -> int:
+        with self.database.lock:
+            state = self.database.committed.copy()
+            gone = sum(entry.span for _, entry in state.journal if entry.at < before)
+            state.journal = [(seq, e) for seq, e in state.journal if e.at >= before]
             self.database.committed = state
             return gone
 
@@ -986,5 +1009,6 @@ BROKEN: dict[str, Callable[[], DictRepository]] = {
     "a commit on Ctrl-C": CommitsOnInterrupt,
     "holders matched whatever their case": HoldersIgnoreCase,
     "a sequence restarted by prune": PruneRestartsTheSequence,
+    "a hole left by prune": PruneLeavesAHole,
     "seqs taken before the commit": SeqsTakenBeforeTheCommit,
 }

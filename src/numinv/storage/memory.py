@@ -174,12 +174,13 @@ class _Journal:
         return sorted(found, key=lambda change: change.seq)
 
     def pruned(self, before: datetime) -> tuple[_Journal, int]:
-        """A journal without the entries older than `before`, and how many changes went."""
+        """A journal without its oldest entries older than `before` (a prefix of seqs: see
+        `Repository.prune`), and how many changes went."""
         kept = _Journal()
         kept.last = self.last
         gone = 0
         for seq, entry in self.items:
-            if entry.at >= before:
+            if kept.items or entry.at >= before:
                 kept.append((seq, entry))
             else:
                 gone += entry.span

@@ -447,9 +447,11 @@ class _Sql:
             "WHERE block = %s AND last IS NOT NULL AND number <= %s AND last >= %s "
             "AND char_length(number) = %s ORDER BY seq"
         )
+        # The oldest entries while older than the time (`Repository.prune`).
         self.prune = (
-            f"WITH gone AS (DELETE FROM {s}.journal WHERE at < %s RETURNING span) "
-            "SELECT coalesce(sum(span), 0) FROM gone"
+            f"WITH gone AS (DELETE FROM {s}.journal WHERE at < %s AND seq < coalesce("
+            f"(SELECT min(seq) FROM {s}.journal WHERE at >= %s), 9223372036854775807) "
+            "RETURNING span) SELECT coalesce(sum(span), 0) FROM gone"
         )
         self.scans = {
             (status, prefix, after, due, lock): self._scan(status, prefix, after, due, lock)
@@ -1818,7 +1820,7 @@ class PostgresRepository(_Reads):
 
     def prune(self, before: datetime) -> int:
         with self.transaction() as tx:
-            ((count,),) = tx._execute(self._db.sql.prune, (before,)).fetchall()
+            ((count,),) = tx._execute(self._db.sql.prune, (before, before)).fetchall()
         return int(count)
 
     def close(self) -> None:

@@ -211,5 +211,12 @@ class Repository(Reader, Protocol):
         ...
 
     def prune(self, before: datetime) -> int:
-        """Delete journal changes older than `before` (never records); return how many."""
+        """Delete the journal's oldest changes, in seq order, while they are older than
+        `before` (never records); return how many.
+
+        What is left is a run of seqs with no hole: a change older than
+        `before` that follows a newer one (a clock behind another instance's)
+        stays until that one goes, so a follower that finds the oldest seq
+        next to its cursor has missed nothing.
+        """
         ...

@@ -274,8 +274,14 @@ _HISTORY = (
     f"UNION ALL SELECT {_JOURNAL_COLUMNS} FROM journal WHERE block = ? AND last IS NOT NULL "
     "AND number <= ? AND last >= ? AND length(number) = ? ORDER BY seq"
 )
-_PRUNE_COUNT = "SELECT coalesce(sum(span), 0) FROM journal WHERE at < ?"
-_PRUNE = "DELETE FROM journal WHERE at < ?"
+# The oldest entries while older than the time (`Repository.prune`): those before the
+# first entry that is not.
+_PRUNED = (
+    "FROM journal WHERE at < ? AND seq < "
+    "coalesce((SELECT min(seq) FROM journal WHERE at >= ?), 9223372036854775807)"
+)
+_PRUNE_COUNT = f"SELECT coalesce(sum(span), 0) {_PRUNED}"
+_PRUNE = f"DELETE {_PRUNED}"
 
 # Numbers hold only '+' and digits, which all sort below ':'.
 _AFTER_DIGITS = ":"
@@ -1121,8 +1127,8 @@ class SqliteRepository(_Reads):
         db = self._db
         cut = time_text(before)
         with db.transaction():
-            ((count,),) = db.execute(_PRUNE_COUNT, (cut,)).fetchall()
-            db.execute(_PRUNE, (cut,))
+            ((count,),) = db.execute(_PRUNE_COUNT, (cut, cut)).fetchall()
+            db.execute(_PRUNE, (cut, cut))
         return int(count)
 
     def close(self) -> None:

@@ -1913,6 +1913,26 @@ class RepositoryContract:
         assert later > first
         assert seqs_of(repository.changes(first, 10)) == [later]
 
+    def test_prune_leaves_no_hole_in_the_seqs(self, repository: Repository) -> None:
+        """An old change that follows a newer one (written by an instance whose clock is
+        behind) stays until the newer one goes: a follower at the cursor before it, finding
+        the oldest seq next to its cursor, must not have lost it."""
+        with repository.transaction() as tx:
+            tx.journal([entry(record("1000"), at=NOW - timedelta(days=2))])
+        with repository.transaction() as tx:
+            tx.journal([entry(record("1001"), at=NOW + timedelta(hours=1))])
+        with repository.transaction() as tx:
+            tx.journal([range_entry("2000", 3, record("0"), at=NOW - timedelta(minutes=5))])
+        with repository.transaction() as tx:
+            tx.journal([entry(record("1002"), at=NOW + timedelta(hours=2))])
+        seqs = seqs_of(every_change(repository))
+        assert repository.prune(NOW) == 1
+        left = seqs_of(every_change(repository))
+        assert left == seqs[1:]
+        assert left == list(range(left[0], left[0] + len(left)))
+        assert repository.prune(NOW + timedelta(hours=1, microseconds=1)) == 4
+        assert [c.number for c in every_change(repository)] == ["1002"]
+
     def test_prune_compares_instants_across_time_zones(self, repository: Repository) -> None:
         paris = timezone(timedelta(hours=2))
         with repository.transaction() as tx:
