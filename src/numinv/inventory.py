@@ -1237,15 +1237,19 @@ def _count_lapses(
 
 
 def _seen_from(changes: list[Change], node: str) -> list[Change]:
-    """The changes of the record visible from `node`, followed back through its moves."""
+    """The changes of the record visible from `node`, followed back through its moves; a
+    move that took it out of `node`'s sight is the last of them."""
     line = set(lineage(node))
     keep: list[Change] = []
     followed: set[str] | None = None  # the nodes of the record being followed back
     for change in reversed(changes):
         if followed is None:
-            if change.hierarchy not in line:
+            if change.hierarchy in line:
+                followed = {change.hierarchy}
+            elif change.before is not None and change.before.hierarchy in line:
+                followed = {change.before.hierarchy}  # moved away from the line
+            else:
                 continue
-            followed = {change.hierarchy}
         if change.hierarchy in followed or (
             change.before is not None and change.before.hierarchy in followed
         ):

@@ -134,6 +134,48 @@ def test_only_a_webex_number_nobody_uses_can_be_reported_inactive(
     assert inventory.get("2001", SITE).status is Status.INACTIVE  # a blank vendor says nothing
 
 
+def test_deactivate_refuses_another_vendors_number_and_changes_nothing(
+    make: MakeInventory,
+) -> None:
+    """Inactive is Webex Calling's status: a Microsoft Calling Plan number deactivated
+    used to become a Webex Calling number for good, its vendor and type lost."""
+    inventory = make()
+    inventory.add_range(SITE, "2000", vendor="Microsoft", internal_number_type="Calling Plan")
+    before = inventory.get("2000", SITE)
+
+    with pytest.raises(InvalidTransition, match="its vendor is Microsoft"):
+        inventory.deactivate("2000", SITE)
+
+    assert inventory.get("2000", SITE) == before
+    inventory.update("2000", SITE, vendor="Webex Calling", internal_number_type="")
+    assert inventory.deactivate("2000", SITE).status is Status.INACTIVE
+
+
+def test_an_inactive_number_keeps_webex_calling_as_its_vendor(make: MakeInventory) -> None:
+    inventory = make()
+    inventory.add_range(SITE, "2000")
+    inventory.deactivate("2000", SITE)
+    before = inventory.get("2000", SITE)
+
+    for vendor in ("Microsoft", ""):
+        with pytest.raises(InvalidTransition, match="an Inactive number is Webex Calling's"):
+            inventory.update("2000", SITE, vendor=vendor)
+    assert inventory.get("2000", SITE) == before
+    assert inventory.update("2000", SITE, tag="spare").vendor == "Webex Calling"
+
+
+def test_a_number_of_another_vendor_observed_inactive_without_a_vendor_stays_available(
+    make: MakeInventory,
+) -> None:
+    inventory = make()
+    inventory.add_range(SITE, "2000", vendor="Microsoft")
+    inventory.audit([Observation("2000", active=False)], at=SITE)
+    assert (inventory.get("2000", SITE).status, inventory.get("2000", SITE).vendor) == (
+        Status.AVAILABLE,
+        "Microsoft",
+    )
+
+
 def test_a_webex_number_reported_active_again_becomes_available(make: MakeInventory) -> None:
     inventory = make()
     inventory.add_range(SITE, "2000")

@@ -201,6 +201,22 @@ def test_the_history_seen_from_a_node_follows_a_move(make: MakeInventory) -> Non
     assert [c.hierarchy for c in inventory.history("3000")] == [paris, paris, SITE, paris]
 
 
+def test_the_history_seen_from_a_node_ends_with_the_move_that_took_the_number_away(
+    make: MakeInventory,
+) -> None:
+    """What a consumer at the old node saw happen: the number was there, then it left."""
+    paris, lyon = "sys.acme.fr.paris", "sys.acme.fr.lyon"
+    inventory = make()
+    inventory.add_range(paris, "3000")
+    inventory.move_range(paris, "3000", to=lyon)
+
+    seen = inventory.history("3000", at=paris)
+
+    assert [(c.operation, c.hierarchy) for c in seen] == [("add", paris), ("move", lyon)]
+    assert inventory.find("3000", paris) is None
+    assert inventory.history("3000", at="sys.acme.de") == []
+
+
 def test_history_with_a_limit_gives_the_oldest_changes(make: MakeInventory) -> None:
     inventory = make()
     inventory.add_range(SITE, "2000")

@@ -104,9 +104,10 @@ def test_manual_cooling_lasts_the_cooling_days_in_force_at_the_node() -> None:
 
 def test_an_exported_deactivated_number_imports_again() -> None:
     inventory = Inventory(clock=Clock())
-    inventory.add_range(NODE, "100", vendor="Microsoft", internal_number_type="Calling Plan")
+    inventory.add_range(NODE, "100", vendor="Webex Calling", internal_number_type="Extension")
     inventory.deactivate("100", NODE)
     exported = list(inventory.search())
+    assert (exported[0].status, exported[0].internal_number_type) == ("Inactive", "Extension")
     again = Inventory(clock=Clock())
     assert again.import_records(exported) == 1
 

@@ -575,6 +575,13 @@ def _update(record: NumberRecord, action: Update, rules: Rules) -> Changes:
             )
     changes = cast(Changes, {k: v for k, v in fields.items() if k not in _ADMIN_FIELDS})
     vendor = fields.get("vendor", record.admin_vendor)
+    if record.status is INACTIVE and vendor != WEBEX:
+        raise _refuse(
+            record,
+            action,
+            f"an Inactive number is Webex Calling's, not {vendor or 'Cisco'}'s (activate it first)",
+            "vendor",
+        )
     shown = record.vendor if record.in_use else vendor
     number_type = check_internal_number_type(
         fields.get("internal_number_type", record.admin_number_type), vendor, shown
@@ -679,8 +686,8 @@ def _observe_unassigned(record: NumberRecord, action: ObserveUnassigned, rules: 
     number_type = changes.get("admin_number_type", record.admin_number_type)
     changes["vendor"] = vendor
     changes["internal_number_type"] = shown_number_type(number_type, vendor)
-    if not action.active and record.status is AVAILABLE:
-        changes.update(_deactivate(_evolved(record, changes), Deactivate(), rules))
+    if not action.active and record.status is AVAILABLE and _may_be_inactive(vendor):
+        changes.update(_inactive(_evolved(record, changes)))
     elif action.active and record.status is INACTIVE:
         changes["status"] = _free(record)
     return changes
@@ -707,6 +714,24 @@ def _activate(record: NumberRecord, action: Activate, rules: Rules) -> Changes:
 
 
 def _deactivate(record: NumberRecord, action: Deactivate, rules: Rules) -> Changes:
+    if not _may_be_inactive(record.admin_vendor):
+        raise _refuse(
+            record,
+            action,
+            f"its vendor is {record.admin_vendor}, and only a Webex Calling number is "
+            "Inactive (set its vendor to Webex Calling first)",
+            "vendor",
+        )
+    return _inactive(record)
+
+
+def _may_be_inactive(vendor: str) -> bool:
+    """Inactive is Webex Calling's status (SPEC 20): a number of no vendor (Cisco's blank)
+    becomes a Webex Calling number; one of another vendor is not turned into one."""
+    return vendor in ("", WEBEX)
+
+
+def _inactive(record: NumberRecord) -> Changes:
     # A Webex Calling number keeps a number type only if it is one of Webex's.
     number_type = shown_number_type(record.admin_number_type, WEBEX)
     return {

@@ -724,6 +724,8 @@ class InventoryModel:
         if record["service_type"] is not None and ({"extra2", "extra4"} & set(fields)):
             raise self.refuse(record, "update", "extra2 and extra4 are managed")
         vendor = fields.get("vendor", record["admin_vendor"])
+        if record["status"] is INACTIVE and vendor != WEBEX:
+            raise self.refuse(record, "update", "an Inactive number is Webex Calling's")
         shown = record["vendor"] if record["uses"] else vendor
         number_type = check_type(
             fields.get("internal_number_type", record["admin_number_type"]), vendor, shown
@@ -773,6 +775,8 @@ class InventoryModel:
     def deactivated(self, record: Record) -> Record:
         if record["status"] is not AVAILABLE:
             raise self.refuse(record, "deactivate", "not Available")
+        if record["admin_vendor"] not in ("", WEBEX):
+            raise self.refuse(record, "deactivate", "another vendor's number")
         return self.changed(record, self.deactivation(record, record["admin_number_type"]))
 
     def serviced(
@@ -946,11 +950,20 @@ class InventoryModel:
     def seen_from(changes: list[Change], at: str) -> list[Change]:
         """The changes of the record visible from `at`, followed back through its moves."""
         line = set(lineage(at))
-        newest = next((c for c in reversed(changes) if c.hierarchy in line), None)
+
+        def seen(change: Change) -> str | None:
+            """The node of `line` where the change shows: where it is, or what it left."""
+            if change.hierarchy in line:
+                return change.hierarchy
+            if change.before is not None and change.before.hierarchy in line:
+                return change.before.hierarchy
+            return None
+
+        newest = next((c for c in reversed(changes) if seen(c) is not None), None)
         if newest is None:
             return []
         kept = []
-        nodes = {newest.hierarchy}
+        nodes = {seen(newest)}
         for change in reversed(changes[: changes.index(newest) + 1]):
             if change.hierarchy in nodes or (
                 change.before is not None and change.before.hierarchy in nodes
@@ -1593,7 +1606,7 @@ class InventoryModel:
         number_type: str = {**record, **updates}["admin_number_type"]
         updates["vendor"] = admin_vendor
         updates["internal_number_type"] = type_shown(number_type, admin_vendor)
-        if not observation.active and record["status"] is AVAILABLE:
+        if not observation.active and record["status"] is AVAILABLE and admin_vendor in ("", WEBEX):
             updates.update(self.deactivation(record, number_type))
         elif observation.active and record["status"] is INACTIVE:
             updates["status"] = self.free_status(record)
