@@ -17,7 +17,7 @@ import csv
 import functools
 import json
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TextIO
@@ -248,6 +248,26 @@ def write_csv(records: Iterable[NumberRecord], stream: TextIO) -> int:
     return count
 
 
+def refuse_repeated_columns(header: Sequence[str]) -> None:
+    """A column named twice in a CSV header: which of the two is meant cannot be told."""
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise InvalidInput(
+            f"the CSV header names {', '.join(repeated)} more than once", value=repeated
+        )
+
+
+def refuse_ragged_row(row: Mapping[str | None, object], width: int, where: str) -> None:
+    """A row with more or fewer fields than its header: a file cut short or shifted, whose
+    values would otherwise land in the wrong columns or default silently."""
+    extra = row.get(None)
+    found = width - sum(value is None for key, value in row.items() if key is not None)
+    if isinstance(extra, list):
+        found += len(extra)
+    if found != width:
+        raise InvalidInput(f"{where}: {found} fields where the header has {width}", value=found)
+
+
 def _from_row(row: dict[str, str | None], line: int) -> NumberRecord:
     data: dict[str, Any] = {}
     for column, raw in row.items():
@@ -293,7 +313,10 @@ def read_csv(stream: TextIO) -> Iterator[NumberRecord]:
     try:
         if reader.fieldnames is None or not {"number", "hierarchy"} <= set(reader.fieldnames):
             raise InvalidInput("a CSV of records needs at least the columns number and hierarchy")
+        header = list(reader.fieldnames)
+        refuse_repeated_columns(header)
         for row in reader:
+            refuse_ragged_row(row, len(header), f"CSV line {reader.line_num}")
             yield _from_row(row, reader.line_num)
     except (csv.Error, UnicodeDecodeError) as error:
         # The reader has not yet counted the line it failed on.

@@ -165,7 +165,14 @@ def test_audit_reports_a_reserved_number_in_use_as_a_conflict(busy: Numinv, tmp_
          "o.csv line 2: unknown consumer kind 'Fax'"),
         (["number,kind,id,hierarchy", "1,Phone,a,sys..x"],
          "o.csv line 2: 'sys..x' has an empty segment"),
-        (["number,kind,id,hierarchy", "1,Phone,a"], "o.csv line 2: '' is not a hierarchy path"),
+        (["number,kind,id,hierarchy", "1,Phone,a"],
+         "o.csv line 2: 3 fields where the header has 4"),
+        (["number,kind,id,hierarchy", "1,Phone,a,sys,x"],
+         "o.csv line 2: 5 fields where the header has 4"),
+        (["number,kind,id,hierarchy", "1,Phone,a,sys", "2,Phone"],
+         "o.csv line 3: 2 fields where"),
+        (["number,kind,id,hierarchy,id", "1,Phone,a,sys,b"],
+         "o.csv: the CSV header names id more than once"),
     ],
 )  # fmt: skip
 def test_audit_refuses_a_malformed_observation_naming_its_line(

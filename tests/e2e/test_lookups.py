@@ -73,6 +73,9 @@ def test_list_table_is_capped_and_says_so(numinv: Numinv) -> None:
     assert "11000" not in result.stdout
     assert "10999" in result.stdout
     assert "the first 1000 shown" in result.stderr
+    given = numinv.run("list", "--limit", "1001")  # a limit says how many: all of them
+    assert "11000" in given.stdout
+    assert given.stderr == ""
 
 
 def test_list_on_a_database_not_yet_made_is_refused(numinv: Numinv) -> None:

@@ -337,6 +337,21 @@ def test_a_csv_file_with_a_stray_carriage_return_is_refused_with_invalid_input()
         list(read_csv(io.StringIO("number,hierarchy\n1000,sys\rx\n")))
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # An export cut short inside its last row: its node would have been "sys".
+        ("number,hierarchy,status,tag\n1000,sys.a,Available,x\n1001,sys", "line 3: 2 fields"),
+        ("number,hierarchy,status\n1000,sys.a,Available,extra\n", "line 2: 4 fields"),
+        ("number,hierarchy,hierarchy\n1000,sys.a,sys.b\n", "names hierarchy more than once"),
+    ],
+)
+def test_a_csv_row_of_another_width_than_its_header_is_refused(text: str, message: str) -> None:
+    """Values of a row cut short or shifted would land in the wrong columns or default."""
+    with pytest.raises(InvalidInput, match=message):
+        list(read_csv(io.StringIO(text)))
+
+
 def test_a_malformed_csv_row_is_refused_naming_its_line() -> None:
     text = "number,hierarchy,status\n1000,sys,Available\n1001,sys,Free\n"
     with pytest.raises(InvalidInput, match="line 3"):

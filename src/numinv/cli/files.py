@@ -236,7 +236,8 @@ class Observations:
         self.done = False
 
     def __iter__(self) -> Iterator[Observation]:
-        from numinv import Consumer, Observation
+        from numinv import Consumer, InvalidInput, Observation
+        from numinv.serialization import refuse_ragged_row, refuse_repeated_columns
 
         reader = csv.DictReader(self.stream)
         missing = [c for c in AUDIT_COLUMNS if c not in (reader.fieldnames or ())]
@@ -245,8 +246,17 @@ class Observations:
                 f"{self.name}: an audit CSV needs the columns number,kind,id,hierarchy[,vendor]; "
                 f"missing {','.join(missing)}"
             )
+        header = list(reader.fieldnames or ())
+        try:
+            refuse_repeated_columns(header)
+        except InvalidInput as error:
+            raise Failure(f"{self.name}: {error}") from error
         for row in reader:
             self.line = reader.line_num
+            try:
+                refuse_ragged_row(row, len(header), f"{self.name} line {self.line}")
+            except InvalidInput as error:
+                raise Failure(str(error)) from error
             number, kind, consumer_id, node, vendor = (
                 (row.get(column) or "").strip() for column in (*AUDIT_COLUMNS, "vendor")
             )

@@ -90,8 +90,9 @@ def list_numbers(
 
     rows = list(records)
     console = out()
-    console.print(records_table(rows[:TABLE_ROWS], console.width))
-    if len(rows) > TABLE_ROWS and limit is None:
+    shown = rows if limit is not None else rows[:TABLE_ROWS]  # --limit says how many
+    console.print(records_table(shown, console.width))
+    if len(rows) > len(shown):
         click.echo(
             f"(the first {TABLE_ROWS} shown; give --limit, or --json, --jsonl or --csv for all)",
             err=True,
