@@ -206,6 +206,13 @@ class Session:
     def is_url(self) -> bool:
         return self.db.startswith(POSTGRES_SCHEMES)
 
+    @property
+    def shown(self) -> str:
+        """The database as messages name it: a file, or a URL without its password."""
+        return (
+            f"PostgreSQL {without_password(self.db)}" if self.is_url else f"SQLite file {self.db}"
+        )
+
     def inventory(self, *, existing: bool = False) -> Inventory:
         """The inventory on the database; with `existing`, refuse a file not yet made."""
         if self._inventory is None:
@@ -242,6 +249,21 @@ def _empty(path: str) -> bool:
         return Path(path).is_file() and Path(path).stat().st_size == 0
     except OSError:
         return False
+
+
+def without_password(url: str) -> str:
+    """A PostgreSQL URL as it may be shown: its password (`user:secret@`) left out."""
+    scheme, _, rest = url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    user, at, host = authority.rpartition("@")
+    if at and ":" in user:
+        authority = f"{user.split(':', 1)[0]}@{host}"
+    # A password may also be given as a query parameter.
+    base, question, query = tail.partition("?")
+    if question:
+        kept = [item for item in query.split("&") if item.split("=", 1)[0] != "password"]
+        tail = f"{base}?{'&'.join(kept)}" if kept else base
+    return f"{scheme}://{authority}{slash}{tail}"
 
 
 def _clock() -> Callable[[], datetime] | None:
@@ -365,7 +387,8 @@ def _db_option(*, on_root: bool) -> Callable[[F], F]:
         envvar="NUMINV_DB" if on_root else None,
         show_default=on_root,
         show_envvar=on_root,
-        help="The SQLite database file" + (" (or NUMINV_DB)." if not on_root else "."),
+        help="The SQLite database file, or a postgresql:// URL"
+        + (" (or NUMINV_DB)." if not on_root else "."),
         cls=click.Option if on_root else GlobalOption,
         expose_value=on_root,
         callback=None if on_root else _on_command,
@@ -514,7 +537,7 @@ def _settings_options(function: F) -> F:
 @_settings_options
 @click.pass_context
 def root(ctx: click.Context, /, db: str, **settings: Any) -> None:
-    """A telephone number inventory on a SQLite file.
+    """A telephone number inventory on a SQLite file or a PostgreSQL database.
 
     Numbers are loaded at hierarchy nodes (sys.acme.uk.london) and looked up
     from a node by walking up the tree. Global options go before or after the

@@ -196,7 +196,7 @@ def simulate_command(
     if series is not None and session.db_given:
         refuse_the_database(series, session)
     path = session.db if session.db_given else None
-    repository = None if path is None else _empty_repository(session, path)
+    repository = None if path is None else _empty_repository(session)
     with progress() as bar:
         task = bar.add_task("Simulating", total=days + 1)
         result = simulate(
@@ -206,7 +206,7 @@ def simulate_command(
             on_day=lambda day: bar.update(task, completed=day + 1),
             history=number,
         )
-    where = f"SQLite file {path}" if path is not None else "memory"
+    where = session.shown if path is not None else "memory"
     if series is not None:
         write_series(result, series)
     if fmt == "json":
@@ -241,9 +241,11 @@ def simulate_command(
         click.echo(f"daily series written to {series}", err=True)
 
 
-def _empty_repository(session: Session, path: str) -> Any:
+def _empty_repository(session: Session) -> Any:
     """The database to simulate on, open until the command ends; refused if it holds numbers."""
     inventory = session.inventory()
     if next(inventory.search(limit=1), None) is not None:
-        raise Failure(f"{path} already holds numbers; a simulation needs a new or empty database")
+        raise Failure(
+            f"{session.shown} already holds numbers; a simulation needs a new or empty database"
+        )
     return inventory.repository

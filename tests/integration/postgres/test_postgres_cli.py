@@ -87,3 +87,30 @@ def test_a_read_of_a_schema_numinv_has_not_made_is_refused_and_makes_nothing(
         postgres_url, schema, "range", "add", "2000", "--count", "1", "--at", SITE
     )  # a write makes it
     assert run(postgres_url, schema, "list", "--jsonl").count("\n") == 1
+
+
+def test_simulate_never_shows_the_password_of_the_url(postgres_url: str, schema: str) -> None:
+    """docs/deploying.md: messages name the host, port and database, never the password."""
+    scheme, rest = postgres_url.split("://", 1)
+    user, host = rest.split("@", 1)
+    secret = f"{scheme}://{user}:TOPSECRET@{host}"  # the test server trusts: it is not asked
+    joiner = "&" if "?" in secret else "?"
+    target = f"{secret}{joiner}schema={schema}"
+    shape = ("simulate", "--customers", "1", "--sites", "1", "--days", "3")
+    first = CliRunner().invoke(cli, ["--db", target, *shape])
+    assert first.exit_code == 0, first.output
+    assert "TOPSECRET" not in first.output
+    assert f"in PostgreSQL {scheme}://{user}@{host}" in first.output
+    again = CliRunner().invoke(cli, ["--db", target, *shape])
+    assert again.exit_code == 1
+    assert "TOPSECRET" not in again.output
+    assert "already holds numbers" in again.output
+
+
+def test_a_password_given_as_a_query_parameter_is_not_shown_either() -> None:
+    from numinv.cli.root import without_password
+
+    assert without_password("postgresql://ann:pw@db:5432/x?password=pw&schema=s") == (
+        "postgresql://ann@db:5432/x?schema=s"
+    )
+    assert without_password("postgresql:///x?host=/run/pg") == "postgresql:///x?host=/run/pg"
