@@ -114,3 +114,34 @@ def test_changes_without_follow_reports_a_failing_store(
 
     monkeypatch.setattr(Inventory, "changes", failing)
     assert loaded.fails("changes") == "the connection was lost"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "shown"),
+    [
+        (["--follow", "--every", "inf"], "inf is not in the range 0.05<=x<=3600"),
+        (["--follow", "--every", "1e308"], "is not in the range 0.05<=x<=3600"),
+        (["--follow", "--every", "nan"], "'nan' is not a number of seconds"),
+        (["--after", str(2**63)], "is not in the range 0<=x<=9223372036854775807"),
+        (["--limit", "1000001"], "1000001 is not in the range 1<=x<=1000000"),
+    ],
+)
+def test_changes_refuses_values_out_of_range_as_usage_errors_before_printing_anything(
+    loaded: Numinv, arguments: list[str], shown: str
+) -> None:
+    """`--every inf` printed the feed, then ended in 'a bug in numinv' (an OverflowError)."""
+    result = loaded.run("changes", *arguments)
+    assert result.exit_code == 2, result.output
+    assert shown in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_date_later_than_numinv_counts_to_is_a_usage_error(loaded: Numinv) -> None:
+    before = loaded.record("4420790001")
+    shown = loaded.misused("cool", "4420790001", "--at", SITE, "--until", "9999-12-31")
+    assert "'9999-12-31' is later than 9997-04-05 00:00 UTC" in shown
+    assert loaded.record("4420790001") == before
+
+
+def test_simulate_refuses_an_empty_series_file_name(numinv: Numinv) -> None:
+    assert "give a file name" in numinv.misused("simulate", "--series", "", "--days", "5")

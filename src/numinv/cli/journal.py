@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -126,15 +127,36 @@ def history(
     console.print(history_table(found, console.width, title=f"History of {number}"))
 
 
+class _Seconds(click.FloatRange):
+    """A pause: 0.05 s to an hour, not NaN (which every comparison lets through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
+
+_SECONDS = _Seconds(0.05, 3600)
+
+
 @command()
 @click.option(
-    "--after", type=click.IntRange(min=0), default=0, show_default=True, help="Start after SEQ."
+    "--after",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Start after SEQ.",
 )
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many (without --follow).")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1_000_000),
+    help="At most this many (without --follow).",
+)
 @click.option("--follow", is_flag=True, help="Keep reading new changes until interrupted.")
 @click.option(
     "--every",
-    type=click.FloatRange(min=0.05),
+    type=_SECONDS,
     default=1.0,
     show_default=True,
     metavar="SECONDS",

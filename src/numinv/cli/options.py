@@ -95,13 +95,23 @@ def to_until(ctx: click.Context, param: click.Parameter, value: str | None) -> d
     text = value.strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), UTC)
-        moment = datetime.fromisoformat(text)
+            moment = datetime.combine(date.fromisoformat(text), time(), UTC)
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not an ISO date (2025-03-31) or date and time"
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    from numinv.core.checks import LATEST
+
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    try:
+        late = moment > LATEST
+    except OverflowError:  # an offset that leaves the calendar
+        late = True
+    if late:  # a date numinv cannot count from is the option's fault: a usage error
+        raise click.BadParameter(f"{value!r} is later than {LATEST:%Y-%m-%d %H:%M} UTC")
+    return moment
 
 
 def to_cursor(

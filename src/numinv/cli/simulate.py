@@ -149,6 +149,7 @@ def write_series(result: SimulationResult, path: Path) -> None:
 @click.option(
     "--series",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    callback=lambda ctx, param, value: _named(value),
     help="Write the daily series to this CSV file.",
 )
 @click.option(
@@ -239,6 +240,13 @@ def simulate_command(
         )
     if series is not None:
         click.echo(f"daily series written to {series}", err=True)
+
+
+def _named(path: Path | None) -> Path | None:
+    """A file name, not the empty one (which names the working directory)."""
+    if path is not None and str(path) in ("", "."):
+        raise click.BadParameter("give a file name", param_hint="--series")
+    return path
 
 
 def _empty_repository(session: Session) -> Any:

@@ -152,7 +152,9 @@ def aware(value: object, what: str) -> datetime | None:
         raise InvalidInput(f"{what} is out of range: {value!r}", value=value) from None
     if moment > LATEST:
         raise InvalidInput(
-            f"{what} must be before {LATEST.date().isoformat()}, not {value!r}", value=value
+            f"{what} must be no later than {LATEST:%Y-%m-%d %H:%M} UTC, not "
+            f"{moment:%Y-%m-%d %H:%M} UTC",
+            value=value,
         )
     return moment
 
