@@ -1369,7 +1369,11 @@ class InventoryMachine(RuleBasedStateMachine):
             | st.sampled_from(times).map(lambda t: t + timedelta(microseconds=1)),
             label="before",
         )
-        expected = sum(1 for change in self.model.journal if change.at < before)
+        # The oldest changes, in seq order, while older than `before` (a prefix: no hole).
+        expected = next(
+            (n for n, change in enumerate(self.model.journal) if change.at >= before),
+            len(self.model.journal),
+        )
         # Replay from here on: what is stored now, and the changes after the last one.
         self.base = {key: as_record(record) for key, record in self.model.records.items()}
         self.base_seq = self.seq
@@ -1380,7 +1384,7 @@ class InventoryMachine(RuleBasedStateMachine):
             lambda tx: expected,
         )
         if ok:
-            self.model.journal = [change for change in self.model.journal if change.at >= before]
+            self.model.journal = self.model.journal[expected:]
             event("reached: a prune")
 
     # -- rules: reads -----------------------------------------------------------------------
