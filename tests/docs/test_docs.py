@@ -64,6 +64,7 @@ def _shell(tmp_path: Path) -> dict[str, str]:
         NO_COLOR="1",
         TERM="dumb",
         NUMINV_NOW=NOW,
+        NUMINV_ACTOR="ops",
     )
     return env
 

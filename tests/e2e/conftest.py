@@ -89,6 +89,7 @@ def _no_host_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "NUMINV_TELURI_PREFIX",
         "NUMINV_PREVENT_DUPLICATES",
         "NUMINV_MAX_RANGE_SIZE",
+        "NUMINV_ACTOR",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

@@ -145,3 +145,14 @@ def test_a_date_later_than_numinv_counts_to_is_a_usage_error(loaded: Numinv) -> 
 
 def test_simulate_refuses_an_empty_series_file_name(numinv: Numinv) -> None:
     assert "give a file name" in numinv.misused("simulate", "--series", "", "--days", "5")
+
+
+def test_every_change_is_journaled_with_who_made_it(numinv: Numinv) -> None:
+    """docs/cli.md: NUMINV_ACTOR, else the login name of whoever runs the command."""
+    import getpass
+
+    numinv.ok("range", "add", "1000", "--at", SITE, env={"NUMINV_ACTOR": "provisioning-job"})
+    numinv.ok("reserve", "1000", "--at", SITE, env={"NUMINV_ACTOR": None})
+    actors = [json.loads(line)["actor"] for line in numinv.ok("changes", "--jsonl").splitlines()]
+    assert actors == ["provisioning-job", getpass.getuser()]
+    assert "by provisioning-job" in numinv.ok("changes", "--limit", "1")

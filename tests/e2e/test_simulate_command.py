@@ -103,9 +103,8 @@ def test_simulate_uses_the_root_db_only_when_given_on_the_command_line(
 
 def test_simulate_refuses_a_database_that_holds_numbers(loaded: Numinv) -> None:
     message = Numinv(loaded.db).fails("simulate", *SHAPE)
-    assert (
-        message
-        == f"SQLite file {loaded.db} already holds numbers; a simulation needs a new or empty database"
+    assert message == (
+        f"SQLite file {loaded.db} already holds numbers; a simulation needs a new or empty database"
     )
 
 

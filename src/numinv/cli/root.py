@@ -10,6 +10,7 @@ imports click and this module, not rich nor the commands.
 
 from __future__ import annotations
 
+import getpass
 import importlib
 import logging
 import os
@@ -233,7 +234,9 @@ class Session:
                 repository = ctx.with_resource(open_repository(self.db, create=not existing))
             except NotFound as error:
                 raise Failure(f"{error} (load numbers with 'numinv range add' first)") from error
-            self._inventory = Inventory(repository, settings=self.settings(), clock=_clock())
+            self._inventory = Inventory(
+                repository, settings=self.settings(), clock=_clock(), actor=_actor()
+            )
         return self._inventory
 
     def _remove_if_failed(self) -> None:
@@ -264,6 +267,19 @@ def without_password(url: str) -> str:
         kept = [item for item in query.split("&") if item.split("=", 1)[0] != "password"]
         tail = f"{base}?{'&'.join(kept)}" if kept else base
     return f"{scheme}://{authority}{slash}{tail}"
+
+
+def _actor() -> Callable[[], str | None]:
+    """Who the journal says made a change: NUMINV_ACTOR (a portal's user, a job's name),
+    else the login name of whoever runs the command, else nobody."""
+    name = os.environ.get("NUMINV_ACTOR", "").strip()
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (OSError, KeyError):  # no login name (a container without a user entry)
+            name = ""
+    who = name or None
+    return lambda: who
 
 
 def _clock() -> Callable[[], datetime] | None:
