@@ -188,3 +188,33 @@ def test_a_command_that_writes_makes_its_database_in_an_empty_file(tmp_path: Pat
     empty.touch()
     Numinv(empty).ok("range", "add", "1000", "--at", SITE)
     assert Numinv(empty).json("show", "1000", "--at", SITE, "--json")["status"] == "Available"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(
+    ("name", "status", "said"), [("SIGTERM", 143, "terminated"), ("SIGINT", 130, "interrupted")]
+)
+def test_a_signal_undoes_the_command_and_removes_the_database_it_was_making(
+    tmp_path: Path, name: str, status: int, said: str
+) -> None:
+    """`timeout` or `docker stop` ends a command as Ctrl-C does: the load is rolled back, the
+    new database removed, one error line, and the signal's status (128 + its number)."""
+    import signal
+    import time
+
+    db = tmp_path / "new.db"
+    command = [
+        sys.executable, "-m", "numinv", "--db", str(db), "--max-range-size", "20000000",
+        "range", "add", "10000000", "--count", "20000000", "--at", SITE,
+    ]  # fmt: skip
+    loading = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not db.exists() and time.monotonic() < deadline and loading.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.3)  # well inside the load
+    loading.send_signal(getattr(signal, name))
+    out, err = loading.communicate(timeout=60)
+    assert loading.returncode == status, err
+    assert err == f"numinv: error: {said}\n"
+    assert out == ""
+    assert sorted(path.name for path in tmp_path.iterdir()) == []

@@ -28,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(1)
-    from numinv.cli.root import root
+    from numinv.cli.root import root, terminate_on_sigterm
 
+    terminate_on_sigterm()
     root.main(args=list(argv) if argv is not None else None, prog_name="numinv")

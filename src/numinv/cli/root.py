@@ -15,6 +15,7 @@ import importlib
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
@@ -498,9 +499,13 @@ class Root(click.Group):
         except (click.exceptions.Exit, click.Abort, click.ClickException, BrokenPipeError):
             self._failed(ctx)
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C, or a SIGTERM (`main`): the command's transaction is rolled back, a
+            # database it made is removed, and the shell hears the signal's status.
             self._failed(ctx)
-            raise click.Abort() from None
+            stopped = isinstance(interrupt, Terminated)
+            click.echo(f"numinv: error: {'terminated' if stopped else 'interrupted'}", err=True)
+            raise click.exceptions.Exit(128 + (15 if stopped else 2)) from None
         except Exception as error:
             self._failed(ctx)
             raise Failure(_reason(error)) from error
@@ -509,6 +514,20 @@ class Root(click.Group):
     def _failed(ctx: click.Context) -> None:
         if isinstance(ctx.obj, Session) and sys.exc_info()[0] is not click.exceptions.Exit:
             ctx.obj.failed = True
+
+
+class Terminated(KeyboardInterrupt):
+    """A SIGTERM (`timeout`, `docker stop`, a service manager), stopping the command as
+    Ctrl-C does, so that what it was doing is undone instead of cut off."""
+
+
+def terminate_on_sigterm() -> None:
+    """Turn SIGTERM into `Terminated` in this (the main) thread."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _reason(error: BaseException) -> str:
