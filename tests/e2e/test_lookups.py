@@ -204,3 +204,21 @@ def test_key_columns_are_never_cut_however_narrow_the_terminal(numinv: Numinv) -
         assert f"not shown at {columns} columns: Usage" in out
         report = numinv.ok("report", env={"COLUMNS": columns})
         assert f"{node}        100.0%" in report, columns
+
+
+def test_one_line_results_and_errors_show_control_characters_instead_of_sending_them(
+    loaded: Numinv,
+) -> None:
+    """Tables escaped them; the lines of `reserve`, `changes` and the error line did not: a
+    name holding ESC ] 0; could set the terminal's title."""
+    name = "x\x1b]0;PWNED\x07\x1b[31mRED"
+    line = loaded.ok("reserve", "4420790004", "--at", SITE, "--for", name)
+    feed = loaded.ok("changes", "--after", "0")
+    refused = loaded.run("reserve", "4420790004", "--at", SITE, "--for", "other\x1b[2J")
+    for shown in (line, feed, refused.stderr):
+        assert "\x1b" not in shown
+        assert "\x07" not in shown
+    assert "reserved for x\\x1b]0;PWNED\\x07\\x1b[31mRED" in line
+    assert "Reserved (for x\\x1b]0;PWNED" in feed
+    assert refused.exit_code == 1
+    assert refused.stderr.count("\n") == 1

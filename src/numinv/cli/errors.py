@@ -19,13 +19,24 @@ import click
 __all__ = ["Failure", "moment", "suggestion", "words"]
 
 
+# Control characters a terminal would act on (ESC starts colour and title changes, CR
+# writes over a line, a line break starts a line that looks like another result), shown as
+# Python writes them in a string: names and tags may hold anything a store keeps.
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """One line of text with its control characters shown, never obeyed."""
+    return text if text.isprintable() else text.translate(_CONTROLS)
+
+
 class Failure(click.ClickException):
     """A refusal shown as one line, `numinv: error: <message>`, exit status 1."""
 
     exit_code = 1
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"numinv: error: {self.format_message()}", err=True, file=file)
+        click.echo(f"numinv: error: {printable(self.format_message())}", err=True, file=file)
 
 
 def moment(value: datetime | None) -> str:

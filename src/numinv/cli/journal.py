@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from numinv.cli.errors import moment, words
+from numinv.cli.errors import moment, printable, words
 from numinv.cli.options import NODE
 from numinv.cli.output import formats, write_document, write_lines
 from numinv.cli.root import Session, command, pass_session
@@ -39,7 +39,7 @@ def change_line(change: Change) -> str:
     moved = ""
     if change.before is not None and change.before.hierarchy != change.hierarchy:
         moved = f" from {change.before.hierarchy}"
-    return (
+    return printable(
         f"{change.seq} {moment(change.at)} {change.operation} {change.number} at "
         f"{change.hierarchy}{moved}: {_state(change.before)} -> {_state(change.after)}{who}"
     )

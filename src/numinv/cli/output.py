@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
 import click
 
-from numinv.cli.errors import moment
+from numinv.cli.errors import moment, printable
 
 if TYPE_CHECKING:
     from numinv import NumberRecord
@@ -80,7 +80,7 @@ def record_line(record: NumberRecord) -> str:
         text += f", until {moment(record.release_date)}"
     if record.reserved_for:
         text += f", reserved for {record.reserved_for}"
-    return text
+    return printable(text)
 
 
 def _dumps(value: Any, *, pretty: bool) -> str:
@@ -103,7 +103,7 @@ def write_lines(values: Iterable[Any]) -> None:
 def write_record(record: NumberRecord, fmt: str | None, text: str | None = None) -> None:
     """One changed or shown record: its line (or `text`), or the record as JSON."""
     if fmt is None:
-        click.echo(record_line(record) if text is None else text)
+        click.echo(record_line(record) if text is None else printable(text))
         return
     from numinv.serialization import to_dict
 
