@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import CUSTOMER, SITE, Numinv
 
 
@@ -48,6 +50,26 @@ def test_range_add_refuses_bad_numbers_and_ranges(numinv: Numinv) -> None:
     assert "below the first" in numinv.fails("range", "add", "2000", "1999", "--at", SITE)
     assert "more than the maximum of 10" in numinv.fails(
         "--max-range-size", "10", "range", "add", "1000", "--count", "11", "--at", SITE
+    )
+
+
+@pytest.mark.parametrize(
+    ("node", "said"),
+    [
+        ("", "'' is not a hierarchy path: it is empty"),
+        (" sys.acme", "' sys.acme': segment ' sys' has leading or trailing white space"),
+    ],
+)
+def test_range_add_refuses_a_malformed_node_as_such_not_as_outside_every_root(
+    loaded: Numinv, node: str, said: str
+) -> None:
+    """`--at ''` was 'numinv: error:  is outside every existing root (sys) Give ...'."""
+    assert loaded.fails("range", "add", "5000", "--at", node) == said
+
+
+def test_a_node_outside_every_root_is_said_in_sentences(loaded: Numinv) -> None:
+    assert loaded.fails("range", "add", "5000", "--at", "zzz") == (
+        "zzz is outside every existing root (sys). Give --new-root to start a new tree."
     )
 
 

@@ -48,6 +48,13 @@ def check_new_node(
 ) -> bool:
     """For `range add` and `range move`: whether `node` is new; refuse one outside every
     existing root (only `range add` offers `--new-root` to start a tree)."""
+    from numinv import InvalidHierarchy
+    from numinv.core.hierarchy import parse_path
+
+    try:  # a malformed path is refused as such, not as a node outside every root
+        parse_path(node)
+    except InvalidHierarchy as error:
+        raise Failure(str(error)) from error
     known = known_nodes(inventory)
     if node in known:
         return False
@@ -60,9 +67,8 @@ def check_new_node(
             if offers_new_root
             else "Start a new tree with 'numinv range add --new-root' first."
         )
-        raise Failure(
-            f"{node} is outside every existing root ({listed}){suggestion(node, known)} {start}"
-        )
+        close = suggestion(node, known) or "."
+        raise Failure(f"{node} is outside every existing root ({listed}){close} {start}")
     return True
 
 
