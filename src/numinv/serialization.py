@@ -17,6 +17,7 @@ import csv
 import functools
 import json
 import operator
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -162,15 +163,24 @@ def to_json(record: NumberRecord) -> str:
 
 
 def _loaded(text: str | bytes) -> Any:
-    """Parsed JSON; nesting too deep for the parser is refused like any bad JSON."""
+    """Parsed JSON; nesting too deep for the parser is refused like any bad JSON, and so is
+    an object naming a field twice (which of the two is meant cannot be told)."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_object)
+    except InvalidInput:
+        raise
     except (ValueError, TypeError) as error:
         raise InvalidInput(f"not JSON: {error}", value=_shown(text)) from error
     except RecursionError:
-        raise InvalidInput(
-            "not JSON a record can be: nested too deeply", value=_shown(text)
-        ) from None
+        raise InvalidInput("not a JSON record: nested too deeply", value=_shown(text)) from None
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        twice = sorted(name for name, count in Counter(k for k, _ in pairs).items() if count > 1)
+        raise InvalidInput(f"a JSON object names {', '.join(twice)} more than once", value=twice)
+    return found
 
 
 def _shown(text: object) -> object:

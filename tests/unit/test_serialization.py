@@ -352,6 +352,15 @@ def test_a_csv_row_of_another_width_than_its_header_is_refused(text: str, messag
         list(read_csv(io.StringIO(text)))
 
 
+def test_a_json_record_naming_a_field_twice_is_refused() -> None:
+    """`{"number": "1", ..., "number": "2"}`: the last one won, silently."""
+    text = '[{"number": "5550011", "hierarchy": "sys.a", "number": "5550012"}]'
+    with pytest.raises(InvalidInput, match="names number more than once"):
+        list(read_json(io.StringIO(text)))
+    with pytest.raises(InvalidInput, match="names hierarchy more than once"):
+        from_json('{"number": "1", "hierarchy": "sys.a", "hierarchy": "sys.b"}')
+
+
 def test_a_malformed_csv_row_is_refused_naming_its_line() -> None:
     text = "number,hierarchy,status\n1000,sys,Available\n1001,sys,Free\n"
     with pytest.raises(InvalidInput, match="line 3"):
