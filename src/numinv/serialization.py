@@ -330,4 +330,14 @@ def read_csv(stream: TextIO) -> Iterator[NumberRecord]:
             yield _from_row(row, reader.line_num)
     except (csv.Error, UnicodeDecodeError) as error:
         # The reader has not yet counted the line it failed on.
-        raise InvalidInput(f"CSV line {reader.line_num + 1}: {error}") from error
+        raise InvalidInput(f"CSV line {reader.line_num + 1}: {csv_problem(error)}") from error
+
+
+def csv_problem(error: BaseException) -> str:
+    """What the csv module's complaint means, in a user's words (not its hints to Python)."""
+    text = str(error)
+    if "new-line character seen in unquoted field" in text:
+        return "a line break (a carriage return) inside a field that is not quoted"
+    if "field larger than field limit" in text:
+        return f"a field longer than {csv.field_size_limit():,} characters"
+    return text

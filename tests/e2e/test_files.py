@@ -173,6 +173,8 @@ def test_audit_reports_a_reserved_number_in_use_as_a_conflict(busy: Numinv, tmp_
          "o.csv line 3: 2 fields where"),
         (["number,kind,id,hierarchy,id", "1,Phone,a,sys,b"],
          "o.csv: the CSV header names id more than once"),
+        (["number,kind,id,hierarchy", "1,Phone,a,sys", f"2,Phone,{'b' * 140_000},sys"],
+         "o.csv line 3: a field longer than 131,072 characters"),
     ],
 )  # fmt: skip
 def test_audit_refuses_a_malformed_observation_naming_its_line(
@@ -219,7 +221,7 @@ def test_import_refuses_a_csv_field_beyond_the_csv_limit_in_one_line(
     numinv: Numinv, tmp_path: Path
 ) -> None:
     (tmp_path / "big.csv").write_text(f"number,hierarchy,description\n1,sys.a,{'x' * 200_000}\n")
-    assert numinv.fails("import", "big.csv") == "CSV line 2: field larger than field limit (131072)"
+    assert numinv.fails("import", "big.csv") == "CSV line 2: a field longer than 131,072 characters"
 
 
 def test_a_csv_export_keeps_a_blank_tag_to_restore_after_audiocodes_cooling(

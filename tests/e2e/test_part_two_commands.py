@@ -87,3 +87,10 @@ def test_configure_sets_cooling_for_a_customer_and_shows_what_is_in_force(
 def test_configure_refuses_a_bad_value_as_a_usage_error(loaded: Numinv) -> None:
     assert "days" in loaded.misused("configure", CUSTOMER, "--days", "0")
     assert "no node" in loaded.fails("configure", "sys.acme.ukk", "--cooling", "on")
+
+
+def test_refusals_name_the_commands_words_not_the_librarys(loaded: Numinv) -> None:
+    """`move_range: ...` and `who must ...` named the library's call and argument."""
+    shown = loaded.fails("range", "move", "4420790001", "--at", SITE, "--to", SITE)
+    assert shown == f"4420790001 is at {SITE} already"
+    assert loaded.fails("numbers-of", "").startswith("PERSON must name a consumer id or owner")

@@ -68,6 +68,8 @@ _PHRASES = (
     (re.compile(r"\bConsumer\.hierarchy\b"), "--at"),
     (re.compile(r"\bConsumer\.kind\b"), "--kind"),
     (re.compile(r"\bConsumer\.vendor\b"), "--vendor"),
+    (re.compile(r"^move_range: "), ""),  # the library's call, which the command names itself
+    (re.compile(r"^who must name\b"), "PERSON must name"),
 )
 
 

@@ -251,7 +251,7 @@ class Observations:
             refuse_repeated_columns(header)
         except InvalidInput as error:
             raise Failure(f"{self.name}: {error}") from error
-        for row in reader:
+        for row in _rows(reader, self.name):
             self.line = reader.line_num
             try:
                 refuse_ragged_row(row, len(header), f"{self.name} line {self.line}")
@@ -266,6 +266,21 @@ class Observations:
                 raise Failure(f"{self.name} line {self.line}: {error.message}") from error
             yield Observation(number, Consumer(resolved, consumer_id, node, vendor))
         self.done = True
+
+
+def _rows(reader: csv.DictReader[str], name: str) -> Iterator[dict[str | Any, str | Any]]:
+    """The rows of an audit CSV; what the csv module cannot read is refused with its line."""
+    from numinv.serialization import csv_problem
+
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:  # the reader has not yet counted the line it failed on
+            raise Failure(f"{name} line {reader.line_num + 1}: {csv_problem(error)}") from error
+        yield row
 
 
 def _audit_document(report: AuditReport) -> dict[str, Any]:
