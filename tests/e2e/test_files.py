@@ -284,3 +284,18 @@ def test_an_export_keeps_the_permissions_of_the_file_it_replaces(
     os.umask(mask)
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640
     assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~mask
+
+
+def test_import_under_a_root_the_database_lacks_needs_new_root(
+    busy: Numinv, tmp_path: Path
+) -> None:
+    """As `range add`: `acme.uk` for `sys.acme.uk` would start a second tree silently."""
+    records = write(tmp_path, "new.csv", "number,hierarchy", "5550001,acme.uk")
+    before = busy.json("list", "--json")
+    assert busy.fails("import", records) == (
+        "the file holds records under acme, outside every existing root (sys). "
+        "Give --new-root to start a new tree."
+    )
+    assert busy.json("list", "--json") == before
+    assert busy.ok("import", records, "--new-root") == "imported 1 records\n"
+    assert Numinv(tmp_path / "empty.db").ok("import", records) == "imported 1 records\n"

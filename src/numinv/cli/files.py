@@ -17,7 +17,7 @@ from numinv.cli.errors import Failure, words
 from numinv.cli.options import NODE
 from numinv.cli.output import formats, write_document, write_lines, write_records
 from numinv.cli.root import Session, command, pass_session
-from numinv.cli.tree import check_node, resolve_kind
+from numinv.cli.tree import check_node, known_nodes, resolve_kind
 
 if TYPE_CHECKING:
     from numinv import AuditReport, Inventory, NumberRecord, Observation
@@ -203,14 +203,20 @@ def _read(stream: TextIO, fmt: str) -> list[NumberRecord]:
         "csv": "The file is CSV.",
     },
 )
+@click.option(
+    "--new-root",
+    is_flag=True,
+    help="Allow records under a root the database does not have yet (a new tree).",
+)
 @pass_session
-def import_records(session: Session, path: str, fmt: str | None) -> None:
+def import_records(session: Session, path: str, fmt: str | None, new_root: bool) -> None:
     """Store the records of an export.
 
     CSV, JSON or JSON Lines: as a format option says, else as the file name
     ends (.csv, .json, .jsonl), else as the content starts; - for stdin.
     All the records or none; a database the import created is removed again
-    when the import fails.
+    when the import fails. Records under a root the database does not have
+    need --new-root, as 'range add' does (an empty database takes any).
 
     \b
     numinv --db copy.db import inventory.json
@@ -222,9 +228,25 @@ def import_records(session: Session, path: str, fmt: str | None) -> None:
         suffix = None if path == "-" else _SUFFIXES.get(Path(path).suffix.lower())
         records = _read(rejoined, fmt or suffix or sniffed)
     inventory = session.inventory()
+    if not new_root:
+        _refuse_new_roots(inventory, records)
     with watching(inventory.repository, "Importing", len(records)):
         count = inventory.import_records(records)
     click.echo(f"imported {count} records")
+
+
+def _refuse_new_roots(inventory: Inventory, records: list[NumberRecord]) -> None:
+    """Records under a root the database lacks start a new tree: a typo (`acme.uk` for
+    `sys.acme.uk`) would otherwise make one silently."""
+    roots = {node for node in known_nodes(inventory) if "." not in node}
+    if not roots:
+        return
+    new = sorted({record.hierarchy.split(".", 1)[0] for record in records} - roots)
+    if new:
+        raise Failure(
+            f"the file holds records under {', '.join(new)}, outside every existing root "
+            f"({', '.join(sorted(roots))}). Give --new-root to start a new tree."
+        )
 
 
 class Observations:
