@@ -222,3 +222,9 @@ def test_one_line_results_and_errors_show_control_characters_instead_of_sending_
     assert "Reserved (for x\\x1b]0;PWNED" in feed
     assert refused.exit_code == 1
     assert refused.stderr.count("\n") == 1
+
+
+def test_only_without_at_is_a_usage_error(loaded: Numinv) -> None:
+    """`--only` is 'that node only': without `--at` it named no node and was ignored."""
+    for command in (["list"], ["export"]):
+        assert "--only says which node: give it with --at" in loaded.misused(*command, "--only")

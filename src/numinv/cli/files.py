@@ -121,6 +121,8 @@ def export(
     numinv export -o inventory.json
     numinv export --at sys.acme.uk --jsonl > uk.jsonl
     """
+    if only and at is None:
+        raise click.UsageError("--only says which node: give it with --at")
     if output is not None and output != "-":
         refuse_the_database(output, session)
     inventory = session.inventory(existing=True)

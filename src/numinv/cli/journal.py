@@ -119,7 +119,8 @@ def history(
         write_lines(change_data(change) for change in found)
         return
     if not found:
-        click.echo(f"no changes of {number} are journaled", err=True)
+        if limit != 0:  # --limit 0 asks for none: nothing to say
+            click.echo(f"no changes of {number} are journaled", err=True)
         return
     from numinv.cli.render import out
 

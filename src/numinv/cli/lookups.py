@@ -69,6 +69,8 @@ def list_numbers(
     numinv list --at sys.acme.uk --status Available --limit 20
     numinv list --usage Hunt_Pilot --csv > pilots.csv
     """
+    if only and at is None:
+        raise click.UsageError("--only says which node: give it with --at")
     inventory = session.inventory(existing=True)
     check_node(inventory, at)
     wanted = limit if fmt or limit is not None else TABLE_ROWS + 1
