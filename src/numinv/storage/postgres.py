@@ -46,6 +46,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final
+from urllib.parse import unquote
 
 import attrs
 import psycopg
@@ -267,6 +268,12 @@ class _Batch:
         return self.arrays, [*fixed, *_columns(rows, len(self.types))]
 
 
+# Without the one row of `journal_seq` (a TRUNCATE, a partial restore) the update that
+# numbers the entries matches nothing, and the entries would be dropped while the change
+# commits. The logarithm of zero fails instead, with an error of its own (`translated`).
+_SEQ_ROW_GUARD = "UNION ALL SELECT ln(count(*))::bigint FROM n HAVING count(*) = 0"
+
+
 class _Sql:
     """The statements of one schema, made once when the repository opens."""
 
@@ -430,10 +437,12 @@ class _Sql:
             "SELECT n.last - %s + v.o, v.span, v.operation, v.number, v.last, v.block, "
             "v.hierarchy, v.at, v.actor, v.before, v.after FROM n, {rows} "
             "AS v(o, span, operation, number, last, block, hierarchy, at, actor, before, after)) "
-            "SELECT last FROM n",
+            f"SELECT last FROM n {_SEQ_ROW_GUARD}",
             ("bigint", "integer", *["text"] * 5, "timestamptz", *["text"] * 3),
             fixed=2,
         )
+        # The seqs alone (before a COPY of the entries), failing as `write_journal` does.
+        self.take_seqs = f"WITH n AS ({self.next_seq}) SELECT last FROM n {_SEQ_ROW_GUARD}"
         self.copy_journal = f"COPY {s}.journal ({_JOURNAL_COLUMNS}) FROM STDIN"
         self.entry_at = (
             f"SELECT {_JOURNAL_COLUMNS} FROM {s}.journal WHERE seq <= %s ORDER BY seq DESC LIMIT 1"
@@ -886,6 +895,13 @@ class _Database:
                 "left; nothing was stored",
                 value=self.schema,
             ) from error
+        except pg.InvalidArgumentForLogarithm as error:  # only `_SEQ_ROW_GUARD` takes one
+            raise StorageError(
+                f"{self.where}: the journal's sequence row ({self.quoted}.journal_seq, id 1) "
+                "is missing, so no change can be journaled; nothing was stored (restore it "
+                "with the last seq of the journal)",
+                value=self.schema,
+            ) from error
         except pg.LockNotAvailable as error:
             raise StorageError(
                 f"{self.where}: waited longer than {self.lock_timeout:g} s for a lock another "
@@ -964,24 +980,23 @@ class _Database:
 
     def connect(self, conninfo: str) -> psycopg.Connection[Any]:
         """A connection of its own (to migrate); a `connect_timeout` the connection string
-        gives bounds the wait for the server, else `timeout` does."""
+        gives bounds the wait for the server, else `timeout` does. No message shows the
+        password: libpq quotes the part of a connection string it cannot parse."""
         try:
             if "connect_timeout" in psycopg.conninfo.conninfo_to_dict(conninfo):
                 return psycopg.connect(conninfo, autocommit=True)
             wait = max(1, math.ceil(self.timeout))
             return psycopg.connect(conninfo, autocommit=True, connect_timeout=wait)
         except psycopg.ProgrammingError as error:
-            raise InvalidInput(
-                f"not a PostgreSQL connection string: {_first_line(error)}"
-            ) from error
+            said = _without_secrets(_first_line(error), conninfo)
+            raise InvalidInput(f"not a PostgreSQL connection string: {said}") from None
         except psycopg.Error as error:
-            if _BAD_OPTION.search(_first_line(error)):  # libpq refused a value it was given
-                raise InvalidInput(
-                    f"not a PostgreSQL connection string: {_first_line(error)}"
-                ) from error
+            said = _without_secrets(_first_line(error), conninfo)
+            if _BAD_OPTION.search(said):  # libpq refused a value it was given
+                raise InvalidInput(f"not a PostgreSQL connection string: {said}") from None
             raise StorageError(
-                f"cannot connect to {self.where}: {_first_line(error)}", value=self.schema
-            ) from error
+                f"cannot connect to {self.where}: {said}", value=self.schema
+            ) from None
 
     def migrate(self, conninfo: str, *, create: bool = True) -> None:
         """Create or upgrade the schema, once however many processes open it together.
@@ -993,6 +1008,7 @@ class _Database:
         with self.connect(conninfo) as connection, self.translated():
             found = self.found_version(connection, locked=False)
             if found == len(_MIGRATIONS):
+                self.check_seq_row(connection)
                 return
             if found == 0 and not create:
                 raise NotFound(f"{self.where} has no numinv schema {self.schema!r}")
@@ -1007,6 +1023,19 @@ class _Database:
             finally:
                 with suppress(psycopg.Error):
                     connection.execute("SELECT pg_advisory_unlock(%s, %s)", lock)
+
+    def check_seq_row(self, connection: psycopg.Connection[Any]) -> None:
+        """Refuse a schema whose journal cannot number entries (`_SEQ_ROW_GUARD`)."""
+        found = connection.execute(
+            f"SELECT count(*) FROM {self.quoted}.journal_seq WHERE id = 1"
+        ).fetchone()
+        if found is None or found[0] != 1:
+            raise StorageError(
+                f"{self.where}: the journal's sequence row ({self.quoted}.journal_seq, id 1) "
+                "is missing, so no change could be journaled (restore it with the last seq "
+                "of the journal)",
+                value=self.schema,
+            )
 
     def found_version(self, connection: psycopg.Connection[Any], *, locked: bool) -> int:
         """The schema's version; 0 when it has none (yet: another process may be creating it)."""
@@ -1149,6 +1178,20 @@ def _roll_back(connection: psycopg.Connection[Any]) -> None:
 # How libpq refuses a malformed option (a port of letters, an unknown sslmode): the
 # connection string is wrong, not the server unreachable.
 _BAD_OPTION = re.compile(r"invalid (integer value .* for connection option|port number|\w+ value:)")
+
+
+def _without_secrets(text: str, conninfo: str) -> str:
+    """`text` with every password the connection string may hold written as `***`: in a
+    URL's user part (as written and decoded), as a `password=` keyword or parameter."""
+    found = set(re.findall(r"://[^:@/?#]*:([^@/?#]*)@", conninfo))
+    found.update(re.findall(r"[?&]password=([^&#]*)", conninfo))
+    # Up to the next keyword: a password with an unquoted space is two words to libpq.
+    found.update(re.findall(r"\bpassword\s*=\s*(.*?)(?=\s+\w+\s*=|$)", conninfo))
+    secrets = {part for value in found for part in (value, value.strip("'"), unquote(value))}
+    secrets.update(word for value in found for word in value.split() if len(word) >= 4)
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _first_line(error: BaseException) -> str:
@@ -1718,7 +1761,7 @@ class _PostgresTransaction(_Reads):
         if total == 0:
             rows = self._rows(db.sql.last_seq, ())
             return int(rows[0][0]) + 1
-        ((last,),) = self._execute(db.sql.next_seq, (total,)).fetchall()
+        ((last,),) = self._execute(db.sql.take_seqs, (total,)).fetchall()
         base = int(last) - total
         self._copy(db.sql.copy_journal, (_copy_line((base + line[0], *line[1:])) for line in lines))
         return base + 1

@@ -293,6 +293,26 @@ def test_a_storage_error_never_shows_the_password(schema: str) -> None:
     assert "secret" not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    ("conninfo", "secret"),
+    [
+        ("postgresql://app:hunter%zz2@127.0.0.1:1/x", "hunter"),
+        ("postgresql://app@127.0.0.1:1/x?password=s3cr%zzet", "s3cr"),
+        ("host=127.0.0.1 password=top secret", "secret"),
+    ],
+)
+def test_a_connection_string_libpq_cannot_parse_is_refused_without_its_password(
+    conninfo: str, secret: str
+) -> None:
+    """libpq quotes the token it cannot parse, which may be the password itself."""
+    from numinv.storage.postgres import PostgresRepository
+
+    with pytest.raises(InvalidInput, match="not a PostgreSQL connection string") as refused:
+        PostgresRepository(conninfo, timeout=1)
+    assert secret not in str(refused.value)
+    assert refused.value.__cause__ is None  # the driver's own message stays out too
+
+
 def test_a_malformed_connection_string_is_invalid_input() -> None:
     from numinv.storage.postgres import PostgresRepository
 
@@ -658,3 +678,28 @@ def test_importing_numinv_does_not_import_psycopg() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert found.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("subscribed", [False, True], ids=["at the commit", "answered"])
+@pytest.mark.parametrize("count", [1, 3000], ids=["one", "by copy"])
+def test_a_change_without_the_journals_sequence_row_is_refused_not_left_unjournaled(
+    postgres_url: str, schema: str, sql: Any, subscribed: bool, count: int
+) -> None:
+    """An operator's `TRUNCATE journal, journal_seq` left the update that numbers entries
+    matching nothing: changes committed with no entry (or a raw ValueError escaped)."""
+    from numinv import Consumer, Inventory
+    from numinv.storage.postgres import PostgresRepository
+
+    with PostgresRepository(postgres_url, schema=schema) as repository:
+        inventory = Inventory(repository)
+        inventory.add_range("sys.a", "1000", count=5)
+        if subscribed:
+            inventory.subscribe(lambda event: None)
+        sql(f'TRUNCATE "{schema}".journal, "{schema}".journal_seq')
+        with pytest.raises(StorageError, match=r"journal's sequence row .* is missing"):
+            inventory.add_range("sys.b", "2000", count=count)
+        with pytest.raises(StorageError, match=r"journal's sequence row .* is missing"):
+            inventory.assign_next(Consumer("device/cucm/Phone", "SEP1", "sys.a"))
+        assert [r.status for r in inventory.search()] == [Status.AVAILABLE] * 5
+    with pytest.raises(StorageError, match=r"journal's sequence row .* is missing"):
+        PostgresRepository(postgres_url, schema=schema)
