@@ -937,12 +937,22 @@ class _Database:
                     "text must not hold a NUL character, which PostgreSQL cannot store"
                 ) from error
             raise StorageError(f"{self.where}: {_first_line(error)}", value=self.schema) from error
+        except psycopg.OperationalError as error:  # most often a connection that broke
+            self.purge()
+            raise StorageError(f"{self.where}: {_first_line(error)}", value=self.schema) from error
         except psycopg.Error as error:
             raise StorageError(f"{self.where}: {_first_line(error)}", value=self.schema) from error
         except UnicodeEncodeError as error:
             raise InvalidInput(
                 f"text holds a lone surrogate, which PostgreSQL cannot store: {error}"
             ) from error
+
+    def purge(self) -> None:
+        """After a connection broke (a server restart, an idle timeout), replace every idle
+        connection of the pool that broke with it, so that one call fails, not one per
+        pooled connection. Nothing is checked otherwise: a check per call costs a round trip."""
+        with suppress(Exception):
+            self.pool.check()
 
     def failed(self) -> StorageError:
         """A transaction whose statement failed: PostgreSQL will only roll it back."""
@@ -1118,10 +1128,22 @@ class _Database:
             with self.translated():
                 if held is not None:
                     return held.execute(sql, parameters).fetchall()
-                with self.pool.connection() as connection:
-                    return connection.execute(sql, parameters).fetchall()
+                return self._read(sql, parameters)
         except InvalidInput:
             return []
+
+    def _read(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """A read on a pool connection, asked again once on another when the connection
+        it got had broken meanwhile (nothing was written: a read may be asked twice)."""
+        for attempt in (1, 2):
+            with self.pool.connection() as connection:
+                try:
+                    return connection.execute(sql, parameters).fetchall()
+                except psycopg.OperationalError:
+                    if attempt == 2 or not connection.closed:
+                        raise
+            self.purge()
+        raise AssertionError("unreachable")
 
     def records(
         self, sql: str, parameters: Sequence[Any], held: _Open | None = None
@@ -1147,8 +1169,7 @@ class _Database:
                     raise self.failed()
                 held.count(self.sql.add_counts)
                 if held.begun or held.pending:
-                    with self.translated():
-                        held.execute("COMMIT")
+                    self.commit(held)
             except BaseException:
                 _roll_back(connection)
                 raise
@@ -1156,6 +1177,23 @@ class _Database:
                 self.local.open = None
         finally:
             self.pool.putconn(connection)
+
+    def commit(self, held: _Open) -> None:
+        """Send the `COMMIT` (with what waits for it). A connection lost on the way leaves
+        the outcome unknown, and the error says so: doing the change again blindly might
+        do it twice (a second number for one consumer)."""
+        try:
+            with self.translated():
+                held.execute("COMMIT")
+        except StorageError as error:
+            if not held.connection.broken:
+                raise
+            cause = _first_line(error.__cause__) if error.__cause__ else str(error)
+            raise StorageError(
+                f"{self.where}: the connection was lost while committing ({cause}); the "
+                "change may or may not be stored: read it back before doing it again",
+                value=self.schema,
+            ) from error
 
     def close(self) -> None:
         self.pool.close()

@@ -703,3 +703,89 @@ def test_a_change_without_the_journals_sequence_row_is_refused_not_left_unjourna
         assert [r.status for r in inventory.search()] == [Status.AVAILABLE] * 5
     with pytest.raises(StorageError, match=r"journal's sequence row .* is missing"):
         PostgresRepository(postgres_url, schema=schema)
+
+
+def _named(url: str, name: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
+
+
+def _terminate(sql: Any, name: str) -> int:
+    return len(
+        sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            name,
+        )
+    )
+
+
+def test_after_the_servers_connections_end_one_call_fails_and_reads_go_on(
+    postgres_url: str, schema: str, sql: Any
+) -> None:
+    """A restart or an idle timeout ends every pooled connection: each used to fail one
+    call in turn (six connections, six failures). A read is asked again on a fresh
+    connection; the pool drops every broken connection at the first failure."""
+    from numinv import Consumer, Inventory
+    from numinv.storage.postgres import PostgresRepository
+
+    name = f"numinv-{schema}"[:60]
+    with PostgresRepository(_named(postgres_url, name), schema=schema, pool_size=3) as repo:
+        inventory = Inventory(repo)
+        inventory.add_range("sys.a", "1000", count=10)
+        ready, go = threading.Barrier(4), threading.Event()
+
+        def hold(number: str) -> None:
+            with repo.transaction() as tx:
+                tx.get(number, "sys.a")
+                ready.wait(10)
+                go.wait(10)
+
+        holders = [threading.Thread(target=hold, args=(f"100{n}",)) for n in range(3)]
+        for holder in holders:
+            holder.start()
+        ready.wait(10)  # three connections in use at once: three in the pool afterwards
+        go.set()
+        for holder in holders:
+            holder.join(10)
+        assert _terminate(sql, name) == 3
+
+        assert [inventory.get("1000", "sys.a").number for _ in range(3)] == ["1000"] * 3
+        assert _terminate(sql, name) >= 1
+        outcomes = []
+        for n in range(3):
+            try:
+                inventory.assign_next(Consumer("device/cucm/Phone", f"SEP{n}", "sys.a"))
+                outcomes.append("assigned")
+            except StorageError:
+                outcomes.append("failed")
+        assert outcomes.count("failed") <= 1
+        assert outcomes[-1] == "assigned"
+
+
+def test_a_connection_lost_while_committing_says_the_outcome_is_unknown(
+    postgres_url: str, schema: str, sql: Any
+) -> None:
+    """A retry after such a failure may do the change twice: the message must not say
+    'nothing was stored'."""
+    from numinv import Consumer, Inventory
+    from numinv.storage.postgres import PostgresRepository
+
+    name = f"numinv-c-{schema}"[:60]
+    with PostgresRepository(_named(postgres_url, name), schema=schema) as repo:
+        inventory = Inventory(repo)
+        inventory.add_range("sys.a", "1000", count=2)
+        sql(  # the commit waits here, as it would for a standby or a slow disk
+            f'CREATE FUNCTION "{schema}".slow() RETURNS trigger LANGUAGE plpgsql AS '
+            "$$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$"
+        )
+        sql(
+            f'CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON "{schema}".records '
+            f'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "{schema}".slow()'
+        )
+        killer = threading.Timer(1.5, lambda: _terminate(sql, name))
+        killer.start()
+        try:
+            with pytest.raises(StorageError, match="may or may not be stored") as refused:
+                inventory.assign_next(Consumer("device/cucm/Phone", "SEP1", "sys.a"))
+        finally:
+            killer.join()
+        assert "nothing was stored" not in str(refused.value)
