@@ -214,6 +214,22 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         ON {s}.node_settings FOR EACH STATEMENT EXECUTE FUNCTION {s}.settings_changed()
         """,
     ),
+    # 3: the trigger raises the version of its own schema, whatever the schema is called:
+    # a schema renamed, or restored from a dump under another name, kept raising the
+    # version of the schema it was made in.
+    (
+        """
+        CREATE OR REPLACE FUNCTION {s}.settings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            EXECUTE format(
+                'UPDATE %I.settings_version SET version = version + 1 WHERE id = 1',
+                TG_TABLE_SCHEMA
+            );
+            RETURN NULL;
+        END
+        $$
+        """,
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -130,7 +130,33 @@ def test_a_schema_of_version_one_gains_the_settings_version_on_opening(
         assert settings_in_a_transaction(repository) == {NODE: NodeSettings(cooling_days=5)}
         sql(f'UPDATE "{schema}".node_settings SET cooling_days = 6')
         assert settings_in_a_transaction(repository) == {NODE: NodeSettings(cooling_days=6)}
-    assert sql(f'SELECT max(version) FROM "{schema}".schema_version') == [(2,)]
+    assert sql(f'SELECT max(version) FROM "{schema}".schema_version') == [
+        (postgres.SCHEMA_VERSION,)
+    ]
+
+
+def test_a_schema_renamed_or_restored_under_another_name_raises_its_own_settings_version(
+    postgres_url: str, schema: str, sql: SQL, new_schema: Any
+) -> None:
+    """The trigger named the schema it was made in: after `ALTER SCHEMA ... RENAME` (or a
+    dump restored under another name) a `configure` raised the old schema's version, and
+    an instance kept settings that no longer stood (a number went Available, not Cooling).
+    """
+    from numinv.storage.postgres import PostgresRepository
+
+    with PostgresRepository(postgres_url, schema=schema) as made:
+        Inventory(made).configure(NODE, cooling_days=5)
+    renamed = new_schema()
+    sql(f'ALTER SCHEMA "{schema}" RENAME TO "{renamed}"')
+    before = sql(f'SELECT version FROM "{renamed}".settings_version')[0][0]
+    with (
+        PostgresRepository(postgres_url, schema=renamed) as one,
+        PostgresRepository(postgres_url, schema=renamed) as other,
+    ):
+        assert settings_in_a_transaction(one) == {NODE: NodeSettings(cooling_days=5)}
+        Inventory(other).configure(NODE, cooling_days=9)
+        assert settings_in_a_transaction(one) == {NODE: NodeSettings(cooling_days=9)}
+    assert sql(f'SELECT version FROM "{renamed}".settings_version')[0][0] > before
 
 
 def test_inventory_calls_apply_the_settings_kept_without_reading_the_table(
