@@ -355,3 +355,22 @@ class TestStoredUses:
         assert text is not None
         assert json.loads(text) == converter.unstructure(use)
         assert rows_module._use_of(text) == use
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("status", "Bogus"), ("uses", "not json"), ("usage", '["Nope"]')]
+)
+def test_a_row_edited_by_hand_into_no_record_is_a_storage_error_naming_it(
+    tmp_path: Path, column: str, value: str
+) -> None:
+    """A raw KeyError or JSONDecodeError escaped, and the command line said `error: 'Bogus'`."""
+    path = tmp_path / "edited.db"
+    with SqliteRepository(str(path)) as repository:
+        Inventory(repository).add_range("sys.a", "1000", count=2)
+    with sqlite3.connect(path) as side:
+        side.execute(f"UPDATE records SET {column} = ? WHERE number = ?", (value, "1001"))
+    with SqliteRepository(str(path)) as repository:
+        inventory = Inventory(repository)
+        with pytest.raises(StorageError, match=r"the stored row of '1001' at 'sys\.a' is not"):
+            inventory.get("1001", "sys.a")
+        assert inventory.get("1000", "sys.a").number == "1000"

@@ -27,7 +27,7 @@ import attrs
 
 from numinv.core.checks import keepable
 from numinv.core.records import NumberRecord, Status, Usage, Use
-from numinv.errors import InvalidInput
+from numinv.errors import InvalidInput, StorageError
 
 __all__ = [
     "COLUMNS",
@@ -185,13 +185,22 @@ class Codec:
         return values
 
     def record(self, row: tuple[Any, ...] | list[Any]) -> NumberRecord:
-        """The record a row of `COLUMNS` holds."""
+        """The record a row of `COLUMNS` holds; a row no record can be (edited by hand:
+        a status `Bogus`, uses that are not JSON) is a `StorageError` naming it."""
         values = list(row)
-        for index, decode in self._from_store:
-            value = values[index]
-            if value is not None:
-                values[index] = decode(value)
-        return NumberRecord(*values)
+        try:
+            for index, decode in self._from_store:
+                value = values[index]
+                if value is not None:
+                    values[index] = decode(value)
+            return NumberRecord(*values)
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as error:
+            key = f"{row[0]!r} at {row[1]!r}" if len(row) > 1 else repr(row)
+            raise StorageError(
+                f"the stored row of {key} is not a record numinv wrote: "
+                f"{type(error).__name__}: {error}",
+                value=key,
+            ) from error
 
     def to_json(self, record: NumberRecord) -> str:
         return json.dumps(self.row(record), ensure_ascii=False, separators=(",", ":"))

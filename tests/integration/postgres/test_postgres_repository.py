@@ -789,3 +789,21 @@ def test_a_connection_lost_while_committing_says_the_outcome_is_unknown(
         finally:
             killer.join()
         assert "nothing was stored" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("status", "Bogus"), ("uses", "not json"), ("usage", '["Nope"]')]
+)
+def test_a_row_edited_by_hand_into_no_record_is_a_storage_error_naming_it(
+    repository: Any, schema: str, sql: Any, column: str, value: str
+) -> None:
+    """A raw KeyError or JSONDecodeError escaped, and the command line said `error: 'Bogus'`."""
+    from numinv import Inventory
+
+    Inventory(repository).add_range("sys.a", "1000", count=2)
+    sql(f'UPDATE "{schema}".records SET {column} = %s WHERE number = %s', value, "1001")
+    with pytest.raises(StorageError, match=r"the stored row of '1001' at 'sys\.a' is not a record"):
+        Inventory(repository).get("1001", "sys.a")
+    with pytest.raises(StorageError, match=r"'1001' at 'sys\.a'"):
+        list(Inventory(repository).search())
+    assert Inventory(repository).get("1000", "sys.a").number == "1000"
