@@ -147,6 +147,7 @@ class InventoryMachine(RuleBasedStateMachine):
     # (node, first number, count) loaded before the first rule.
     estate: ClassVar[tuple[tuple[str, str, int], ...]] = (
         ("sys.c1.s1", "100", 6),
+        ("sys.c1.s1", "1000", 1),  # a wider number among them: text order is not number order
         ("sys.c1.S2", "100", 3),
         ("sys.c1", "110", 5),
         ("sys.c2.s1", "100", 3),
