@@ -887,6 +887,93 @@ class PruneRestartsTheSequence(DictRepository):
             return sum(entry.span for _, entry in gone)
 
 
+class _BatchEdge(DictTransaction):
+    def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
+        listed = list(numbers)
+        kept: list[NumberRecord] = []
+        for start in range(0, len(listed), 1000):  # batches of 1000, sliced 999 a batch
+            kept += [attrs.evolve(template, number=n) for n in listed[start : start + 999]]
+        self.insert(kept)
+
+
+class BatchEdgeLost(DictRepository):
+    """`insert_range` sends batches of a thousand but slices 999: the last number of each
+    thousand is never stored."""
+
+    transaction_class = _BatchEdge
+
+
+class _SeqsCapped(DictTransaction):
+    def journal(self, entries: Sequence[Entry]) -> int:
+        with self._call() as state:
+            first = state.last_seq + 1
+            seq = first
+            for entry in entries:
+                state.journal.append((seq, entry))
+                seq += min(entry.span, 1000)  # one block of seqs, however long the range
+            state.last_seq = seq - 1
+            return first
+
+
+class RangeSeqsCapped(DictRepository):
+    """A range entry takes at most a thousand seqs: the next change reuses seqs of the
+    range, and a follower past them never sees it."""
+
+    transaction_class = _SeqsCapped
+
+
+class _RetiredFirstBatch(Reads):
+    """`retired` looks up only the first 999 numbers of a range (one `IN (...)` list)."""
+
+    def retired(self, numbers: NumberRange, hierarchy: str) -> Mapping[str, int]:
+        wanted = set(list(numbers)[:999])
+        return {
+            number: version
+            for (number, node), version in self._state().retired.items()
+            if node == hierarchy and number in wanted
+        }
+
+
+RetiredFirstBatch = _reading(_RetiredFirstBatch)
+
+
+class _WallClock(Reads):
+    """`due` and `next_release` order release dates by their wall-clock time as written,
+    not by the instant."""
+
+    def due(self, now: datetime, limit: int) -> list[NumberRecord]:
+        found = [r for r in self._state().records.values() if self._is_due(r.release_date, now)]
+        found.sort(key=lambda r: (_wall(r.release_date), r.number, r.hierarchy))
+        return found[:limit]
+
+    def next_release(self) -> datetime | None:
+        dates = [r.release_date for r in self._state().records.values() if r.release_date]
+        return min(dates, key=_wall) if dates else None
+
+
+def _wall(moment: datetime | None) -> datetime:
+    assert moment is not None
+    return moment.replace(tzinfo=None)
+
+
+WallClockOrder = _reading(_WallClock)
+
+
+class _ReadsTwice(DictTransaction):
+    def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        with self._call() as state:
+            for old, _ in changes:  # every version first...
+                self._check_version(state, old)
+            for _, new in changes:  # ...then the writes: a generator is spent by now
+                self._put(state, new)
+
+
+class ReadsItsArgumentTwice(DictRepository):
+    """`replace` goes over its argument twice: from a generator it writes nothing."""
+
+    transaction_class = _ReadsTwice
+
+
 class PruneLeavesAHole(DictRepository):
     """`prune` deletes every entry older than the time, wherever it is in seq order: an
     entry written late by a clock that is behind goes, and a follower never sees the hole."""
@@ -1010,5 +1097,10 @@ BROKEN: dict[str, Callable[[], DictRepository]] = {
     "holders matched whatever their case": HoldersIgnoreCase,
     "a sequence restarted by prune": PruneRestartsTheSequence,
     "a hole left by prune": PruneLeavesAHole,
+    "a number lost at each batch's edge": BatchEdgeLost,
+    "range seqs capped at a thousand": RangeSeqsCapped,
+    "retired versions of the first batch only": RetiredFirstBatch,
+    "release dates by wall clock": WallClockOrder,
+    "an argument read twice": ReadsItsArgumentTwice,
     "seqs taken before the commit": SeqsTakenBeforeTheCommit,
 }

@@ -672,6 +672,20 @@ class RepositoryContract:
 
     # -- due -----------------------------------------------------------------------
 
+    def test_replace_and_delete_take_any_iterable_once(self, repository: Repository) -> None:
+        """The protocol takes iterables: an adapter that reads its argument twice (once to
+        check every version, once to write) writes nothing from a generator."""
+        store(repository, record("1000"), record("1001"))
+        with repository.transaction() as tx:
+            tx.replace(
+                (old, attrs.evolve(old, tag="new", version=2))
+                for old in (record("1000"), record("1001"))
+            )
+        assert [found.tag for found in every_record(repository)] == ["new", "new"]
+        with repository.transaction() as tx:
+            tx.delete(found for found in every_record(repository))
+        assert every_record(repository) == []
+
     def test_due_returns_records_at_or_before_now_earliest_first(
         self, repository: Repository
     ) -> None:
@@ -707,6 +721,22 @@ class RepositoryContract:
         )
         assert numbers_of(repository.due(NOW, 10)) == ["1001", "1000"]
         assert numbers_of(repository.due(NOW.astimezone(new_york), 10)) == ["1001", "1000"]
+
+    def test_due_and_next_release_order_instants_not_wall_clocks(
+        self, repository: Repository
+    ) -> None:
+        """The earlier instant has the later wall-clock time: an adapter ordering by the
+        time as written (text, or the clock without its offset) gets both wrong."""
+        paris = timezone(timedelta(hours=2))
+        new_york = timezone(timedelta(hours=-5))
+        store(
+            repository,
+            cooling("1000", datetime(2026, 3, 1, 7, 0, tzinfo=new_york)),  # 12:00 UTC
+            cooling("1001", datetime(2026, 3, 1, 13, 0, tzinfo=paris)),  # 11:00 UTC
+        )
+        assert numbers_of(repository.due(NOW, 1)) == ["1001"]
+        assert numbers_of(repository.due(NOW, 10)) == ["1001", "1000"]
+        assert repository.next_release() == datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
 
     def test_due_follows_a_release(self, repository: Repository) -> None:
         store(repository, cooling("1000", NOW))
@@ -1137,6 +1167,30 @@ class RepositoryContract:
         assert repository.get("1004", NODE) == record("1004")
         assert repository.get("1005", NODE) is None
         assert tallies(repository.counts()) == {NODE: {Status.AVAILABLE: 8, Status.USED: 1}}
+
+    def test_a_range_of_thousands_is_whole_across_every_block_of_a_thousand(
+        self, repository: Repository
+    ) -> None:
+        """Bulk code works in batches (COPY chunks, `IN (...)` lists, blocks of a thousand
+        journal seqs): a number lost at a batch's edge is never offered again, and a seq
+        reused at a block's edge hides a change from every follower."""
+        numbers = number_range("200000", count=2500)
+        with repository.transaction() as tx:
+            tx.insert_range(numbers, record("0", NODE, version=3))
+            first = tx.journal([range_entry("200000", 2500, record("0"))])
+        with repository.transaction() as tx:
+            later = tx.journal([entry(record("1000"))])
+        stored = repository.within(numbers, NODE)
+        assert [found.number for found in stored] == list(numbers)
+        assert {found.version for found in stored} == {3}
+        assert later == first + 2500
+        seqs = seqs_of(every_change(repository, first - 1, limit=1000))
+        assert seqs == list(range(first, first + 2501))
+        assert [c.number for c in repository.history("201999")] == ["201999"]
+        with repository.transaction() as tx:
+            tx.delete(stored)
+        assert repository.retired(numbers, NODE) == dict.fromkeys(numbers, 3)
+        assert repository.within(numbers, NODE) == []
 
     def test_insert_range_over_a_taken_number_is_refused_and_changes_nothing(
         self, repository: Repository
