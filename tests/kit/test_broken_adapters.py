@@ -28,6 +28,15 @@ BOUND = 30.0
 # What the machines may spend on one broken adapter.
 MACHINE_EXAMPLES = 200
 MACHINE_BOUND = 120.0
+# Ranges of thousands, release dates in other time zones, generators: the machines send
+# lists, dates in UTC and ranges of a few numbers; only the contract reaches these.
+_BEYOND_THE_MACHINES = (
+    "a number lost at each batch's edge",
+    "range seqs capped at a thousand",
+    "retired versions of the first batch only",
+    "release dates by wall clock",
+    "an argument read twice",
+)
 # Defects no operation of the inventory reaches reliably (a second connection, threads, a
 # caller that goes on after a refused write, a nested transaction, reads the inventory
 # makes on its transaction, stale versions the inventory never sends).
@@ -49,11 +58,7 @@ OUT_OF_THE_INVENTORYS_REACH = {
     "a sequence restarted by prune",
     "seqs taken before the commit",
     "a hole left by prune",
-    "a number lost at each batch's edge",
-    "range seqs capped at a thousand",
-    "retired versions of the first batch only",
-    "release dates by wall clock",
-    "an argument read twice",
+    *_BEYOND_THE_MACHINES,
 }
 # Defects only the contract reaches: a caller that goes on after a refused write, and two
 # connections racing.
@@ -68,13 +73,7 @@ CONTRACT_ONLY = {
     "seqs taken before the commit",
     # Clocks of instances that disagree: the machines write their journals in time order.
     "a hole left by prune",
-    # Ranges of thousands, release dates in other time zones, generators: the inventory
-    # sends lists, dates in UTC and ranges of a few numbers.
-    "a number lost at each batch's edge",
-    "range seqs capped at a thousand",
-    "retired versions of the first batch only",
-    "release dates by wall clock",
-    "an argument read twice",
+    *_BEYOND_THE_MACHINES,
 }
 RUN = settings(
     max_examples=MACHINE_EXAMPLES,

@@ -565,6 +565,14 @@ class InventoryMachine(RuleBasedStateMachine):
             for node, found in self.inventory.utilization().items()
         }
         assert usage == model.utilization(), f"after {description}, utilization() differs"
+        # A subtree whose root has a text look-alike beside it (sys.c10 is not below sys.c1).
+        below = {
+            node: (dict(found.counts), found.low, found.threshold)
+            for node, found in self.inventory.utilization("sys.c1").items()
+        }
+        assert below == model.utilization("sys.c1"), (
+            f"after {description}, utilization('sys.c1') differs"
+        )
         for name in self.names:
             held = self.inventory.numbers_of(name)
             expected = model.numbers_of(name)
