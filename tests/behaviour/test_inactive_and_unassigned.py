@@ -164,6 +164,17 @@ def test_an_inactive_number_keeps_webex_calling_as_its_vendor(make: MakeInventor
     assert inventory.update("2000", SITE, tag="spare").vendor == "Webex Calling"
 
 
+def test_an_inactive_number_imported_without_a_vendor_can_still_be_tagged(
+    make: MakeInventory,
+) -> None:
+    """Only an update that sets another vendor is refused, not one that leaves it."""
+    from numinv import NumberRecord
+
+    inventory = make()
+    inventory.import_records([NumberRecord("2000", SITE, status=Status.INACTIVE)])
+    assert inventory.update("2000", SITE, tag="spare").tag == "spare"
+
+
 def test_a_number_of_another_vendor_observed_inactive_without_a_vendor_stays_available(
     make: MakeInventory,
 ) -> None:

@@ -575,7 +575,7 @@ def _update(record: NumberRecord, action: Update, rules: Rules) -> Changes:
             )
     changes = cast(Changes, {k: v for k, v in fields.items() if k not in _ADMIN_FIELDS})
     vendor = fields.get("vendor", record.admin_vendor)
-    if record.status is INACTIVE and vendor != WEBEX:
+    if record.status is INACTIVE and "vendor" in fields and vendor != WEBEX:
         raise _refuse(
             record,
             action,

@@ -1814,6 +1814,12 @@ class _PostgresTransaction(_Reads):
         held.count(db.sql.add_counts)
         if total == 0:
             rows = self._rows(db.sql.last_seq, ())
+            if not rows:
+                raise StorageError(
+                    f"{db.where}: the journal's sequence row ({db.quoted}.journal_seq, id 1) "
+                    "is missing",
+                    value=db.schema,
+                )
             return int(rows[0][0]) + 1
         ((last,),) = self._execute(db.sql.take_seqs, (total,)).fetchall()
         base = int(last) - total

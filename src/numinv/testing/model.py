@@ -724,7 +724,7 @@ class InventoryModel:
         if record["service_type"] is not None and ({"extra2", "extra4"} & set(fields)):
             raise self.refuse(record, "update", "extra2 and extra4 are managed")
         vendor = fields.get("vendor", record["admin_vendor"])
-        if record["status"] is INACTIVE and vendor != WEBEX:
+        if record["status"] is INACTIVE and "vendor" in fields and vendor != WEBEX:
             raise self.refuse(record, "update", "an Inactive number is Webex Calling's")
         shown = record["vendor"] if record["uses"] else vendor
         number_type = check_type(

@@ -807,3 +807,14 @@ def test_a_row_edited_by_hand_into_no_record_is_a_storage_error_naming_it(
     with pytest.raises(StorageError, match=r"'1001' at 'sys\.a'"):
         list(Inventory(repository).search())
     assert Inventory(repository).get("1000", "sys.a").number == "1000"
+
+
+def test_an_empty_journal_call_without_the_sequence_row_is_a_storage_error(
+    repository: Any, schema: str, sql: Any
+) -> None:
+    sql(f'DELETE FROM "{schema}".journal_seq')
+    with (
+        pytest.raises(StorageError, match="journal's sequence row"),
+        repository.transaction() as tx,
+    ):
+        tx.journal([])
