@@ -23,11 +23,16 @@ __all__ = ["Failure", "moment", "suggestion", "words"]
 # writes over a line, a line break starts a line that looks like another result), shown as
 # Python writes them in a string: names and tags may hold anything a store keeps.
 _CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+# The same, but for tabs and line breaks, which lay out a table's cell.
+_CONTROLS_IN_CELLS = {code: shown for code, shown in _CONTROLS.items() if code not in (9, 10)}
 
 
-def printable(text: str) -> str:
-    """One line of text with its control characters shown, never obeyed."""
-    return text if text.isprintable() else text.translate(_CONTROLS)
+def printable(text: str, *, cell: bool = False) -> str:
+    """Text with its control characters shown, never obeyed: one line, or a table's
+    `cell`, where tabs and line breaks stay layout."""
+    if text.isprintable():
+        return text
+    return text.translate(_CONTROLS_IN_CELLS if cell else _CONTROLS)
 
 
 class Failure(click.ClickException):

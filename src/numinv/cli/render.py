@@ -33,7 +33,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from numinv import Status, cucm_form
-from numinv.cli.errors import moment
+from numinv.cli.errors import moment, printable
 
 if TYPE_CHECKING:
     from numinv import AuditReport, NumberRecord, Utilization
@@ -104,20 +104,12 @@ def _first_word(col: Col) -> int:
     return len(col.header.split()[0]) if col.header else 0
 
 
-# Control characters a terminal would act on (ESC starts colour and title changes, CR
-# writes over a line), shown as Python writes them in a string instead: text from a file
-# or a UC application may hold anything a store keeps. Tabs and line breaks stay layout.
-_CONTROLS = {
-    code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if code not in (9, 10)
-}
-
-
 def _visible(cell: Text) -> Text:
     """The cell with its control characters made visible, its style kept."""
     plain = cell.plain
     if plain.isprintable():
         return cell
-    return Text(plain.translate(_CONTROLS), style=cell.style)
+    return Text(printable(plain, cell=True), style=cell.style)
 
 
 def fitted(

@@ -34,6 +34,7 @@ from numinv.core.vendors import (
     WEBEX,
     admin_vendor,
     check_internal_number_type,
+    may_be_inactive,
     shown_number_type,
     shown_vendor,
     usage_of,
@@ -686,7 +687,7 @@ def _observe_unassigned(record: NumberRecord, action: ObserveUnassigned, rules: 
     number_type = changes.get("admin_number_type", record.admin_number_type)
     changes["vendor"] = vendor
     changes["internal_number_type"] = shown_number_type(number_type, vendor)
-    if not action.active and record.status is AVAILABLE and _may_be_inactive(vendor):
+    if not action.active and record.status is AVAILABLE and may_be_inactive(vendor):
         changes.update(_inactive(_evolved(record, changes)))
     elif action.active and record.status is INACTIVE:
         changes["status"] = _free(record)
@@ -714,7 +715,7 @@ def _activate(record: NumberRecord, action: Activate, rules: Rules) -> Changes:
 
 
 def _deactivate(record: NumberRecord, action: Deactivate, rules: Rules) -> Changes:
-    if not _may_be_inactive(record.admin_vendor):
+    if not may_be_inactive(record.admin_vendor):
         raise _refuse(
             record,
             action,
@@ -723,12 +724,6 @@ def _deactivate(record: NumberRecord, action: Deactivate, rules: Rules) -> Chang
             "vendor",
         )
     return _inactive(record)
-
-
-def _may_be_inactive(vendor: str) -> bool:
-    """Inactive is Webex Calling's status (SPEC 20): a number of no vendor (Cisco's blank)
-    becomes a Webex Calling number; one of another vendor is not turned into one."""
-    return vendor in ("", WEBEX)
 
 
 def _inactive(record: NumberRecord) -> Changes:

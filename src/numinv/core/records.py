@@ -141,7 +141,7 @@ class Observation:
         checks.flag(value, "Observation.active")
         if value:
             return
-        from numinv.core.vendors import WEBEX  # vendors is built on this module
+        from numinv.core.vendors import may_be_inactive  # vendors is built on this module
 
         # SPEC 20: only a Webex Calling number held unassigned is reported inactive.
         if self.consumer is not None:
@@ -150,7 +150,7 @@ class Observation:
                 "(active=False is for a Webex Calling number nobody uses)",
                 value=self.number,
             )
-        if self.vendor not in ("", WEBEX):
+        if not may_be_inactive(self.vendor):
             raise InvalidInput(
                 f"Observation of {self.number}: only a Webex Calling number is inactive, "
                 f"not one of vendor {self.vendor!r}",

@@ -14,6 +14,7 @@ __all__ = [
     "WEBEX",
     "admin_vendor",
     "check_internal_number_type",
+    "may_be_inactive",
     "shown_number_type",
     "shown_vendor",
     "usage_of",
@@ -67,6 +68,12 @@ def usage_of(uses: Iterable[Use]) -> tuple[Usage, ...]:
 
 
 _USAGE: dict[tuple[Usage, ...], tuple[Usage, ...]] = {}
+
+
+def may_be_inactive(vendor: str) -> bool:
+    """Inactive is Webex Calling's status (SPEC 20): a number of no vendor becomes a
+    Webex Calling number when deactivated; one of another vendor is not turned into one."""
+    return vendor in ("", WEBEX)
 
 
 def admin_vendor(value: str) -> str:

@@ -1151,15 +1151,15 @@ class _Database:
     def _read(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         """A read on a pool connection, asked again once on another when the connection
         it got had broken meanwhile (nothing was written: a read may be asked twice)."""
-        for attempt in (1, 2):
-            with self.pool.connection() as connection:
-                try:
-                    return connection.execute(sql, parameters).fetchall()
-                except psycopg.OperationalError:
-                    if attempt == 2 or not connection.closed:
-                        raise
-            self.purge()
-        raise AssertionError("unreachable")
+        with self.pool.connection() as connection:
+            try:
+                return connection.execute(sql, parameters).fetchall()
+            except psycopg.OperationalError:
+                if not connection.closed:
+                    raise
+        self.purge()
+        with self.pool.connection() as connection:
+            return connection.execute(sql, parameters).fetchall()
 
     def records(
         self, sql: str, parameters: Sequence[Any], held: _Open | None = None
