@@ -13,6 +13,7 @@ from numinv import (
     Status,
 )
 from tests.behaviour.conftest import MakeInventory
+from tests.clock import Clock
 
 SITE = "sys.acme.uk.london"
 POOL = "sys.acme.uk"
@@ -185,6 +186,38 @@ def test_a_number_of_another_vendor_observed_inactive_without_a_vendor_stays_ava
         Status.AVAILABLE,
         "Microsoft",
     )
+
+
+def test_a_held_back_webex_number_reported_inactive_keeps_its_hold(
+    make: MakeInventory, clock: Clock
+) -> None:
+    """Decision 123: only an Available number becomes Inactive. A reservation or a cooling
+    is the inventory's own hold, and the application's report agrees with it (nobody uses
+    the number): the hold stands, the vendor is taken, and nothing is in conflict."""
+    inventory = make()
+    inventory.configure(SITE, auto_cooling=True)
+    inventory.add_range(SITE, "2000", count=2)
+    inventory.reserve("2000", SITE, tag="new starter")
+    inventory.assign("2001", WEBEX_USER)
+    inventory.unassign("2001", WEBEX_USER)
+
+    report = inventory.audit(
+        [Observation(n, vendor="Webex Calling", active=False) for n in ("2000", "2001")],
+        at=SITE,
+    )
+
+    reserved, cooling = inventory.get("2000", SITE), inventory.get("2001", SITE)
+    assert (reserved.status, reserved.tag, reserved.vendor) == (
+        Status.RESERVED,
+        "new starter",
+        "Webex Calling",
+    )
+    assert (cooling.status, cooling.vendor) == (Status.COOLING, "Webex Calling")
+    assert not report.conflicts
+
+    clock.advance(days=31)  # the cooling ends: the next report makes the number Inactive
+    inventory.audit([Observation("2001", vendor="Webex Calling", active=False)], at=SITE)
+    assert inventory.get("2001", SITE).status is Status.INACTIVE
 
 
 def test_a_webex_number_reported_active_again_becomes_available(make: MakeInventory) -> None:

@@ -69,6 +69,14 @@ def test_simulate_shows_the_history_of_a_number(numinv: Numinv) -> None:
     assert " add " in out
 
 
+def test_simulate_says_when_a_number_has_no_history(numinv: Numinv) -> None:
+    """The number is not one of the simulated estate's: no empty table, a line saying so."""
+    result = numinv.run("simulate", "--days", "3", "--history", "+999")
+    assert result.exit_code == 0, result.output
+    assert "History of" not in result.stdout
+    assert result.stderr == "no changes of +999 are journaled\n"
+
+
 def test_changes_follow_outlives_a_failing_store_and_misses_nothing(
     loaded: Numinv, monkeypatch: pytest.MonkeyPatch
 ) -> None:

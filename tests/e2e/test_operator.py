@@ -39,6 +39,11 @@ def test_a_mistyped_node_is_refused_with_the_closest_nodes(
     assert "sys.acme.uk.london" in message
 
 
+def test_only_the_commands_of_a_consumer_offer_new_node(loaded: Numinv) -> None:
+    assert "--new-node" not in loaded.fails("list", "--at", "sys.acme.uk.londn")
+    assert "--new-node" in loaded.fails("unassign", "4420790001", *PHONE[:4], "--at", "x.y")
+
+
 def test_a_mistyped_node_changes_nothing(loaded: Numinv) -> None:
     before = loaded.json("list", "--json")
     loaded.fails("assign-next", "--kind", "Phone", "--id", "p", "--at", "sys.acme.uk.londn")
@@ -47,7 +52,9 @@ def test_a_mistyped_node_changes_nothing(loaded: Numinv) -> None:
 
 def test_a_consumer_at_a_node_without_numbers_needs_new_node(loaded: Numinv) -> None:
     args = ("assign-next", "--kind", "Phone", "--id", "p", "--at", f"{CUSTOMER}.paris")
-    loaded.fails(*args)
+    assert loaded.fails(*args).endswith(
+        " Give --new-node for a node that holds no numbers yet."
+    )  # the refusal names the way to a new node
     assert loaded.ok(*args, "--new-node") == f"4420799000 at {CUSTOMER}: Used (Device)\n"
 
 

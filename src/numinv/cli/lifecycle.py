@@ -52,7 +52,7 @@ def consumer(
     """The consumer the options name; its node must be known unless `--new-node`."""
     resolved = resolve_kind(inventory.kinds, kind)
     if not new_node:
-        check_node(inventory, at)
+        check_node(inventory, at, new="Give --new-node for a node that holds no numbers yet.")
     return Consumer(resolved, consumer_id, at, vendor, owner)
 
 

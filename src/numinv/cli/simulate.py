@@ -224,7 +224,9 @@ def simulate_command(
         console = out()
         console.print(_summary(result, console.width))
         console.print(_activity(result, console.width))
-        if number is not None:
+        if number is not None and not result.history:
+            click.echo(f"no changes of {number} are journaled", err=True)
+        elif number is not None:
             from numinv.cli.journal import history_table
 
             title = f"History of {number}"

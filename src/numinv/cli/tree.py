@@ -31,8 +31,11 @@ def known_nodes(inventory: Inventory) -> set[str]:
     return known
 
 
-def check_node(inventory: Inventory, node: str | None, *, what: str = "node") -> None:
-    """Refuse a node with no numbers at or below it, suggesting the closest known ones."""
+def check_node(
+    inventory: Inventory, node: str | None, *, what: str = "node", new: str = ""
+) -> None:
+    """Refuse a node with no numbers at or below it, suggesting the closest known ones
+    (and `new`, the way to name a node that is new on purpose, when there is one)."""
     if node is None:
         return
     known = known_nodes(inventory)
@@ -40,7 +43,10 @@ def check_node(inventory: Inventory, node: str | None, *, what: str = "node") ->
         return
     if not known:
         raise Failure(f"no {what} {node}: the inventory holds no numbers yet")
-    raise Failure(f"no {what} {node} in the inventory{suggestion(node, known)}")
+    close = suggestion(node, known)
+    if new:
+        close = f"{close or '.'} {new}"
+    raise Failure(f"no {what} {node} in the inventory{close}")
 
 
 def check_new_node(
