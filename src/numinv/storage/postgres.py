@@ -861,6 +861,7 @@ class _Database:
         self.quoted = _quoted(schema)
         self.sql = _Sql(self.quoted)
         self.where = _where(conninfo)
+        self.conninfo = conninfo  # to ask the server why the pool cannot connect
         self.timeout = timeout
         self.lock_timeout = lock_timeout
         self.local = threading.local()
@@ -932,7 +933,7 @@ class _Database:
             ) from error
         except PoolTimeout as error:
             raise StorageError(
-                f"{self.where}: no connection free in the pool after {self.timeout:g} s",
+                f"{self.where}: no connection within {self.timeout:g} s: {self.no_connection()}",
                 value=self.schema,
             ) from error
         except PoolClosed as error:
@@ -962,6 +963,20 @@ class _Database:
             raise InvalidInput(
                 f"text holds a lone surrogate, which PostgreSQL cannot store: {error}"
             ) from error
+
+    def no_connection(self) -> str:
+        """Why the pool gave no connection: the server refuses a new one (the reason the
+        pool itself only logs), or every connection of the pool is in use."""
+        try:
+            with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2):
+                pass
+        except psycopg.Error as error:
+            said = _without_secrets(_first_line(error), self.conninfo)
+            return f"the server refuses new connections ({said})"
+        return (
+            f"all {self.pool.max_size} connections of the pool are in use "
+            "(give a larger pool_size, or keep transactions shorter)"
+        )
 
     def purge(self) -> None:
         """After a connection broke (a server restart, an idle timeout), replace every idle

@@ -761,6 +761,66 @@ def test_after_the_servers_connections_end_one_call_fails_and_reads_go_on(
         assert outcomes[-1] == "assigned"
 
 
+def test_a_pool_with_every_connection_in_use_says_so(postgres_url: str, schema: str) -> None:
+    """The pool's own error names no cause; a full pool is told from a refusing server."""
+    from numinv.storage.postgres import PostgresRepository
+
+    with PostgresRepository(postgres_url, schema=schema, pool_size=1, timeout=0.5) as repo:
+        held, done = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with repo.transaction() as tx:
+                tx.get("1000", NODE)
+                held.set()
+                done.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert held.wait(10)
+            with pytest.raises(StorageError) as refused:
+                repo.get("1000", NODE)
+        finally:
+            done.set()
+            holder.join(10)
+        assert "no connection within 0.5 s: all 1 connections of the pool are in use" in str(
+            refused.value
+        )
+        assert repo.get("1000", NODE) is None  # the connection is back
+
+
+def test_a_server_refusing_new_connections_says_why(
+    postgres_url: str, schema: str, sql: Any
+) -> None:
+    """After the connections end, the pool cannot make new ones: the reason the server
+    gives (here: the role may no longer log in) reaches the caller, not only a log."""
+    from psycopg.conninfo import make_conninfo
+
+    from numinv.storage.postgres import PostgresRepository
+
+    role = f"numinv_{schema}"[:60]
+    sql(f"CREATE ROLE {role} LOGIN PASSWORD 'very-secret'")
+    sql(
+        f"DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO {role}', "
+        "current_database()); END $$"
+    )
+    url = make_conninfo(postgres_url, user=role, password="very-secret")
+    try:
+        with PostgresRepository(url, schema=schema, pool_size=1, timeout=1) as repo:
+            assert repo.get("1000", NODE) is None
+            sql(f"ALTER ROLE {role} NOLOGIN")
+            sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", role)
+            with pytest.raises(StorageError) as refused:
+                repo.get("1000", NODE)
+        message = str(refused.value)
+        assert "the server refuses new connections" in message
+        assert "not permitted to log in" in message
+        assert "very-secret" not in message
+    finally:
+        sql(f"DROP OWNED BY {role} CASCADE")
+        sql(f"DROP ROLE {role}")
+
+
 def test_a_connection_lost_while_committing_says_the_outcome_is_unknown(
     postgres_url: str, schema: str, sql: Any
 ) -> None:
