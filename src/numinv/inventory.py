@@ -1063,8 +1063,18 @@ class Inventory:
         action = ApplyService(subscriber, str(service_type), node)
         wanted = parse_number(number)
 
+        hands_out = self._services[action.service_type].holds_number
+
         def apply(unit: UnitOfWork) -> NumberRecord:
             record = unit.current(self._locate(unit.tx, wanted, node))
+            if hands_out and not record.in_use:  # handed out now, as `assign` would (SPEC 22)
+                others = _duplicates(unit.tx, record, unit.rules)
+                if others:
+                    head = (
+                        f"cannot apply {action.service_type} to {wanted} at {record.hierarchy}: "
+                        "prevent-duplicates is on and it also exists elsewhere"
+                    )
+                    raise duplicate_number([o.key for o in others], head, action.operation)
             return unit.apply(record, action)
 
         # A use taken away cools as its consumer's node says: any node may matter.

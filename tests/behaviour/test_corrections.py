@@ -15,6 +15,7 @@ from numinv import (
     InvalidInput,
     Inventory,
     NotFound,
+    Observation,
     Settings,
     SqliteRepository,
     Status,
@@ -87,6 +88,27 @@ def test_with_prevent_duplicates_a_duplicate_is_never_handed_out(make: MakeInven
     with pytest.raises(DuplicateNumber) as refusal:
         inventory.assign("2000", TEAMS)
     assert refusal.value.conflicts == (("2000", OTHER),)
+
+
+def test_with_prevent_duplicates_a_service_type_never_hands_out_a_duplicate(
+    make: MakeInventory,
+) -> None:
+    """`apply_service` gives the number to a subscriber as `assign` does: refused alike.
+    A service type that holds no number, or one the subscriber already holds, is not a
+    hand-out and goes on."""
+    inventory = make()
+    inventory.add_range(SITE, "2000", count=2)
+    inventory.apply_service("2001", SITE, "sub1", "Cisco-Only")  # before the setting
+    inventory.add_range(OTHER, "2000", count=2)
+    inventory.configure("sys", prevent_duplicates=True)
+    before = inventory.changes()
+
+    with pytest.raises(DuplicateNumber) as refusal:
+        inventory.apply_service("2000", SITE, "sub1", "Cisco-Only")
+    assert refusal.value.conflicts == (("2000", OTHER),)
+    assert inventory.get("2000", SITE).status is Status.AVAILABLE
+    assert inventory.changes() == before
+    assert inventory.apply_service("2001", SITE, "sub1", "Cisco-Only").status is Status.USED
 
 
 def test_the_global_prevent_duplicates_setting_guards_assignment_too(
@@ -259,3 +281,30 @@ def test_a_refusal_says_why_in_words_a_program_can_test(make: MakeInventory) -> 
         "in use", "reserved", "reserved for", "cooling", "not allowed", "not available"
     ]  # fmt: skip
     assert inventory.nodes() == [SITE]
+
+
+def test_a_type_that_outlived_its_vendor_stays_hidden_and_blocks_nothing(
+    make: MakeInventory,
+) -> None:
+    """Decision 66: the type set is kept apart and shows while the vendor shown is one it
+    belongs to. A Calling Plan number given to Webex while a Teams user held it, or seen
+    held by Webex in an audit, keeps the type hidden: later changes of other fields, and
+    an export read back in, used to be refused over a type nobody could see."""
+    inventory = make()
+    inventory.add_range(
+        SITE, "1000", count=2, vendor="Microsoft", internal_number_type="Calling Plan"
+    )
+    inventory.assign("1000", TEAMS)
+    inventory.update("1000", SITE, vendor="Webex Calling")  # the type agrees with Teams
+    inventory.unassign("1000", TEAMS)
+    inventory.audit([Observation("1001", vendor="Webex Calling")], at=SITE)
+
+    for number in ("1000", "1001"):
+        record = inventory.update(number, SITE, tag="moved to Webex")
+        assert (record.vendor, record.internal_number_type) == ("Webex Calling", "")
+    assert inventory.update_range(SITE, "1000", "1001", description="ok") == 2
+    copy = Inventory()  # an export read back in elsewhere
+    assert copy.import_records(inventory.search()) == 2
+    assert copy.get("1000", SITE).admin_number_type == "Calling Plan"
+    inventory.update("1000", SITE, vendor="Microsoft")  # the type shows again
+    assert inventory.get("1000", SITE).internal_number_type == "Calling Plan"

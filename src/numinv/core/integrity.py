@@ -14,7 +14,12 @@ from numinv.core import checks
 from numinv.core.hierarchy import parse_path
 from numinv.core.numbers import parse_e164, parse_number
 from numinv.core.records import NumberRecord, Status, Usage, Use
-from numinv.core.vendors import check_internal_number_type, shown_number_type, usage_of
+from numinv.core.vendors import (
+    INTERNAL_NUMBER_TYPES,
+    check_internal_number_type,
+    shown_number_type,
+    usage_of,
+)
 from numinv.errors import InvalidInput, NumInvError
 
 __all__ = ["consistent", "well_formed"]
@@ -148,7 +153,10 @@ def consistent(record: NumberRecord) -> NumberRecord:
         )
     if record.status is Status.AVAILABLE and record.reserved_for is not None:
         raise _refuse(record, "status", "Reserved while reserved for somebody", record.status)
-    check_internal_number_type(record.admin_number_type, record.admin_vendor, record.vendor)
+    # The type set is kept apart from the one shown (decision 66): a type of some vendor,
+    # shown while the vendor shown is one it belongs to. Set beside a vendor it fits, it
+    # may outlive that vendor (a user of another vendor's takes the number, then leaves).
+    check_internal_number_type(record.admin_number_type, *INTERNAL_NUMBER_TYPES)
     shown = shown_number_type(record.admin_number_type, record.vendor)
     if record.internal_number_type != shown:
         raise _refuse(

@@ -584,9 +584,11 @@ def _update(record: NumberRecord, action: Update, rules: Rules) -> Changes:
             "vendor",
         )
     shown = record.vendor if record.in_use else vendor
-    number_type = check_internal_number_type(
-        fields.get("internal_number_type", record.admin_number_type), vendor, shown
-    )
+    number_type = record.admin_number_type  # kept apart, shown while it agrees (decision 66)
+    if _ADMIN_FIELDS.intersection(fields):  # checked when set, or when its vendor is
+        number_type = check_internal_number_type(
+            fields.get("internal_number_type", number_type), vendor, shown
+        )
     changes["admin_vendor"] = vendor
     changes["admin_number_type"] = number_type
     changes["vendor"] = shown

@@ -727,9 +727,9 @@ class InventoryModel:
         if record["status"] is INACTIVE and "vendor" in fields and vendor != WEBEX:
             raise self.refuse(record, "update", "an Inactive number is Webex Calling's")
         shown = record["vendor"] if record["uses"] else vendor
-        number_type = check_type(
-            fields.get("internal_number_type", record["admin_number_type"]), vendor, shown
-        )
+        number_type = record["admin_number_type"]  # may have outlived its vendor: hidden
+        if {"vendor", "internal_number_type"} & set(fields):
+            number_type = check_type(fields.get("internal_number_type", number_type), vendor, shown)
         updates: dict[str, Any] = {
             name: value for name, value in fields.items() if name in FREE_TEXT
         }
@@ -1189,6 +1189,8 @@ class InventoryModel:
         if service_type not in SERVICES:
             raise Refused(InvalidInput, f"service type {service_type!r}")
         record = self.one(tx, number, at)
+        if SERVICES[service_type][0] and not record["uses"] and self.duplicated(record, tx):
+            raise Refused(DuplicateNumber, f"{number} exists elsewhere (prevent-duplicates)")
         return self.put(tx, record, self.serviced(record, subscriber, str(service_type), at, tx))
 
     # -- writes: ranges ------------------------------------------------------------------------
