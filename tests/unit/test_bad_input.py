@@ -524,6 +524,56 @@ def test_import_records_refuses_a_record_with_a_malformed_field_and_stores_nothi
     assert _state(inv) == before
 
 
+PHONE_USE = Use("device/cucm/Phone", "SEP9", Usage.DEVICE, hierarchy="sys.acme.paris")
+
+
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        (  # one consumer twice: one unassign would take both
+            NumberRecord(
+                "4000",
+                "sys.acme.paris",
+                status=Status.USED,
+                usage=(Usage.DEVICE, Usage.DEVICE),
+                uses=(PHONE_USE, PHONE_USE),
+            ),
+            "uses must be one use per consumer",
+        ),
+        (  # SPEC 20: Inactive is Webex Calling's
+            NumberRecord(
+                "4000",
+                "sys.acme.paris",
+                status=Status.INACTIVE,
+                vendor="Microsoft",
+                admin_vendor="Microsoft",
+            ),
+            "vendor must be Webex Calling (or blank) while Inactive, not 'Microsoft'",
+        ),
+        (  # statuses and usages by name, not as Python shows them
+            NumberRecord(
+                "4000",
+                "sys.acme.paris",
+                status=Status.USED,
+                usage=(Usage.USER,),
+                uses=(PHONE_USE,),
+            ),
+            "usage must be ('Device',) (from its uses), not ('User',)",
+        ),
+    ],
+)
+def test_import_records_refuses_a_record_the_lifecycle_could_not_make(
+    record: NumberRecord, said: str
+) -> None:
+    inv = _populated()
+    before = _state(inv)
+    with pytest.raises(InvalidInput) as refused:
+        inv.import_records([NumberRecord("4001", "sys.acme.paris"), record])
+    assert said in str(refused.value)
+    assert "<" not in str(refused.value)
+    assert _state(inv) == before
+
+
 @pytest.mark.parametrize("method", ["search", "available"])
 def test_a_limit_larger_than_any_inventory_returns_everything(method: str) -> None:
     inv = _populated()

@@ -17,6 +17,7 @@ from numinv.core.records import NumberRecord, Status, Usage, Use
 from numinv.core.vendors import (
     INTERNAL_NUMBER_TYPES,
     check_internal_number_type,
+    may_be_inactive,
     shown_number_type,
     usage_of,
 )
@@ -30,9 +31,18 @@ _TEXT_FIELDS = tuple(
 _IN_USE = (Status.USED, Status.USED_UTILITY)
 
 
+def _shown(value: object) -> str:
+    """A value as a message shows it: `repr`, with a status or usage by its name."""
+    if isinstance(value, Status | Usage):
+        return repr(value.value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(map(_shown, value)) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
+
+
 def _refuse(record: NumberRecord, field: str, wanted: str, value: object) -> InvalidInput:
     return InvalidInput(
-        f"{record.number!r} at {record.hierarchy!r}: {field} must be {wanted}, not {value!r}",
+        f"{record.number!r} at {record.hierarchy!r}: {field} must be {wanted}, not {_shown(value)}",
         number=record.number if isinstance(record.number, str) else None,
         value=value,
     )
@@ -143,14 +153,26 @@ def consistent(record: NumberRecord) -> NumberRecord:
         raise _refuse(record, "uses", "present exactly when the status is in use", record.uses)
     if record.uses and record.status is not record.uses[-1].status:
         raise _refuse(record, "status", "the status of the newest use", record.status)
+    keys = [use.key for use in record.uses]
+    twice = next((key for key in keys if keys.count(key) > 1), None)
+    if twice is not None:
+        raise InvalidInput(
+            f"{record.number!r} at {record.hierarchy!r}: uses must be one use per consumer, "
+            f"not two of {twice[0]} {twice[1]!r}",
+            number=record.number,
+            value=twice[1],
+        )
     if record.usage != usage_of(record.uses):
-        raise _refuse(record, "usage", f"{usage_of(record.uses)!r} (from its uses)", record.usage)
+        wanted = f"{_shown(usage_of(record.uses))} (from its uses)"
+        raise _refuse(record, "usage", wanted, record.usage)
     if record.status is Status.COOLING and record.release_date is None:
         raise _refuse(record, "release_date", "set while Cooling", None)
     if record.status not in (Status.COOLING, Status.RESERVED) and record.release_date is not None:
         raise _refuse(
             record, "release_date", "None unless Cooling or Reserved", record.release_date
         )
+    if record.status is Status.INACTIVE and not may_be_inactive(record.vendor):
+        raise _refuse(record, "vendor", "Webex Calling (or blank) while Inactive", record.vendor)
     if record.status is Status.AVAILABLE and record.reserved_for is not None:
         raise _refuse(record, "status", "Reserved while reserved for somebody", record.status)
     # The type set is kept apart from the one shown (decision 66): a type of some vendor,
