@@ -17,6 +17,7 @@ next write agree on what the number is.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from types import TracebackType
 from typing import Self
 
@@ -26,6 +27,7 @@ from numinv.core.journal import Entry, number_of
 from numinv.core.lifecycle import Action, Lapse, Rules, is_due, transition
 from numinv.core.numbers import NumberRange
 from numinv.core.records import Event, NumberRecord
+from numinv.errors import NumInvError, StorageError
 from numinv.events import Dispatcher
 from numinv.storage.protocol import Repository, Transaction
 
@@ -92,6 +94,8 @@ class UnitOfWork:
     ) -> None:
         first: int | None = None
         listening = self.dispatcher.listening
+        if error is not None and self._entries:
+            self._journal_refused(error)
         try:
             if error is None and self._entries:
                 # A store's optional `JournalAtCommit`: used when nobody needs the seq.
@@ -115,6 +119,18 @@ class UnitOfWork:
             self._tx = None
         if first is not None and listening:
             self.dispatcher.ready(first, self._events(first))
+
+    def _journal_refused(self, error: BaseException) -> None:
+        """A call refused after it wrote (the release of a lapsed cooling, part of a range)
+        still journals what it wrote, in its transaction: rolled back with it, as usual,
+        unless the transaction is a host's own that the call joined and that the host
+        commits after catching the refusal. Its writes then stay, and so must their
+        entries (no change without its entry). A store that cannot write them now (its
+        transaction failed) is rolling back anyway; the refusal is what the caller hears."""
+        if not isinstance(error, NumInvError) or isinstance(error, StorageError):
+            return
+        with suppress(NumInvError):
+            self.tx.journal(self._entries)
 
     # -- reading for writing --------------------------------------------------
 

@@ -325,3 +325,39 @@ def test_an_audit_stores_a_due_release_without_an_empty_change_of_its_own(
 
     assert [c.operation for c in inventory.history("2000")] == ["add", "cool", "release_due"]
     assert [c.operation for c in inventory.history("2001")] == ["add", "audit"]
+
+
+def test_a_call_refused_in_a_hosts_transaction_journals_what_it_wrote(
+    make: MakeInventory, clock: Clock
+) -> None:
+    """A call joins a transaction the host opened on the repository. Refused after it
+    stored the release of a lapsed cooling, it left that change without its entry once
+    the host caught the refusal and committed: no change without its entry (SPEC 15)."""
+    inventory = make()
+    inventory.add_range(SITE, "2000")
+    inventory.cool("2000", SITE, days=1)
+    clock.advance(days=2)
+
+    with inventory.repository.transaction(), pytest.raises(InvalidTransition):
+        inventory.unreserve("2000", SITE)  # caught inside: the host's transaction commits
+
+    stored = inventory.repository.get("2000", SITE)
+    assert stored is not None
+    last = inventory.changes()[-1]
+    assert (last.operation, last.after) == ("release_due", stored)
+
+
+def test_a_refused_call_of_its_own_journals_nothing(make: MakeInventory, clock: Clock) -> None:
+    inventory = make()
+    inventory.add_range(SITE, "2000")
+    inventory.cool("2000", SITE, days=1)
+    clock.advance(days=2)
+    before = inventory.changes()
+
+    with pytest.raises(InvalidTransition):
+        inventory.unreserve("2000", SITE)
+
+    assert inventory.changes() == before
+    stored = inventory.repository.get("2000", SITE)
+    assert stored is not None
+    assert stored.status is Status.COOLING  # stored as it was
