@@ -1217,7 +1217,7 @@ class _Database:
             with self.translated():
                 held.execute("COMMIT")
         except StorageError as error:
-            if not held.connection.broken:
+            if not (held.connection.broken or _lost_in_flight(error.__cause__)):
                 raise
             cause = _first_line(error.__cause__) if error.__cause__ else str(error)
             raise StorageError(
@@ -1228,6 +1228,18 @@ class _Database:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def _lost_in_flight(error: BaseException | None) -> bool:
+    """Whether an error leaves a `COMMIT` sent with an unknown outcome, before the
+    connection shows itself broken: the driver lost the conversation (an error of its
+    own, with no SQLSTATE: "cannot exit pipeline mode while busy" when the server ends
+    the connection as the answers come back), or the server is going away (class 08,
+    and 57 but for a cancelled statement, which never commits)."""
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    state = error.sqlstate
+    return state is None or state.startswith("08") or (state[:2] == "57" and state != "57014")
 
 
 def _roll_back(connection: psycopg.Connection[Any]) -> None:

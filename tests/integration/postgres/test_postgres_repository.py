@@ -851,6 +851,25 @@ def test_a_connection_lost_while_committing_says_the_outcome_is_unknown(
         assert "nothing was stored" not in str(refused.value)
 
 
+def test_which_failures_of_a_commit_leave_its_outcome_unknown() -> None:
+    """Killed while the answers to a pipelined `COMMIT` came back, psycopg raised "cannot
+    exit pipeline mode while busy" before the connection showed itself broken: the
+    change had committed, and the error said nothing of it (a retry took a second
+    number)."""
+    import psycopg
+    from psycopg import errors as pg
+
+    from numinv.storage.postgres import _lost_in_flight
+
+    assert _lost_in_flight(psycopg.OperationalError("cannot exit pipeline mode while busy"))
+    assert _lost_in_flight(pg.AdminShutdown())
+    assert _lost_in_flight(pg.lookup("08006")())  # connection failure
+    assert not _lost_in_flight(pg.QueryCanceled())  # a cancelled statement never commits
+    assert not _lost_in_flight(pg.LockNotAvailable())
+    assert not _lost_in_flight(pg.UniqueViolation())
+    assert not _lost_in_flight(None)
+
+
 @pytest.mark.parametrize(
     ("column", "value"), [("status", "Bogus"), ("uses", "not json"), ("usage", '["Nope"]')]
 )
