@@ -290,6 +290,27 @@ class _Batch:
 _SEQ_ROW_GUARD = "UNION ALL SELECT ln(count(*))::bigint FROM n HAVING count(*) = 0"
 
 
+# What a schema holds, `schema_version` first: any relation (a table, a view, a
+# sequence...), function, or type of its own. Numinv writes only into a schema of its
+# own or an empty one (a DBA's, made for it).
+_HELD: Final = (
+    "SELECT name FROM (SELECT c.relname AS name FROM pg_class AS c JOIN pg_namespace AS n "
+    "ON n.oid = c.relnamespace WHERE n.nspname = %s "
+    "UNION ALL SELECT p.proname FROM pg_proc AS p JOIN pg_namespace AS n "
+    "ON n.oid = p.pronamespace WHERE n.nspname = %s "
+    "UNION ALL SELECT t.typname FROM pg_type AS t JOIN pg_namespace AS n "
+    "ON n.oid = t.typnamespace WHERE n.nspname = %s AND t.typtype IN ('d', 'e', 'r', 'm')) "
+    "AS held ORDER BY name = 'schema_version' DESC LIMIT 1"
+)
+# The tables every version of numinv's schema has, beside `schema_version`: a look-alike
+# `schema_version` of another application's has not got them.
+_OUR_TABLES: Final = ("records", "journal", "journal_seq", "node_counts")
+_OURS: Final = (
+    "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+    f"WHERE n.nspname = %s AND c.relkind = 'r' AND c.relname IN {_OUR_TABLES!r}"
+)
+
+
 class _Sql:
     """The statements of one schema, made once when the repository opens."""
 
@@ -443,8 +464,9 @@ class _Sql:
         self.last_seq = f"SELECT last FROM {s}.journal_seq WHERE id = 1"
         # The same after the count changes, in one statement: `c` runs first, since
         # the sequence row is taken only once its rows are counted.
-        self.seq_after_counts = self.next_seq.replace(
-            "WHERE id = 1", "WHERE id = 1 AND (SELECT count(*) FROM c) >= 0"
+        self.seq_after_counts = (
+            f"UPDATE {s}.journal_seq SET last = last + %s "
+            "WHERE id = 1 AND (SELECT count(*) FROM c) >= 0 RETURNING last"
         )
         # One round trip: take the seqs and write the entries (offsets are 1-based).
         self.write_journal = _Batch(
@@ -825,6 +847,9 @@ def _quoted(schema: object) -> str:
     keepable(schema, "the schema name")
     if "%" in schema:  # psycopg reads it in a statement as the start of a placeholder
         raise InvalidInput(f"schema must not hold a % sign, not {schema!r}", value=schema)
+    if any(sign in schema for sign in "{}$"):  # braces mark statements' slots (`_Batch`),
+        # and a dollar sign may end the quoted body of the settings trigger's function
+        raise InvalidInput(f"schema must not hold '{{', '}}' or '$', not {schema!r}", value=schema)
     if schema.startswith("pg_"):
         raise InvalidInput(
             f"schema names starting pg_ are PostgreSQL's own, not {schema!r}", value=schema
@@ -1080,20 +1105,12 @@ class _Database:
 
     def found_version(self, connection: psycopg.Connection[Any], *, locked: bool) -> int:
         """The schema's version; 0 when it has none (yet: another process may be creating it)."""
-        tables = [
-            name
-            for (name,) in connection.execute(
-                "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n "
-                "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'p') "
-                "ORDER BY c.relname = 'schema_version' DESC LIMIT 1",
-                (self.schema,),
-            )
-        ]
+        tables = [name for (name,) in connection.execute(_HELD, (self.schema,) * 3)]
         if tables != ["schema_version"]:
             if tables and locked:
                 raise InvalidInput(
-                    f"schema {self.schema!r} of {self.where} holds tables but no numinv schema; "
-                    "numinv will not write into another application's schema",
+                    f"schema {self.schema!r} of {self.where} holds {tables[0]!r} but no numinv "
+                    "schema; numinv will not write into another application's schema",
                     value=self.schema,
                 )
             return 0
@@ -1102,7 +1119,10 @@ class _Database:
             "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
             (f"{self.quoted}.schema_version",),
         ).fetchall()
-        if columns != [("version", "integer"), ("applied_at", "timestamp with time zone")]:
+        ours = {name for (name,) in connection.execute(_OURS, (self.schema,))}
+        if columns != [("version", "integer"), ("applied_at", "timestamp with time zone")] or (
+            ours != set(_OUR_TABLES)
+        ):
             raise InvalidInput(
                 f"schema {self.schema!r} of {self.where} has a schema_version table that is "
                 "not numinv's; numinv will not write into another application's schema",

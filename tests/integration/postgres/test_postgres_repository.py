@@ -338,7 +338,8 @@ def test_a_malformed_option_in_the_url_is_invalid_input_not_a_storage_error(url:
 
 
 @pytest.mark.parametrize(
-    "name", ["", "x" * 64, 42, "nul\x00", "100%", "a%sb", "pg_mine", "pg_temp"]
+    "name",
+    ["", "x" * 64, 42, "nul\x00", "100%", "a%sb", "pg_mine", "pg_temp", "a{rows}b", "$$", "a$$b"],
 )
 def test_a_schema_that_is_not_a_name_is_invalid_input(postgres_url: str, name: Any) -> None:
     from numinv.storage.postgres import PostgresRepository

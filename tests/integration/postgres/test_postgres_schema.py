@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from numinv import InvalidInput, Inventory, NotFound, NumberRecord
+from numinv import Consumer, InvalidInput, Inventory, NotFound, NumberRecord
 from numinv.core.numbers import number_range
 from numinv.storage.protocol import Query
 
@@ -145,12 +145,19 @@ def test_a_reopened_schema_keeps_its_records(postgres_url: str, schema: str) -> 
         assert len(repository.changes(0, 10)) == 3
 
 
-def test_a_schema_name_is_quoted_so_any_name_works(postgres_url: str, new_schema: Any) -> None:
-    name = new_schema().replace("numinv", 'Num "Inv" ü')
+@pytest.mark.parametrize("words", ['Num "Inv" ü', "WHERE id = 1", "a;b'c"])
+def test_a_schema_name_is_quoted_so_any_name_works(
+    postgres_url: str, new_schema: Any, words: str
+) -> None:
+    """Even one that reads as SQL: statements made by replacing their text broke on it."""
+    name = new_schema().replace("numinv", words)[:63]
     with open_repository(postgres_url, name) as repository:
-        Inventory(repository).add_range(NODE, "1000", count=2)
+        inventory = Inventory(repository)
+        inventory.add_range(NODE, "1000", count=2)
+        inventory.assign_next(Consumer("device/cucm/Phone", "SEP1", NODE))
         assert repository.schema == name
         assert len(repository.scan(Query(NODE))) == 2
+        assert [change.operation for change in inventory.changes()] == ["add", "add", "assign"]
     import psycopg
 
     with psycopg.connect(postgres_url, autocommit=True) as connection:
@@ -209,13 +216,25 @@ def test_create_must_be_true_or_false(postgres_url: str, schema: str, create: An
         PostgresRepository(postgres_url, schema=schema, create=create)
 
 
+@pytest.mark.parametrize(
+    "made",
+    [
+        "CREATE TABLE {s}.invoices (id integer)",
+        "CREATE VIEW {s}.report AS SELECT 1 AS x",  # no table: it was taken for empty
+        "CREATE SEQUENCE {s}.order_ids",
+        "CREATE MATERIALIZED VIEW {s}.totals AS SELECT 1 AS x",
+        "CREATE FUNCTION {s}.settings_changed() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+        "CREATE TYPE {s}.mood AS ENUM ('happy')",
+    ],
+)
 def test_a_schema_of_another_application_is_refused(
-    postgres_url: str, schema: str, sql: SQL
+    postgres_url: str, schema: str, sql: SQL, made: str
 ) -> None:
     sql(f'CREATE SCHEMA "{schema}"')
-    sql(f'CREATE TABLE "{schema}".invoices (id integer)')
+    sql(made.format(s=f'"{schema}"'))
     with pytest.raises(InvalidInput, match="another application"):
         open_repository(postgres_url, schema)
+    assert sql("SELECT count(*) FROM pg_class WHERE relname = 'records'") == [(0,)]
 
 
 def test_a_schema_version_table_of_another_application_is_refused(
@@ -227,6 +246,23 @@ def test_a_schema_version_table_of_another_application_is_refused(
     with pytest.raises(InvalidInput, match="schema_version table that is not numinv's"):
         open_repository(postgres_url, schema)
     assert sql(f'SELECT version FROM "{schema}".schema_version') == [("1.0",)]
+
+
+def test_a_look_alike_schema_version_of_another_application_is_refused(
+    postgres_url: str, schema: str, sql: SQL
+) -> None:
+    """Its columns are numinv's, but numinv's tables are not there: it migrated into the
+    other application's schema and wrote a row into its `schema_version`."""
+    sql(f'CREATE SCHEMA "{schema}"')
+    sql(
+        f'CREATE TABLE "{schema}".schema_version '
+        "(version integer PRIMARY KEY, applied_at timestamptz NOT NULL)"
+    )
+    sql(f'INSERT INTO "{schema}".schema_version VALUES (1, now()), (2, now())')
+    sql(f'CREATE TABLE "{schema}".records (id serial, payload text)')
+    with pytest.raises(InvalidInput, match="schema_version table that is not numinv's"):
+        open_repository(postgres_url, schema)
+    assert sql(f'SELECT version FROM "{schema}".schema_version ORDER BY 1') == [(1,), (2,)]
 
 
 # Opens the schema given once it reads "go"; prints the schema's version.
