@@ -6,6 +6,9 @@
     python3 tasks.py lint                  ruff check, ruff format --check, mypy --strict src
     python3 tasks.py bench [ARGS...]       the benchmarks (long: minutes)
 
+`simulate` runs in the directory it is called from (relative `--series` and
+`--db` paths are the caller's); the others run in the clone.
+
 Each task creates `.venv` on first use and installs the project into it,
 editable, with only the extras it needs: `simulate` the `cli` extra, the
 others `dev` (everything, and the linters). `.venv/.numinv-installed` records
@@ -76,8 +79,9 @@ def _ensure_environment(extra: str) -> None:
     STAMP.write_text(json.dumps({"pyproject": pyproject, "extras": extras}) + "\n")
 
 
-def _run(*command: str, env: dict[str, str] | None = None) -> int:
-    return subprocess.run(command, cwd=ROOT, env=env).returncode
+def _run(*command: str, env: dict[str, str] | None = None, in_clone: bool = True) -> int:
+    """Run `command` in the clone, or (not `in_clone`) in the caller's directory."""
+    return subprocess.run(command, cwd=ROOT if in_clone else None, env=env).returncode
 
 
 def _workers(rest: list[str]) -> list[str]:
@@ -96,7 +100,9 @@ def main(argv: list[str]) -> int:
     _ensure_environment(NEEDS[task])
     python = str(_python())
     if task == "simulate":
-        return _run(python, "-m", "numinv", "simulate", *rest)
+        # In the caller's directory, where relative paths (--series, --db) were meant; -P:
+        # a `numinv` there is not the one imported.
+        return _run(python, "-P", "-m", "numinv", "simulate", *rest, in_clone=False)
     if task in PROFILES:
         if task == "test":
             env = {**os.environ, **PROFILES[task]}

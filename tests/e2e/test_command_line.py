@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -183,6 +184,25 @@ def test_a_command_that_reads_leaves_an_empty_file_empty(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["empty.db"]
 
 
+@pytest.mark.parametrize(
+    "command", [["sweep"], ["audit", "observed.csv"], ["audit", "observed.csv", "--changes"]]
+)
+def test_sweep_and_audit_on_a_database_not_yet_made_are_refused(
+    numinv: Numinv, tmp_path: Path, command: list[str]
+) -> None:
+    """A mistyped --db made an empty database, and `released 0 numbers` said all was well."""
+    (tmp_path / "observed.csv").write_text(f"number,kind,id,hierarchy\n1000,Phone,p,{SITE}\n")
+    message = numinv.fails(*command)
+    assert message.startswith(f"no database at {numinv.db}")
+    assert not numinv.db.exists()
+
+
+def test_audit_add_missing_may_start_an_inventory(numinv: Numinv, tmp_path: Path) -> None:
+    (tmp_path / "observed.csv").write_text(f"number,kind,id,hierarchy\n1000,Phone,p,{SITE}\n")
+    numinv.ok("audit", "observed.csv", "--add-missing")
+    assert numinv.record("1000")["status"] == "Used"
+
+
 def test_a_command_that_writes_makes_its_database_in_an_empty_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.db"
     empty.touch()
@@ -218,3 +238,95 @@ def test_a_signal_undoes_the_command_and_removes_the_database_it_was_making(
     assert err == f"numinv: error: {said}\n"
     assert out == ""
     assert sorted(path.name for path in tmp_path.iterdir()) == []
+
+
+# -- a reader that goes away ---------------------------------------------------------
+
+
+def numinv_into_a_closed_pipe(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real command writing into a pipe whose reader is already gone (`| head -0`)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "numinv", *args],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env={**os.environ, "NUMINV_ACTOR": "ops", **(env or {})},
+        )
+    finally:
+        os.close(writer)
+
+
+def test_a_sweep_whose_reader_goes_away_is_applied_and_exits_0_quietly(loaded: Numinv) -> None:
+    loaded.ok("range", "cool", "4420790000", "--count", "3", "--at", SITE, "--days", "1",
+              env={"NUMINV_NOW": "2026-01-01"})  # fmt: skip
+    done = numinv_into_a_closed_pipe("--db", str(loaded.db), "sweep")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert loaded.ok("list", "--status", "Cooling", "--csv").count("\n") == 1  # the header
+
+
+def test_a_simulation_whose_reader_goes_away_keeps_its_new_database(tmp_path: Path) -> None:
+    db = tmp_path / "sim.db"
+    done = numinv_into_a_closed_pipe("simulate", "--days", "3", "--db", str(db), "--jsonl")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert Numinv(db).ok("list", "--limit", "1", "--csv").count("\n") == 2
+
+
+@pytest.mark.parametrize(
+    "command", [["list"], ["export", "--jsonl"], ["report"], ["changes"], ["history", "4420790000"]]
+)
+def test_a_reading_command_whose_reader_goes_away_exits_0_quietly(
+    loaded: Numinv, command: list[str]
+) -> None:
+    done = numinv_into_a_closed_pipe("--db", str(loaded.db), *command)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+# -- a closed standard output ------------------------------------------------------------
+
+
+def numinv_with_stdout_closed(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real command run by a shell that closed its standard output (`>&-`)."""
+    return subprocess.run(
+        ["sh", "-c", '"$@" >&-', "sh", sys.executable, "-m", "numinv", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NUMINV_ACTOR": "ops"},
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell closes the descriptor")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list"],
+        ["export", "--csv"],
+        ["reserve", "4420790005", "--at", SITE],
+        ["range", "add", "5000", "--count", "3", "--at", SITE],
+        ["sweep"],
+        ["simulate", "--days", "1"],
+    ],
+)
+def test_a_closed_standard_output_is_refused_before_anything_is_done(
+    loaded: Numinv, command: list[str]
+) -> None:
+    """`list >&-` was `unexpected AttributeError ... (a bug in numinv ...)`; `reserve >&-`
+    reserved the number and then failed, `range add >&-` rolled back."""
+    before = loaded.ok("export", "--jsonl")
+    done = numinv_with_stdout_closed("--db", str(loaded.db), *command)
+    assert (done.returncode, done.stderr) == (1, "numinv: error: standard output is closed\n")
+    assert loaded.ok("export", "--jsonl") == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell closes the descriptor")
+def test_a_closed_standard_output_makes_no_database(tmp_path: Path) -> None:
+    done = numinv_with_stdout_closed("--db", str(tmp_path / "new.db"), "range", "add", "5000",
+                                     "--at", SITE)  # fmt: skip
+    assert (done.returncode, done.stderr) == (1, "numinv: error: standard output is closed\n")
+    assert list(tmp_path.iterdir()) == []

@@ -297,5 +297,5 @@ def test_import_under_a_root_the_database_lacks_needs_new_root(
         "Give --new-root to start a new tree."
     )
     assert busy.json("list", "--json") == before
-    assert busy.ok("import", records, "--new-root") == "imported 1 records\n"
-    assert Numinv(tmp_path / "empty.db").ok("import", records) == "imported 1 records\n"
+    assert busy.ok("import", records, "--new-root") == "imported 1 record\n"
+    assert Numinv(tmp_path / "empty.db").ok("import", records) == "imported 1 record\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from numinv.serialization import read_csv, read_json
 from tests.e2e.conftest import CUSTOMER, SITE, Numinv
 
@@ -150,6 +152,19 @@ def test_report_flags_each_node_by_the_threshold_configured_for_it(loaded: Numin
     )
 
 
+@pytest.mark.parametrize(("given", "shown"), [("0.5%", "0.5%"), ("12.5%", "12.5%"), ("0.07", "7%")])
+def test_report_and_configure_show_a_share_as_given(loaded: Numinv, given: str, shown: str) -> None:
+    """`--below 0.5%` printed `less than 0% Available`, and `12.5%` printed `12%`."""
+    assert loaded.ok("report", "--below", given).splitlines()[-1] == (
+        f"2 nodes, 0 with less than {shown} Available"
+    )
+    assert (
+        loaded.ok("configure", SITE, "--threshold", given)
+        .rstrip()
+        .endswith(f"low under {shown} Available")
+    )
+
+
 def test_report_json_gives_the_counts_per_node(loaded: Numinv) -> None:
     loaded.ok("reserve", "4420799000", "--at", CUSTOMER)
     data = json.loads(loaded.ok("report", "--json", "--at", CUSTOMER, "--below", "90%"))
@@ -187,6 +202,18 @@ def test_tables_show_control_characters_instead_of_sending_them_to_the_terminal(
         assert "\x1b" not in out, command
         assert "\x07" not in out, command
         assert "\\x1b[2J\\x1b]0;pwn" in out, command  # shown, not obeyed
+
+
+def test_tables_show_line_breaks_and_tabs_in_a_cell_instead_of_breaking_the_row(
+    loaded: Numinv,
+) -> None:
+    """A tag `multi<LF>line<TAB>tab` started a line that looked like another row."""
+    loaded.ok("range", "update", "4420790010", "--at", SITE, "--tag", "multi\nline\ttab")
+    for command in (["list", "--at", SITE], ["show", "4420790010", "--at", SITE]):
+        out = loaded.ok(*command, env={"COLUMNS": "200"})
+        assert "\t" not in out, command
+        assert "multi\\nline\\ttab" in out, command
+        assert not [line for line in out.splitlines() if line.startswith("line")], command
 
 
 def test_key_columns_are_never_cut_however_narrow_the_terminal(numinv: Numinv) -> None:

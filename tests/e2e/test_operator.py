@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -10,13 +11,51 @@ from pathlib import Path
 
 import pytest
 
+from numinv import Inventory
 from numinv.cli.root import COMMANDS, commands
-from tests.e2e.conftest import CUSTOMER, SITE, Numinv
+from tests.e2e.conftest import CUSTOMER, SITE, Numinv, library
 
 PHONE = ("--kind", "Phone", "--id", "SEP1", "--at", SITE)
 
 
 # -- unknown nodes and kinds ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("list", "--at", ""), "no node '' in the inventory"),
+        (("configure", ""), "no node '' in the inventory"),
+        (("list", "--at", " sys"), "no node ' sys' in the inventory; did you mean sys?"),
+        (
+            ("list", "--after", "4420790000@"),
+            "--after '4420790000@': '' is not a hierarchy path: it is empty",
+        ),
+        (("list", "--after", "x@y"), "--after 'x@y': 'x' is not a directory number"),
+    ],
+)
+def test_refusals_name_an_empty_node_and_the_option_of_a_bad_cursor(
+    loaded: Numinv, args: tuple[str, ...], said: str
+) -> None:
+    """`no node  in the inventory` named nothing; `'' is not a hierarchy path` no option."""
+    assert loaded.fails(*args).startswith(said)
+
+
+def test_one_of_a_thing_is_said_in_the_singular(loaded: Numinv, tmp_path: Path) -> None:
+    (tmp_path / "one.jsonl").write_text(loaded.ok("export", "--jsonl").splitlines()[0] + "\n")
+    assert Numinv(tmp_path / "one.db").ok("import", "one.jsonl") == "imported 1 record\n"
+    result = loaded.run("export", "--at", SITE, "--only", "-o", "site.csv")
+    assert result.stderr == "exported 20 records to site.csv\n"
+    assert loaded.ok("configure", SITE, "--days", "1", "--audiocodes-days", "1").startswith(
+        f"{SITE}: auto cooling off, cooling 1 day, AudioCodes 1 day, "
+    )
+    footer = Numinv(tmp_path / "unused.db", give_db=False).ok(
+        "simulate", "--days", "1", "--customers", "1", "--sites", "1", "--cooling-days", "1",
+        "--audiocodes-cooling-days", "1",
+    ).splitlines()[-1]  # fmt: skip
+    assert footer == (
+        "seed 1, 1 day from 2025-01-06, in memory; auto cooling 1 day, AudioCodes cooling 1 day"
+    )
 
 
 @pytest.mark.parametrize(
@@ -167,6 +206,39 @@ def test_a_failed_import_into_a_new_database_leaves_no_file(busy_export: Path, t
 def test_a_failed_first_command_leaves_no_database(numinv: Numinv, tmp_path: Path) -> None:
     numinv.fails("range", "add", "12x", "--at", SITE)
     assert not numinv.db.exists()
+
+
+def test_a_failed_first_command_keeps_a_database_another_command_committed_to(
+    numinv: Numinv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file the failed command made holds another command's committed numbers: kept."""
+
+    add_range = Inventory.add_range
+
+    def meanwhile(*args: object, **kwargs: object) -> int:
+        with library(numinv.db) as other:
+            add_range(other, "sys.b", "5000", count=3)
+        raise RuntimeError("interrupted after another command committed")
+
+    monkeypatch.setattr("numinv.Inventory.add_range", meanwhile)
+    numinv.fails("range", "add", "1000", "--count", "5", "--at", SITE)
+    monkeypatch.undo()
+    assert [row["number"] for row in numinv.json("list", "--json")] == ["5000", "5001", "5002"]
+
+
+def test_a_failed_first_command_keeps_a_database_another_command_has_open(
+    numinv: Numinv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another command has the new file open (and may commit to it at any moment): kept."""
+    with contextlib.ExitStack() as others:
+
+        def meanwhile(*args: object, **kwargs: object) -> int:
+            others.enter_context(library(numinv.db))
+            raise RuntimeError("interrupted while another command has the file open")
+
+        monkeypatch.setattr("numinv.Inventory.add_range", meanwhile)
+        numinv.fails("range", "add", "1000", "--count", "5", "--at", SITE)
+        assert numinv.db.exists()
 
 
 def test_a_failed_export_leaves_no_file(loaded: Numinv, tmp_path: Path, monkeypatch) -> None:
@@ -358,6 +430,22 @@ def test_report_at_80_columns_flags_a_low_node(loaded: Numinv) -> None:
     lines = table(loaded, 80, "report")
     row = next(line for line in lines if line.startswith(SITE))
     assert row.split()[-2:] == ["5.0%", "LOW"]
+
+
+@pytest.mark.parametrize("columns", [20, 25, 30])
+def test_show_keeps_the_number_its_node_and_the_field_names_whole_at_any_width(
+    wide: Numinv, columns: int
+) -> None:
+    """At 20 columns `show` printed the field names with no values; at 25 it cut the number
+    into `442`, `079`, ... A key is never cut: the lines are as wide as it needs."""
+    wide.ok("range", "add", "+27110001000", "--at", "sys.acme.za")
+    for number, node in (("4420790001", SITE), ("+27110001000", "sys.acme.za")):
+        result = wide.run("show", number, "--at", node, env={"COLUMNS": str(columns)})
+        fields = [line.split() for line in result.stdout.splitlines()]
+        assert ["Number", number] in fields
+        assert ["Node", node] in fields
+        assert ["Internal", "number", "type"] in fields
+    assert ["CUCM", "form", "\\+27110001000"] in fields
 
 
 def test_show_and_audit_tables_fit_80_columns(wide: Numinv, tmp_path: Path) -> None:

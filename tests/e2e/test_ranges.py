@@ -85,6 +85,17 @@ def test_range_add_needs_its_node_and_well_formed_extras(numinv: Numinv) -> None
     assert "--count" in numinv.misused("range", "add", "1000", "--count", "0", "--at", SITE)
 
 
+@pytest.mark.parametrize("command", ["add", "update"])
+def test_an_extra_field_given_twice_is_a_usage_error(loaded: Numinv, command: str) -> None:
+    """`--extra 2=a --extra 2=b` kept `b` silently."""
+    before = loaded.ok("export", "--jsonl")
+    shown = loaded.misused(
+        "range", command, "4420790030", "--at", SITE, "--extra", "2=a", "--extra", "extra2=b"
+    )
+    assert "extra2 is given twice ('a' and 'b'): give it once" in shown
+    assert loaded.ok("export", "--jsonl") == before
+
+
 def test_range_update_sets_fields_on_every_number(loaded: Numinv) -> None:
     out = loaded.ok(
         "range", "update", "4420790000", "--count", "3", "--at", SITE,

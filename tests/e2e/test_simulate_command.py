@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,15 @@ def test_simulate_writes_the_daily_series(numinv: Numinv, tmp_path: Path) -> Non
     assert set(totals.values()) == {5 + 2 * 30}
 
 
+def test_a_series_to_dash_is_a_usage_error_not_a_file_named_dash(
+    numinv: Numinv, tmp_path: Path
+) -> None:
+    """Stdout carries the summary: the series cannot go there too."""
+    shown = numinv.misused("simulate", *SHAPE, "--series", "-")
+    assert "'-' would mix the series with the summary on stdout: give a file name" in shown
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_simulate_settings_come_from_its_options_then_the_root_options(numinv: Numinv) -> None:
     footer = numinv.ok("--no-auto-cooling", "simulate", *SHAPE).splitlines()[-1]
     assert footer.endswith("in memory; no auto cooling, AudioCodes cooling 2 days")
@@ -112,3 +122,11 @@ def test_simulate_refuses_bad_options(numinv: Numinv) -> None:
     assert "--days" in numinv.misused("simulate", "--days", "0")
     assert "--seed" in numinv.misused("simulate", "--seed", "x")
     assert "--cooling-days" in numinv.misused("simulate", "--cooling-days", "1000")
+
+
+def test_the_simulation_page_names_the_day_its_transcript_shows() -> None:
+    """docs/cli.md said `from day 248` under a summary whose exhausted day is 325."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    row = next(line for line in page.splitlines() if line.startswith("sys.sim.c001.s001 "))
+    (said,) = re.findall(r"from day (\d+) new people there found no", " ".join(page.split()))
+    assert said == row.split()[-1]

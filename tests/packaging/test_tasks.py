@@ -50,6 +50,25 @@ def test_simulate_installs_only_the_cli_extra(tasks: tuple[ModuleType, list[str]
     assert installs == ["cli"]
 
 
+def test_simulate_runs_in_the_callers_directory(
+    tasks: tuple[ModuleType, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python3 tasks.py simulate --series s.csv` wrote s.csv into the clone."""
+    module, _ = tasks
+    module._ensure_environment("cli")
+    ran: list[tuple[list[str], dict[str, Any]]] = []
+
+    def run(command: list[str], **kwargs: Any) -> Any:
+        ran.append((list(command), kwargs))
+        return module.subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(module.subprocess, "run", run)
+    assert module.main(["simulate", "--series", "s.csv"]) == 0
+    ((command, kwargs),) = ran
+    assert command[1:] == ["-P", "-m", "numinv", "simulate", "--series", "s.csv"]
+    assert kwargs["cwd"] is None
+
+
 def test_test_after_simulate_installs_the_rest_and_then_nothing_again(
     tasks: tuple[ModuleType, list[str]],
 ) -> None:

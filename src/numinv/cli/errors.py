@@ -20,19 +20,18 @@ __all__ = ["Failure", "moment", "suggestion", "words"]
 
 
 # Control characters a terminal would act on (ESC starts colour and title changes, CR
-# writes over a line, a line break starts a line that looks like another result), shown as
-# Python writes them in a string: names and tags may hold anything a store keeps.
+# writes over a line, a line break or a tab starts what looks like another result or
+# cell), shown as Python writes them in a string: names and tags may hold anything a
+# store keeps. One map for lines and table cells alike.
 _CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
-# The same, but for tabs and line breaks, which lay out a table's cell.
-_CONTROLS_IN_CELLS = {code: shown for code, shown in _CONTROLS.items() if code not in (9, 10)}
+_CONTROLS |= {ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"}
 
 
-def printable(text: str, *, cell: bool = False) -> str:
-    """Text with its control characters shown, never obeyed: one line, or a table's
-    `cell`, where tabs and line breaks stay layout."""
+def printable(text: str) -> str:
+    """Text with its control characters shown, never obeyed: on one line, in one cell."""
     if text.isprintable():
         return text
-    return text.translate(_CONTROLS_IN_CELLS if cell else _CONTROLS)
+    return text.translate(_CONTROLS)
 
 
 class Failure(click.ClickException):

@@ -15,7 +15,7 @@ import click
 
 from numinv.cli.errors import Failure, words
 from numinv.cli.options import NODE
-from numinv.cli.output import formats, write_document, write_lines, write_records
+from numinv.cli.output import formats, quantity, write_document, write_lines, write_records
 from numinv.cli.root import Session, command, pass_session
 from numinv.cli.tree import check_node, known_nodes, resolve_kind
 
@@ -137,7 +137,7 @@ def export(
     total = _total(inventory, at, only) if interactive() else None
     with atomic_output(output) as stream, progress() as bar:
         count = write_records(bar.track(records, total=total, description="Exporting"), fmt, stream)
-    click.echo(f"exported {count} records to {output}", err=True)
+    click.echo(f"exported {quantity(count, 'record')} to {output}", err=True)
 
 
 class _Rejoined:
@@ -234,7 +234,7 @@ def import_records(session: Session, path: str, fmt: str | None, new_root: bool)
         _refuse_new_roots(inventory, records)
     with watching(inventory.repository, "Importing", len(records)):
         count = inventory.import_records(records)
-    click.echo(f"imported {count} records")
+    click.echo(f"imported {quantity(count, 'record')}")
 
 
 def _refuse_new_roots(inventory: Inventory, records: list[NumberRecord]) -> None:
@@ -387,7 +387,8 @@ def audit(
     """
     from numinv import NumInvError
 
-    inventory = session.inventory(existing=dry_run)
+    # Only --add-missing can start an inventory; otherwise a new database is a mistyped one.
+    inventory = session.inventory(existing=dry_run or not add_missing)
     check_node(inventory, at)
     name = "stdin" if path == "-" else path
     from numinv.cli.render import reading

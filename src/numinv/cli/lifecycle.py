@@ -18,7 +18,7 @@ from numinv.cli.options import (
     consumer_options,
     to_until,
 )
-from numinv.cli.output import formats, record_line, write_lines, write_record
+from numinv.cli.output import formats, quantity, record_line, write_lines, write_record
 from numinv.cli.root import Session, command, pass_session
 from numinv.cli.tree import check_node, resolve_kind
 
@@ -340,7 +340,7 @@ def sweep(session: Session, fmt: str | None) -> None:
     """
     from numinv.serialization import to_dict
 
-    released = session.inventory().release_due()
+    released = session.inventory(existing=True).release_due()  # a new database has nothing due
     if fmt == "json":
         from numinv.cli.output import write_document
 
@@ -350,7 +350,7 @@ def sweep(session: Session, fmt: str | None) -> None:
     else:
         for record in released:
             click.echo(record_line(record))
-        click.echo(f"released {len(released)} number{'' if len(released) == 1 else 's'}")
+        click.echo(f"released {quantity(len(released), 'number')}")
 
 
 @click.group(cls=click.Group)

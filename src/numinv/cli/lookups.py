@@ -8,7 +8,7 @@ import click
 
 from numinv import Status, Usage
 from numinv.cli.options import NODE, at_option, to_cursor, to_share
-from numinv.cli.output import formats, write_document, write_lines, write_records
+from numinv.cli.output import formats, percent, write_document, write_lines, write_records
 from numinv.cli.root import Session, command, pass_session
 from numinv.cli.tree import check_node
 
@@ -180,7 +180,7 @@ def report(session: Session, at: str | None, below: float | None, fmt: str | Non
     count = "1 node" if len(usage) == 1 else f"{len(usage)} nodes"
     thresholds = {node.threshold for node in usage.values()} or {usage.threshold}
     under = (
-        f"with less than {thresholds.pop():.0%} Available"
+        f"with less than {percent(thresholds.pop())} Available"
         if len(thresholds) == 1
         else "with less Available than its threshold"
     )

@@ -117,18 +117,34 @@ def to_until(ctx: click.Context, param: click.Parameter, value: str | None) -> d
 def to_cursor(
     ctx: click.Context, param: click.Parameter, value: str | None
 ) -> str | tuple[str, str] | None:
-    """Where a listing resumes: after a number, or after `NUMBER@NODE` (a record's key)."""
+    """Where a listing resumes: after a number, or after `NUMBER@NODE` (a record's key).
+
+    A bad number or node is refused as the inventory refuses one (exit 1), naming
+    the option: the library's message alone would not say where it came from.
+    """
     if value is None:
         return None
+    from numinv import InvalidInput
+    from numinv.cli.errors import Failure, words
+    from numinv.core.hierarchy import parse_path
+    from numinv.core.numbers import parse_number
+
     number, at, node = value.partition("@")
+    try:
+        parse_number(number)
+        if at:
+            parse_path(node)
+    except InvalidInput as error:
+        raise Failure(f"--after {value!r}: {words(str(error))}") from error
     return (number, node) if at else number
 
 
 def to_extras(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> dict[str, str]:
-    """Extra fields given as `N=VALUE` or `extraN=VALUE`, N from 1 to 9."""
-    extras = {}
+    """Extra fields given as `N=VALUE` or `extraN=VALUE`, N from 1 to 9, each at most once
+    (a field named twice says two things at once: the last one used to win, silently)."""
+    extras: dict[str, str] = {}
     for value in values:
         key, equals, text = value.partition("=")
         field = key.strip().lower()
@@ -136,6 +152,10 @@ def to_extras(
         if not equals or field not in _EXTRA_FIELDS:
             raise click.BadParameter(
                 f"{value!r} is not an extra field: write 3=value or extra3=value"
+            )
+        if field in extras:
+            raise click.BadParameter(
+                f"{field} is given twice ({extras[field]!r} and {text!r}): give it once"
             )
         extras[field] = text
     return extras

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "formats",
+    "percent",
+    "quantity",
     "record_line",
     "write_document",
     "write_lines",
@@ -67,6 +69,16 @@ def formats(
         return cast(F, command)
 
     return decorate
+
+
+def percent(share: float) -> str:
+    """A share as a percentage, as precise as it was given: `10%`, `12.5%`, `0.5%`."""
+    return f"{share * 100:.10g}%"
+
+
+def quantity(count: int, noun: str) -> str:
+    """A count and its noun, singular for one: `1 record`, `2 records`, `1 day`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def record_line(record: NumberRecord) -> str:

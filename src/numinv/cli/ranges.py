@@ -21,7 +21,7 @@ from numinv.cli.options import (
     to_extras,
     to_until,
 )
-from numinv.cli.output import formats, write_document
+from numinv.cli.output import formats, quantity, write_document
 from numinv.cli.root import Session, command, pass_session
 from numinv.cli.tree import check_new_node, check_node
 
@@ -51,7 +51,7 @@ _DOING = {
 
 
 def _numbers(count: int) -> str:
-    return f"{count} number{'' if count == 1 else 's'}"
+    return quantity(count, "number")
 
 
 def _span(first: str, last: str | None, count: int | None) -> int | None:

@@ -76,6 +76,11 @@ class _Results(Console):
         options.setdefault("crop", False)
         super().print(*objects, **options)
 
+    def on_broken_pipe(self) -> None:
+        """The reader went away: the command decides what that means (rich would exit 1)."""
+        self.quiet = True
+        raise BrokenPipeError
+
 
 def out() -> Console:
     """The console for results on stdout; piped tables keep their natural width."""
@@ -109,7 +114,7 @@ def _visible(cell: Text) -> Text:
     plain = cell.plain
     if plain.isprintable():
         return cell
-    return Text(printable(plain, cell=True), style=cell.style)
+    return Text(printable(plain), style=cell.style)
 
 
 def fitted(
@@ -222,13 +227,32 @@ def _fields(record: NumberRecord) -> Iterator[tuple[str, str | Text]]:
     yield "Version", str(record.version)
 
 
+# The fields of `show` that are keys: never shortened, as the key columns of a table.
+_KEY_FIELDS = frozenset({"Number", "CUCM form", "Node", "Status"})
+
+
+def _field_grid(record: NumberRecord, width: int) -> Table:
+    """`show`'s fields: names and key values whole (as wide as they need when the terminal
+    is narrower, which then wraps the lines), the other values folded to fit."""
+    rows = [
+        (name, _visible(value if isinstance(value, Text) else Text(value)))
+        for name, value in _fields(record)
+    ]
+    names = max(len(name) for name, _ in rows)
+    keys = max(value.cell_len for name, value in rows if name in _KEY_FIELDS)
+    fields = Table.grid(padding=(0, 2))
+    fields.add_column(style="bold", no_wrap=True, min_width=names)
+    fields.add_column(overflow="fold", min_width=keys)
+    if names + 2 + keys > width:
+        fields.width = names + 2 + keys
+    for name, value in rows:
+        fields.add_row(name, value)
+    return fields
+
+
 def record_view(record: NumberRecord, width: int) -> RenderableType:
     """A record as `show` prints it: its fields, then its uses in the order they were added."""
-    fields = Table.grid(padding=(0, 2))
-    fields.add_column(style="bold", no_wrap=True)
-    fields.add_column(overflow="fold")
-    for name, value in _fields(record):
-        fields.add_row(name, _visible(value if isinstance(value, Text) else Text(value)))
+    fields = _field_grid(record, width)
     if not record.uses:
         return Group(fields, Text("No uses."))
     columns = (

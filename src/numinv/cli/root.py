@@ -30,6 +30,8 @@ from numinv import __version__
 from numinv.cli.errors import Failure, words
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from numinv import Inventory, Repository, Settings
 
 __all__ = [
@@ -241,11 +243,61 @@ class Session:
         return self._inventory
 
     def _remove_if_failed(self) -> None:
-        """A command that made the database file and then failed leaves no file behind."""
+        """A command that made the database file and then failed leaves no file behind,
+        unless another program has committed to it or uses it meanwhile."""
         if self.failed:
+            _remove_if_unused(self.db)
+
+
+# numinv's own bookkeeping, which a new file holds before anything is committed.
+_BOOKKEEPING = ("schema_version", "journal_seq")
+_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+
+
+def _remove_if_unused(path: str) -> None:
+    """Remove a SQLite file (and its -wal, -shm, -journal) that holds nothing committed and
+    that no other connection has open, decided under SQLite's own lock; else keep it.
+
+    Leaving write-ahead logging is refused while another connection has the file
+    open, and `BEGIN EXCLUSIVE` then keeps every other connection out from the
+    check to the removal: a command that started on the file meanwhile (and may
+    have committed) keeps it. Locked, gone or unreadable: the file is kept.
+    """
+    import sqlite3
+
+    try:
+        uri = Path(path).absolute().as_uri() + "?mode=rw"  # never creates the file
+        connection = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None)
+    except (sqlite3.Error, ValueError):
+        return
+    try:
+        if not _holds_nothing(connection):  # checked first, so a kept file is left as it was
+            return
+        if connection.execute("PRAGMA journal_mode = DELETE").fetchone() != ("delete",):
+            return
+        connection.execute("BEGIN EXCLUSIVE")
+        if _holds_nothing(connection):
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with suppress(OSError):
-                    os.remove(self.db + suffix)
+                    os.remove(path + suffix)
+    except sqlite3.Error:  # locked by another connection, or not a database: kept
+        return
+    finally:
+        connection.close()
+
+
+def _holds_nothing(connection: sqlite3.Connection) -> bool:
+    """Whether no table has a row, besides numinv's bookkeeping (no journaled change yet)."""
+    tables = [name for (name,) in connection.execute(_TABLES).fetchall()]
+    for table in tables:
+        if table == "journal_seq":
+            if connection.execute("SELECT 1 FROM journal_seq WHERE last != 0").fetchone():
+                return False
+        elif table not in _BOOKKEEPING:
+            quoted = table.replace('"', '""')
+            if connection.execute(f'SELECT 1 FROM "{quoted}" LIMIT 1').fetchone():
+                return False
+    return True
 
 
 def _empty(path: str) -> bool:
@@ -494,9 +546,18 @@ class Root(click.Group):
         return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
+        if sys.stdout is None:  # the shell closed it (`>&-`): refused before anything is done
+            raise Failure("standard output is closed")
         try:
-            return super().invoke(ctx)
-        except (click.exceptions.Exit, click.Abort, click.ClickException, BrokenPipeError):
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a reader that went away shows here, not at exit
+            return result
+        except BrokenPipeError:
+            # The reader stopped reading (`| head`): not a failure of the command, whose
+            # change (every change is committed before its output) stands.
+            _reader_gone()
+            raise click.exceptions.Exit(0) from None
+        except (click.exceptions.Exit, click.Abort, click.ClickException):
             self._failed(ctx)
             raise
         except KeyboardInterrupt as interrupt:
@@ -514,6 +575,20 @@ class Root(click.Group):
     def _failed(ctx: click.Context) -> None:
         if isinstance(ctx.obj, Session) and sys.exc_info()[0] is not click.exceptions.Exit:
             ctx.obj.failed = True
+
+
+def _reader_gone() -> None:
+    """Send what stdout still holds, and anything written later, nowhere: its reader is
+    gone (the recipe of the note on SIGPIPE in Python's `signal` documentation)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file: nothing is flushed at exit
+        return
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(nowhere, descriptor)
+    finally:
+        os.close(nowhere)
 
 
 class Terminated(KeyboardInterrupt):

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from numinv.cli.options import NODE, to_share
-from numinv.cli.output import formats, write_document
+from numinv.cli.output import formats, percent, quantity, write_document
 from numinv.cli.root import Session, command, pass_session
 from numinv.cli.tree import check_node
 
@@ -118,9 +118,10 @@ def configure(
     if fmt is not None:
         write_document(shown, fmt)
         return
+    duplicates = "prevented" if settings.prevent_duplicates else "allowed"
     click.echo(
         f"{node}: auto cooling {'on' if settings.auto_cooling else 'off'}, "
-        f"cooling {settings.cooling_days} days, AudioCodes {settings.audiocodes_cooling_days} "
-        f"days, duplicates {'prevented' if settings.prevent_duplicates else 'allowed'}, "
-        f"low under {settings.exhaustion_threshold:.0%} Available"
+        f"cooling {quantity(settings.cooling_days, 'day')}, "
+        f"AudioCodes {quantity(settings.audiocodes_cooling_days, 'day')}, "
+        f"duplicates {duplicates}, low under {percent(settings.exhaustion_threshold)} Available"
     )

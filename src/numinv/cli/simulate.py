@@ -12,7 +12,7 @@ from rich.text import Text
 from numinv import Status
 from numinv.cli.errors import Failure
 from numinv.cli.files import atomic_output, refuse_the_database
-from numinv.cli.output import formats, write_document, write_lines
+from numinv.cli.output import formats, quantity, write_document, write_lines
 from numinv.cli.render import Col, fitted, out, progress
 from numinv.cli.root import Session, command, pass_session
 from numinv.simulation import SimulationConfig, SimulationResult, simulate
@@ -59,7 +59,7 @@ def _summary(result: SimulationResult, width: int) -> Any:
         [columns[i] for i in order],
         [[row[i] for i in order] for row in rows],
         width,
-        title=f"Number estate after {result.config.days} days",
+        title=f"Number estate after {quantity(result.config.days, 'day')}",
     )
 
 
@@ -232,22 +232,29 @@ def simulate_command(
             title = f"History of {number}"
             console.print(history_table(result.history, console.width, title=title))
         cooling_text = (
-            f"auto cooling {settings.cooling_days} days"
+            f"auto cooling {quantity(settings.cooling_days, 'day')}"
             if settings.auto_cooling
             else "no auto cooling"
         )
         click.echo(
-            f"seed {seed}, {days} days from {result.date_of(0).isoformat()}, in {where}; "
-            f"{cooling_text}, AudioCodes cooling {settings.audiocodes_cooling_days} days"
+            f"seed {seed}, {quantity(days, 'day')} from {result.date_of(0).isoformat()}, "
+            f"in {where}; {cooling_text}, "
+            f"AudioCodes cooling {quantity(settings.audiocodes_cooling_days, 'day')}"
         )
     if series is not None:
         click.echo(f"daily series written to {series}", err=True)
 
 
 def _named(path: Path | None) -> Path | None:
-    """A file name, not the empty one (which names the working directory)."""
+    """A file name: not the empty one (which names the working directory), nor `-`, which
+    would mix the series with the summary that stdout carries."""
     if path is not None and str(path) in ("", "."):
         raise click.BadParameter("give a file name", param_hint="--series")
+    if path is not None and str(path) == "-":
+        raise click.BadParameter(
+            "'-' would mix the series with the summary on stdout: give a file name",
+            param_hint="--series",
+        )
     return path
 
 

@@ -42,11 +42,17 @@ def check_node(
     if node in known:
         return
     if not known:
-        raise Failure(f"no {what} {node}: the inventory holds no numbers yet")
+        raise Failure(f"no {what} {_shown(node)}: the inventory holds no numbers yet")
     close = suggestion(node, known)
     if new:
         close = f"{close or '.'} {new}"
-    raise Failure(f"no {what} {node} in the inventory{close}")
+    raise Failure(f"no {what} {_shown(node)} in the inventory{close}")
+
+
+def _shown(node: str) -> str:
+    """A node as a message names it: as written, or quoted when it would not show as itself
+    (empty, blank, or with spaces at its ends)."""
+    return node if node and node.strip() == node else repr(node)
 
 
 def check_new_node(
