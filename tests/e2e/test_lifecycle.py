@@ -23,6 +23,16 @@ def test_assign_accepts_the_full_kind_name_and_the_consumer_vendor(loaded: Numin
     assert out == f"4420790001 at {SITE}: Used-Utility (VOSS_Phone), vendor Yealink\n"
 
 
+def test_a_vendor_for_a_kind_that_takes_none_is_a_usage_error(loaded: Numinv) -> None:
+    """A Cisco phone's vendor comes from its kind: `--vendor Yealink` was ignored."""
+    message = loaded.misused(
+        "assign", "4420790008", "--kind", "Phone", "--id", "x", "--at", SITE, "--vendor", "Yealink"
+    )
+    assert "device/cucm/Phone takes its vendor from its kind, not from --vendor" in message
+    assert "data/PRS_MultiVendorPhone_DAT" in message
+    assert loaded.json("show", "4420790008", "--at", SITE, "--json")["status"] == "Available"
+
+
 def test_assign_refuses_an_unknown_kind_and_names_the_known_ones(loaded: Numinv) -> None:
     message = loaded.misused("assign", "4420790001", "--kind", "Fax", "--id", "f1", "--at", SITE)
     assert "unknown consumer kind 'Fax'; known kinds: CallPark, " in message

@@ -538,3 +538,17 @@ def test_numinv_now_fixes_the_time_of_a_command(loaded: Numinv) -> None:
     out = loaded.ok("reserve", "4420790001", "--at", SITE, "--days", "2", env=env)
     assert out == f"4420790001 at {SITE}: Reserved, until 2030-05-03 08:00 UTC\n"
     assert "'soon' is not an ISO date" in loaded.misused("sweep", env={"NUMINV_NOW": "soon"})
+
+
+def test_running_out_of_memory_is_a_refusal_not_a_bug(
+    loaded: Numinv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from numinv import Inventory
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(Inventory, "utilization", exhausted)
+    message = loaded.fails("report")
+    assert message.startswith("out of memory")
+    assert "bug" not in message

@@ -130,3 +130,16 @@ def test_the_simulation_page_names_the_day_its_transcript_shows() -> None:
     row = next(line for line in page.splitlines() if line.startswith("sys.sim.c001.s001 "))
     (said,) = re.findall(r"from day (\d+) new people there found no", " ".join(page.split()))
     assert said == row.split()[-1]
+
+
+def test_a_simulated_estate_larger_than_the_range_limit_is_a_usage_error(numinv: Numinv) -> None:
+    """Each option was in its range and their product unbounded: 999 customers of 999
+    sites ran on, and a large one ended in a MemoryError reported as a bug."""
+    args = ("simulate", "--customers", "999", "--sites", "999", "--days", "1")
+    message = numinv.misused(*args)
+    assert "would hold 149,740,110 numbers, more than --max-range-size (1,000,000)" in message
+    small = ("--customers", "2", "--sites", "2", "--numbers-per-site", "10", "--pool", "0")
+    assert "Number estate" in numinv.ok("--max-range-size", "40", "simulate", *small, "--days", "2")
+    assert "more than --max-range-size (39)" in numinv.misused(
+        "--max-range-size", "39", "simulate", *small, "--days", "2"
+    )

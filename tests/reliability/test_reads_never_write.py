@@ -170,6 +170,35 @@ def test_every_read_works_on_a_read_only_database_with_numbers_due(
         assert repository.read_only
 
 
+def test_a_database_in_a_read_only_folder_is_read_without_the_files_of_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backup on a read-only mount: SQLite could not make the `-shm` file its
+    write-ahead log needs, and refused every read ("attempt to write a readonly
+    database"). With no folder to write in, nobody can change the file: it is read
+    as immutable, which needs no such file. (As root every folder is writable, so the
+    folder's answer is what the test changes.)"""
+    import os
+
+    import numinv.storage.sqlite as sqlite_module
+
+    path = read_only_copy(tmp_path)
+    real_access = os.access
+
+    def folder_read_only(name: object, mode: int, **kwargs: object) -> bool:
+        if mode == os.W_OK and os.fspath(name) == str(tmp_path):  # type: ignore[arg-type]
+            return False
+        return real_access(name, mode)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sqlite_module.os, "access", folder_read_only)
+    with SqliteRepository(path, read_only=True) as repository:
+        assert Inventory(repository).get("1009", SITE).number == "1009"
+    assert not Path(f"{path}-shm").exists()  # read as immutable: no file made
+    assert sqlite_module._unchangeable(str(path))
+    Path(f"{path}-wal").write_bytes(b"changes")  # a log may hold changes the file lacks
+    assert not sqlite_module._unchangeable(str(path))
+
+
 def test_a_get_returns_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
     path = tmp_path / "numbers.db"
     clock = Clock()

@@ -51,6 +51,13 @@ def consumer(
 ) -> Consumer:
     """The consumer the options name; its node must be known unless `--new-node`."""
     resolved = resolve_kind(inventory.kinds, kind)
+    if vendor and not inventory.kinds[resolved].vendor_from_consumer:
+        takers = sorted(k for k, v in inventory.kinds.items() if v.vendor_from_consumer)
+        raise click.BadParameter(
+            f"{resolved} takes its vendor from its kind, not from --vendor "
+            f"(only {', '.join(takers) or 'no kind'} do)",
+            param_hint="'--vendor'",
+        )
     if not new_node:
         check_node(inventory, at, new="Give --new-node for a node that holds no numbers yet.")
     return Consumer(resolved, consumer_id, at, vendor, owner)

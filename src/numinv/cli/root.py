@@ -612,6 +612,8 @@ def _reason(error: BaseException) -> str:
         return words(str(error))
     if isinstance(error, OSError) and error.filename is not None:
         return f"{error.filename}: {error.strerror or error}"
+    if isinstance(error, MemoryError):  # a job too big for the machine, not a bug
+        return "out of memory: the job is too large for this machine; make it smaller"
     if isinstance(error, UnicodeDecodeError):
         return f"the input is not UTF-8 text ({error.reason} at byte {error.start})"
     if isinstance(error, OSError | ValueError | LookupError) or _from_a_driver(error):

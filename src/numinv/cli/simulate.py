@@ -194,6 +194,13 @@ def simulate_command(
         seed=seed,
     )
     settings = session.settings(**_SIMULATION_SETTINGS)
+    estate = customers * (sites * numbers_per_site + pool)
+    if estate > settings.max_range_size:  # each option in range, their product unbounded
+        raise click.UsageError(
+            f"the simulated estate would hold {estate:,} numbers, more than "
+            f"--max-range-size ({settings.max_range_size:,}): give fewer customers, sites "
+            "or numbers, or a larger --max-range-size"
+        )
     if series is not None and session.db_given:
         refuse_the_database(series, session)
     path = session.db if session.db_given else None

@@ -1072,6 +1072,12 @@ class _Database:
         `create`, one that numinv has not made (`NotFound`).
         """
         with self.connect(conninfo) as connection, self.translated():
+            # A lock held elsewhere (a table locked by hand, another instance migrating)
+            # is waited for as long as any other, not for ever.
+            connection.execute(
+                "SELECT set_config('lock_timeout', %s, false)",
+                (f"{max(1, int(self.lock_timeout * 1000))}ms",),
+            )
             found = self.found_version(connection, locked=False)
             if found == len(_MIGRATIONS):
                 self.check_seq_row(connection)

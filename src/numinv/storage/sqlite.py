@@ -382,6 +382,16 @@ def _is_busy(error: sqlite3.Error) -> bool:
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error)
 
 
+def _unchangeable(path: str) -> bool:
+    """Whether nobody can change the file: its folder is read-only (a backup on a
+    read-only mount), so no writer could make the files write-ahead logging needs,
+    and no log holds changes the file lacks. SQLite, which would make the `-shm` file
+    to read a file in that mode, is then told the file is immutable."""
+    folder = os.path.dirname(os.path.abspath(path))
+    log = path + "-wal"
+    return not os.access(folder, os.W_OK) and not (os.path.exists(log) and os.path.getsize(log) > 0)
+
+
 class _Database:
     """The connections, their locks, and the open transaction's unwritten node counts."""
 
@@ -401,6 +411,8 @@ class _Database:
         target = path
         if read_only and not uri:
             target, uri = Path(path).absolute().as_uri() + "?mode=ro", True
+            if _unchangeable(path):
+                target += "&immutable=1"
         with self.opening():
             self.connection = sqlite3.connect(
                 target, timeout=timeout, isolation_level=None, check_same_thread=False, uri=uri

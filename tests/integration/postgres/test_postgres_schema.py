@@ -234,7 +234,34 @@ def test_a_schema_of_another_application_is_refused(
     sql(made.format(s=f'"{schema}"'))
     with pytest.raises(InvalidInput, match="another application"):
         open_repository(postgres_url, schema)
-    assert sql("SELECT count(*) FROM pg_class WHERE relname = 'records'") == [(0,)]
+    assert sql(
+        "SELECT count(*) FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = 'records'",
+        schema,
+    ) == [(0,)]  # nothing of numinv's was made there
+
+
+def test_opening_waits_for_a_lock_no_longer_than_lock_timeout(
+    postgres_url: str, schema: str
+) -> None:
+    """A table locked by hand (or held by a long migration) kept an opening instance
+    waiting for ever: the connection that checks and migrates set no lock timeout."""
+    import time
+
+    import psycopg
+
+    from numinv import StorageError
+    from numinv.storage.postgres import PostgresRepository
+
+    open_repository(postgres_url, schema).close()
+    with psycopg.connect(postgres_url) as holder:
+        holder.execute(f'LOCK TABLE "{schema}".journal_seq IN ACCESS EXCLUSIVE MODE')
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="waited longer than 0.5 s for a lock"):
+            PostgresRepository(postgres_url, schema=schema, timeout=5, lock_timeout=0.5)
+        assert time.monotonic() - started < 4
+        holder.rollback()
+    PostgresRepository(postgres_url, schema=schema, lock_timeout=0.5).close()
 
 
 def test_a_schema_version_table_of_another_application_is_refused(
