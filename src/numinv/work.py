@@ -16,6 +16,7 @@ next write agree on what the number is.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from types import TracebackType
@@ -29,7 +30,7 @@ from numinv.core.numbers import NumberRange
 from numinv.core.records import Event, NumberRecord
 from numinv.errors import NumInvError, StorageError
 from numinv.events import Dispatcher
-from numinv.storage.protocol import Repository, Transaction
+from numinv.storage.protocol import AtEnd, Repository, Transaction
 
 __all__ = ["UnitOfWork"]
 
@@ -94,6 +95,8 @@ class UnitOfWork:
     ) -> None:
         first: int | None = None
         listening = self.dispatcher.listening
+        # Joined to a transaction the host opened (`AtEnd`): its events wait for that end.
+        outer = self.tx if getattr(self.tx, "joined", False) else None
         if error is not None and self._entries:
             self._journal_refused(error)
         try:
@@ -118,7 +121,17 @@ class UnitOfWork:
         finally:
             self._tx = None
         if first is not None and listening:
-            self.dispatcher.ready(first, self._events(first))
+            if isinstance(outer, AtEnd):
+                outer.at_end(functools.partial(self._ended, first, list(self._events(first))))
+            else:
+                self.dispatcher.ready(first, self._events(first))
+
+    def _ended(self, first: int, events: list[Event], committed: bool) -> None:
+        """The host's transaction this call joined has ended: its events go, or not."""
+        if committed:
+            self.dispatcher.ready(first, events)
+        else:
+            self.dispatcher.cancel(first)
 
     def _journal_refused(self, error: BaseException) -> None:
         """A call refused after it wrote (the release of a lapsed cooling, part of a range)

@@ -361,3 +361,37 @@ def test_a_refused_call_of_its_own_journals_nothing(make: MakeInventory, clock: 
     stored = inventory.repository.get("2000", SITE)
     assert stored is not None
     assert stored.status is Status.COOLING  # stored as it was
+
+
+def test_events_of_calls_in_a_hosts_transaction_wait_for_its_commit(
+    make: MakeInventory,
+) -> None:
+    """SPEC 11: one event per stored change, after it is committed, never for work rolled
+    back. Calls joined to a host's transaction sent theirs as each returned: a host that
+    then rolled back had announced changes that were never kept, and the seq of one was
+    given again to the next change."""
+    inventory = make()
+    inventory.add_range(SITE, "2000", count=3)
+    events: list[Event] = []
+    inventory.subscribe(events.append)
+
+    def give_up() -> None:
+        with inventory.repository.transaction():
+            inventory.update("2000", SITE, tag="gone")
+            assert events == []  # not before the host's commit
+            raise RuntimeError("the host gives up")
+
+    with pytest.raises(RuntimeError):
+        give_up()
+    with inventory.repository.transaction():
+        inventory.update("2001", SITE, tag="one")
+        inventory.update("2002", SITE, tag="two")
+        assert events == []
+    inventory.update("2000", SITE, tag="alone")
+
+    assert [(e.after.number, e.after.tag) for e in events if e.after] == [
+        ("2001", "one"),
+        ("2002", "two"),
+        ("2000", "alone"),
+    ]
+    assert [e.seq for e in events] == [c.seq for c in inventory.changes()[-3:]]

@@ -37,7 +37,7 @@ from numinv.core.numbers import NumberRange
 from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate
 from numinv.settings import NodeSettings
-from numinv.storage.protocol import Query, same_key
+from numinv.storage.protocol import Query, ended, same_key
 from numinv.storage.rows import refuse_unkeepable
 from numinv.storage.sorted_keys import SortedKeys
 
@@ -221,6 +221,8 @@ class _State:
         self.retired: dict[str, dict[str, int]] = {}
         self.journal = _Journal()
         self.undo: list[Callable[[], None]] | None = None
+        # What waits for the open transaction's end (`AtEnd.at_end`).
+        self.ends: list[Callable[[bool], None]] = []
 
     # -- entries -----------------------------------------------------------
 
@@ -608,6 +610,11 @@ class _Reads:
 class _MemoryTransaction(_Reads):
     """Compare-and-set writes on the shared state, undone together on failure."""
 
+    joined = False  # `AtEnd`: set on one opened inside another
+
+    def at_end(self, callback: Callable[[bool], None]) -> None:
+        self._state.ends.append(callback)
+
     def _current(self, record: NumberRecord) -> _Entry:
         entry = self._state.entry(record.number, record.hierarchy)
         if entry is None or _template(entry).version != record.version:
@@ -712,21 +719,29 @@ class InMemoryRepository(_Reads):
     @contextmanager
     def transaction(self) -> Iterator[_MemoryTransaction]:
         state = self._state
-        with state.lock:
-            if state.undo is not None:  # joined by a nested call: the outer one commits
-                yield _MemoryTransaction(state)
-                return
-            try:
-                # Inside the guard, so that no interrupt leaves an undo log behind
-                # that would make every later transaction look nested.
-                state.undo = []
-                yield _MemoryTransaction(state)
-            except BaseException:
-                for step in reversed(state.undo or ()):
-                    step()
-                raise
-            finally:
-                state.undo = None
+        ends: list[Callable[[bool], None]] = []
+        committed = False
+        try:
+            with state.lock:
+                if state.undo is not None:  # joined by a nested call: the outer one commits
+                    joined = _MemoryTransaction(state)
+                    joined.joined = True
+                    yield joined
+                    return
+                try:
+                    # Inside the guard, so that no interrupt leaves an undo log behind
+                    # that would make every later transaction look nested.
+                    state.undo, state.ends = [], ends
+                    yield _MemoryTransaction(state)
+                except BaseException:
+                    for step in reversed(state.undo or ()):
+                        step()
+                    raise
+                finally:
+                    state.undo, state.ends = None, []
+            committed = True
+        finally:
+            ended(ends, committed)  # after the lock is let go
 
     def prune(self, before: datetime) -> int:
         with self._state.lock:

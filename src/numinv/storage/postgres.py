@@ -41,7 +41,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from types import TracebackType
@@ -61,7 +61,7 @@ from numinv.core.numbers import NumberRange, number_range
 from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate, InvalidInput, NotFound, StorageError
 from numinv.settings import NodeSettings
-from numinv.storage.protocol import Query, same_key
+from numinv.storage.protocol import Query, ended, same_key
 from numinv.storage.rows import (
     COLUMNS,
     DATETIME_AS_IS,
@@ -740,6 +740,7 @@ class _Open:
         "counts",
         "cursor",
         "earliest",
+        "ends",
         "escalated",
         "locked",
         "mine",
@@ -748,8 +749,11 @@ class _Open:
         "tree",
     )
 
-    def __init__(self, connection: psycopg.Connection[Any], ahead: str) -> None:
+    def __init__(
+        self, connection: psycopg.Connection[Any], ahead: str, ends: list[Callable[[bool], None]]
+    ) -> None:
         self.connection = connection
+        self.ends = ends  # what waits for the end of the transaction (`AtEnd.at_end`)
         self.cursor = connection.cursor()  # every statement's; its answer is read at once
         self.begun = False
         # The earliest release date, asked with `BEGIN` (`ahead`) since nearly every
@@ -1217,8 +1221,10 @@ class _Database:
             return
         with self.translated():
             connection = self.pool.getconn()
+        ends: list[Callable[[bool], None]] = []
+        committed = False
         try:
-            held = _Open(connection, self.sql.ahead)
+            held = _Open(connection, self.sql.ahead, ends)
             self.local.open = held
             try:
                 yield held
@@ -1232,8 +1238,10 @@ class _Database:
                 raise
             finally:
                 self.local.open = None
+            committed = True
         finally:
             self.pool.putconn(connection)
+            ended(ends, committed)  # a commit whose outcome is unknown counts as not made
 
     def commit(self, held: _Open) -> None:
         """Send the `COMMIT` (with what waits for it). A connection lost on the way leaves
@@ -1486,6 +1494,11 @@ class _Reads:
 
 class _PostgresTransaction(_Reads):
     """Compare-and-set writes inside the open PostgreSQL transaction."""
+
+    joined = False  # `AtEnd`: set on one opened inside another
+
+    def at_end(self, callback: Callable[[bool], None]) -> None:
+        self._open.ends.append(callback)
 
     def __init__(self, database: _Database, held: _Open) -> None:
         super().__init__(database)
@@ -1970,6 +1983,7 @@ class PostgresRepository(_Reads):
         outermost = self._db.open is None  # a nested one joins it, and does not commit
         with self._db.transaction() as held:
             tx = _PostgresTransaction(self._db, held)
+            tx.joined = not outermost
             yield tx
             if outermost:
                 tx._closed()

@@ -18,7 +18,7 @@ docs/storage.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -32,6 +32,7 @@ from numinv.errors import InvalidInput
 from numinv.settings import NodeSettings
 
 __all__ = [
+    "AtEnd",
     "Entry",
     "JournalAtCommit",
     "Query",
@@ -200,6 +201,32 @@ class JournalAtCommit(Protocol):
         its commit: now, or with the commit itself. Nothing of them is kept if it rolls
         back. Called at most once, after the transaction's last write."""
         ...
+
+
+@runtime_checkable
+class AtEnd(Protocol):
+    """What a `Transaction` may add: whether it joined an open one, and a hook for the end.
+
+    Optional. A `transaction()` opened inside another on the same thread joins
+    it and neither commits nor rolls back by itself; the inventory then keeps a
+    call's events until the outer transaction ends, and drops them if it rolls
+    back (a host that groups inventory calls in a transaction of its own).
+    """
+
+    joined: bool
+    """True when this `transaction()` joined one already open on the thread."""
+
+    def at_end(self, callback: Callable[[bool], None]) -> None:
+        """Call `callback(committed)` once the outermost transaction has ended: True
+        after it committed, False after it rolled back; after the store has let go of
+        what it held for it (locks, the connection), in the order they were given."""
+        ...
+
+
+def ended(callbacks: Sequence[Callable[[bool], None]], committed: bool) -> None:
+    """Run the `AtEnd.at_end` callbacks of a transaction that has ended, in order."""
+    for callback in callbacks:
+        callback(committed)
 
 
 @runtime_checkable

@@ -43,7 +43,7 @@ from numinv.core.numbers import NumberRange, number_range
 from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate, InvalidInput, NumInvError, StorageError
 from numinv.settings import NodeSettings
-from numinv.storage.protocol import Query, same_key
+from numinv.storage.protocol import Query, ended, same_key
 from numinv.storage.rows import COLUMNS, TEXT, refuse_unkeepable, time_text
 
 __all__ = ["SCHEMA_VERSION", "SqliteRepository"]
@@ -402,6 +402,7 @@ class _Database:
         self.lock = threading.RLock()
         self.read_lock = threading.Lock()
         self.owner: int | None = None  # the thread holding the open transaction
+        self.ends: list[Callable[[bool], None]] = []  # what waits for its end (`at_end`)
         # (hierarchy, status) -> change of its count, written once per transaction.
         self.counts: Counter[tuple[str, Status]] = Counter()
         # name -> (the commit it was read after, what was read): see `cached`.
@@ -672,38 +673,50 @@ class _Database:
             self.executemany(_DROP_COUNT, [(h, s) for h, s, n in changed if n < 0])
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self.lock:
-            if self.owner is not None:  # joined by a nested call: the outer one commits
-                yield
-                return
-            if self.read_only:
-                raise StorageError(f"{self.path!r} is open for reading only", value=self.path)
-            if self.connection.in_transaction:
-                # Left open by an interrupt that came between a BEGIN and our guard:
-                # nothing of it was committed, and it must not swallow this one.
-                with self.translated():
-                    self.connection.execute("ROLLBACK")
-            self.owner = threading.get_ident()
-            try:
-                # Inside the guard: an interrupt just after BEGIN still rolls back.
-                with self.translated():
-                    self.connection.execute("BEGIN IMMEDIATE")
-                yield
-                self.write_counts()
-                with self.translated():
-                    self.connection.execute("COMMIT")
-            except BaseException:
-                self.cache.clear()  # it may hold what this transaction read of its own writes
-                if self.connection.in_transaction:
-                    # The error that made us roll back is the one the caller needs; a
-                    # rollback that fails too shows up at the next BEGIN.
-                    with suppress(sqlite3.Error):
-                        self.connection.execute("ROLLBACK")
-                raise
-            finally:
-                self.owner = None
-                self.counts.clear()
+    def transaction(self) -> Iterator[bool]:
+        """The transaction open on this thread; whether this call joined one already open.
+        What waits for its end (`ends`) runs once the lock is let go."""
+        ends: list[Callable[[bool], None]] = []
+        committed = False
+        try:
+            with self.lock:
+                if self.owner is not None:  # joined by a nested call: the outer one commits
+                    yield True
+                    return
+                self._begin()
+                self.owner, self.ends = threading.get_ident(), ends
+                try:
+                    # Inside the guard: an interrupt just after BEGIN still rolls back.
+                    with self.translated():
+                        self.connection.execute("BEGIN IMMEDIATE")
+                    yield False
+                    self.write_counts()
+                    with self.translated():
+                        self.connection.execute("COMMIT")
+                except BaseException:
+                    self.cache.clear()  # it may hold what this transaction read of its writes
+                    if self.connection.in_transaction:
+                        # The error that made us roll back is the one the caller needs; a
+                        # rollback that fails too shows up at the next BEGIN.
+                        with suppress(sqlite3.Error):
+                            self.connection.execute("ROLLBACK")
+                    raise
+                finally:
+                    self.owner, self.ends = None, []
+                    self.counts.clear()
+            committed = True
+        finally:
+            ended(ends, committed)
+
+    def _begin(self) -> None:
+        """Ready the connection for a transaction of this thread's."""
+        if self.read_only:
+            raise StorageError(f"{self.path!r} is open for reading only", value=self.path)
+        if self.connection.in_transaction:
+            # Left open by an interrupt that came between a BEGIN and our guard:
+            # nothing of it was committed, and it must not swallow this one.
+            with self.translated():
+                self.connection.execute("ROLLBACK")
 
     def close(self) -> None:
         with self.lock:
@@ -851,6 +864,11 @@ class _Reads:
 
 class _SqliteTransaction(_Reads):
     """Compare-and-set writes inside the open SQLite transaction."""
+
+    joined = False  # `AtEnd`: set on one opened inside another
+
+    def at_end(self, callback: Callable[[bool], None]) -> None:
+        self._db.ends.append(callback)
 
     @contextmanager
     def _whole(self, many: bool) -> Iterator[None]:
@@ -1132,8 +1150,10 @@ class SqliteRepository(_Reads):
 
     @contextmanager
     def transaction(self) -> Iterator[_SqliteTransaction]:
-        with self._db.transaction():
-            yield _SqliteTransaction(self._db)
+        with self._db.transaction() as joined:
+            tx = _SqliteTransaction(self._db)
+            tx.joined = joined
+            yield tx
 
     def prune(self, before: datetime) -> int:
         db = self._db

@@ -257,7 +257,7 @@ def test_opening_waits_for_a_lock_no_longer_than_lock_timeout(
     with psycopg.connect(postgres_url) as holder:
         holder.execute(f'LOCK TABLE "{schema}".journal_seq IN ACCESS EXCLUSIVE MODE')
         started = time.monotonic()
-        with pytest.raises(StorageError, match="waited longer than 0.5 s for a lock"):
+        with pytest.raises(StorageError, match=r"waited longer than 0\.5 s for a lock"):
             PostgresRepository(postgres_url, schema=schema, timeout=5, lock_timeout=0.5)
         assert time.monotonic() - started < 4
         holder.rollback()
