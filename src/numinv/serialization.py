@@ -27,7 +27,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
-from numinv.core.integrity import well_formed
+from numinv.core.integrity import consistent
 from numinv.core.records import FREE_TEXT_FIELDS, NumberRecord, ServiceType, Status, Usage, Use
 from numinv.errors import InvalidInput
 
@@ -147,7 +147,7 @@ def from_dict(data: object) -> NumberRecord:
         record = converter.structure(fields, NumberRecord)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as error:
         raise InvalidInput(f"not a number record: {_first_cause(error)}", value=data) from error
-    return well_formed(record)
+    return consistent(record)  # what the lifecycle could have made: refused as read
 
 
 def _first_cause(error: BaseException) -> str:

@@ -80,6 +80,17 @@ def test_import_is_all_or_nothing(busy: Numinv, tmp_path: Path) -> None:
             "'1x' is not a directory number",
         ),
         ("bad.csv", "number,hierarchy,status\n1,sys.a,Free\n", "CSV line 2: not a number record"),
+        (  # a record the lifecycle could not make is refused as read, with its line
+            "bad.csv",
+            "number,hierarchy,status\n1,sys.a,Available\n2,sys.a,Used\n",
+            "CSV line 3: '2' at 'sys.a': uses must be present exactly when the status is in use",
+        ),
+        (
+            "bad.jsonl",
+            '{"number": "1", "hierarchy": "sys.a"}\n'
+            '{"number": "2", "hierarchy": "sys.a", "status": "Cooling"}\n',
+            "line 2: '2' at 'sys.a': release_date must be set while Cooling",
+        ),
     ],
 )
 def test_import_refuses_malformed_files_in_one_line(

@@ -192,7 +192,9 @@ def number_records(draw: st.DrawFn) -> NumberRecord:
     elif status is Status.RESERVED:
         release_date = draw(st.none() | _DATES)
     e164 = tuple(draw(st.lists(e164_numbers(), max_size=3, unique=True)))
-    admin_vendor = draw(st.sampled_from(sorted(_VENDOR_TYPES)))
+    # Inactive is Webex Calling's (SPEC 20): a number of no vendor or of Webex Calling.
+    vendors = ["", "Webex Calling"] if status is Status.INACTIVE else sorted(_VENDOR_TYPES)
+    admin_vendor = draw(st.sampled_from(vendors))
     number_type = draw(st.sampled_from(_VENDOR_TYPES[admin_vendor]))
     vendor = shown_vendor(uses) if uses else admin_vendor
     free = {name: draw(_TEXT) for name in FREE_TEXT_FIELDS}
