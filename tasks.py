@@ -93,6 +93,9 @@ def _workers(rest: list[str]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):  # asked for: the tasks, on stdout
+        print(__doc__)
+        return 0
     if not argv or argv[0] not in NEEDS:
         print(__doc__, file=sys.stderr)
         return 2

@@ -166,3 +166,13 @@ def test_quick_spreads_over_the_cores_and_keeps_compiled_modules_in_the_venv(
     assert env["PYTHONPYCACHEPREFIX"] == str(module.VENV / "pycache")
     command, _ = _pytest_run(tasks, monkeypatch, "quick", "-n", "0")
     assert command[1:] == ("-m", "pytest", "-n", "0")
+
+
+@pytest.mark.parametrize("asked", ["-h", "--help"])
+def test_asking_for_help_prints_the_tasks_and_exits_0(
+    tasks: tuple[ModuleType, list[str]], asked: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module, installs = tasks
+    assert module.main([asked]) == 0
+    assert "python3 tasks.py simulate" in capsys.readouterr().out
+    assert installs == []
