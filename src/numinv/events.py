@@ -14,6 +14,7 @@ committed, and a downstream push that failed must not fail the caller.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -32,8 +33,12 @@ class Dispatcher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._listeners: tuple[Listener, ...] = ()
-        self._waiting: list[int] = []  # registered first seqs, a heap
-        self._ready: dict[int, Iterable[Event] | None] = {}
+        # (first seq, ticket) of each registered transaction, a heap. A seq may come
+        # twice: a store gives the seqs of a transaction that rolled back to the next,
+        # possibly before the first has said so (`cancel`). The ticket tells them apart.
+        self._waiting: list[tuple[int, int]] = []
+        self._ready: dict[int, Iterable[Event] | None] = {}  # by ticket
+        self._tickets = itertools.count(1)
         self._delivering = False
 
     @property
@@ -52,34 +57,37 @@ class Dispatcher:
 
         return unsubscribe
 
-    def register(self, seq: int) -> None:
-        """A transaction holds `seq`: events after it wait until it is ready or cancelled."""
+    def register(self, seq: int) -> int:
+        """A transaction holds `seq`: events after it wait until it is ready or cancelled.
+        Returns the ticket that `ready` or `cancel` names it by."""
         with self._lock:
-            heapq.heappush(self._waiting, seq)
-            self._ready[seq] = None
+            ticket = next(self._tickets)
+            heapq.heappush(self._waiting, (seq, ticket))
+            self._ready[ticket] = None
+        return ticket
 
-    def cancel(self, seq: int) -> None:
-        """The transaction that registered `seq` rolled back: nothing to deliver for it."""
+    def cancel(self, ticket: int) -> None:
+        """The transaction of `ticket` rolled back: nothing to deliver for it."""
         with self._lock:
-            self._ready[seq] = ()
+            self._ready[ticket] = ()
         self._deliver()
 
-    def ready(self, seq: int, events: Iterable[Event]) -> None:
-        """The transaction that registered `seq` committed: deliver its events in turn."""
+    def ready(self, ticket: int, events: Iterable[Event]) -> None:
+        """The transaction of `ticket` committed: deliver its events in turn."""
         with self._lock:
-            self._ready[seq] = events
+            self._ready[ticket] = events
         self._deliver()
 
     def _next_batch(self) -> Iterable[Event] | None:
         """The events at the head of the queue, if they are ready (called under the lock)."""
         if not self._waiting:
             return None
-        head = self._waiting[0]
-        events = self._ready.get(head)
+        _, ticket = self._waiting[0]
+        events = self._ready.get(ticket)
         if events is None:
             return None
         heapq.heappop(self._waiting)
-        del self._ready[head]
+        del self._ready[ticket]
         return events
 
     def _deliver(self) -> None:

@@ -229,13 +229,14 @@ class Inventory:
         wanted = None if every_node else _lineages(nodes) if nodes else ()
         for attempt in range(attempts):
             rules = self._rules()
+            unit = UnitOfWork(self._repository, self._dispatcher, operation, rules, actor, wanted)
             try:
-                with UnitOfWork(
-                    self._repository, self._dispatcher, operation, rules, actor, wanted
-                ) as unit:
+                with unit:
                     return body(unit)
             except ConcurrentUpdate:
-                if attempt == attempts - 1:
+                # A unit joined to a host's transaction cannot run again inside it (on
+                # PostgreSQL the lost race ended it): the host retries its transaction.
+                if attempt == attempts - 1 or unit.joined:
                     raise
                 self._retried += 1
         raise AssertionError("unreachable")  # pragma: no cover

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import suppress
 from types import TracebackType
 from typing import Self
 
@@ -60,6 +59,7 @@ class UnitOfWork:
         self._entries: list[Entry] = []
         self._context = repository.transaction()
         self._tx: Transaction | None = None
+        self.joined = False
 
     @property
     def tx(self) -> Transaction:
@@ -85,6 +85,8 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self._tx = self._context.__enter__()
+        # Joined to a transaction the host opened: the host's commits it (`AtEnd`).
+        self.joined = getattr(self._tx, "joined", False) is True
         return self
 
     def __exit__(
@@ -93,57 +95,72 @@ class UnitOfWork:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        first: int | None = None
         listening = self.dispatcher.listening
-        # Joined to a transaction the host opened (`AtEnd`): its events wait for that end.
-        outer = self.tx if getattr(self.tx, "joined", False) else None
-        if error is not None and self._entries:
-            self._journal_refused(error)
+        outer = self.tx if self.joined and isinstance(self.tx, AtEnd) else None
+        numbered: tuple[int, int] | None = None  # (first seq, dispatcher ticket)
         try:
-            if error is None and self._entries:
-                # A store's optional `JournalAtCommit`: used when nobody needs the seq.
-                at_commit = None if listening else getattr(self.tx, "journal_at_commit", None)
-                if at_commit is not None:
-                    at_commit(self._entries)
-                else:
-                    first = self.tx.journal(self._entries)
-                    if listening:
-                        self.dispatcher.register(first)
+            if error is None:
+                numbered = self._journal_all(listening)
+            else:
+                numbered = self._journal_refused(error, listening)
         except BaseException as failure:
             self._context.__exit__(type(failure), failure, failure.__traceback__)
             raise
         try:
             self._context.__exit__(kind, error, traceback)
         except BaseException:
-            if first is not None and listening:
-                self.dispatcher.cancel(first)
+            if numbered is not None:
+                self.dispatcher.cancel(numbered[1])
             raise
         finally:
             self._tx = None
-        if first is not None and listening:
-            if isinstance(outer, AtEnd):
-                outer.at_end(functools.partial(self._ended, first, list(self._events(first))))
-            else:
-                self.dispatcher.ready(first, self._events(first))
+        if numbered is None:
+            return
+        first, ticket = numbered
+        if outer is not None:  # the host's transaction decides, when it ends
+            outer.at_end(functools.partial(self._ended, first, ticket))
+        elif error is None:
+            self.dispatcher.ready(ticket, self._events(first))
+        else:  # refused: rolled back with its own transaction (or a host's we cannot tell)
+            self.dispatcher.cancel(ticket)
 
-    def _ended(self, first: int, events: list[Event], committed: bool) -> None:
+    def _journal_all(self, listening: bool) -> tuple[int, int] | None:
+        """Journal the unit's entries; their first seq and dispatcher ticket when someone
+        listens. With nobody listening, a store's optional `JournalAtCommit` takes them
+        with the commit, unless the unit joined a host's transaction: its calls are then
+        numbered in the order they were made, as each returns."""
+        if not self._entries:
+            return None
+        deferred = not listening and not self.joined
+        at_commit = getattr(self.tx, "journal_at_commit", None) if deferred else None
+        if at_commit is not None:
+            at_commit(self._entries)
+            return None
+        first = self.tx.journal(self._entries)
+        return (first, self.dispatcher.register(first)) if listening else None
+
+    def _journal_refused(self, error: BaseException, listening: bool) -> tuple[int, int] | None:
+        """A call refused after it wrote (the release of a lapsed cooling, part of a range),
+        or stopped by a host's hook that failed, still journals what it wrote, in its
+        transaction: rolled back with it, as usual, unless the transaction is a host's
+        own that the call joined and that the host commits after catching the error. Its
+        writes then stay, and so must their entries (no change without its entry) and
+        their events. A store that cannot write them now (its transaction failed) is
+        rolling back anyway; the refusal is what the caller hears."""
+        if not self._entries or not isinstance(error, Exception) or isinstance(error, StorageError):
+            return None
+        try:
+            first = self.tx.journal(self._entries)
+        except NumInvError:
+            return None
+        return (first, self.dispatcher.register(first)) if listening else None
+
+    def _ended(self, first: int, ticket: int, committed: bool) -> None:
         """The host's transaction this call joined has ended: its events go, or not."""
         if committed:
-            self.dispatcher.ready(first, events)
+            self.dispatcher.ready(ticket, self._events(first))
         else:
-            self.dispatcher.cancel(first)
-
-    def _journal_refused(self, error: BaseException) -> None:
-        """A call refused after it wrote (the release of a lapsed cooling, part of a range)
-        still journals what it wrote, in its transaction: rolled back with it, as usual,
-        unless the transaction is a host's own that the call joined and that the host
-        commits after catching the refusal. Its writes then stay, and so must their
-        entries (no change without its entry). A store that cannot write them now (its
-        transaction failed) is rolling back anyway; the refusal is what the caller hears."""
-        if not isinstance(error, NumInvError) or isinstance(error, StorageError):
-            return
-        with suppress(NumInvError):
-            self.tx.journal(self._entries)
+            self.dispatcher.cancel(ticket)
 
     # -- reading for writing --------------------------------------------------
 

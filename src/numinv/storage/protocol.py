@@ -224,9 +224,17 @@ class AtEnd(Protocol):
 
 
 def ended(callbacks: Sequence[Callable[[bool], None]], committed: bool) -> None:
-    """Run the `AtEnd.at_end` callbacks of a transaction that has ended, in order."""
+    """Run the `AtEnd.at_end` callbacks of a transaction that has ended, in order, each
+    of them even when one before it raised (a listener's `KeyboardInterrupt`): the
+    first error is raised once all have run."""
+    failure: BaseException | None = None
     for callback in callbacks:
-        callback(committed)
+        try:
+            callback(committed)
+        except BaseException as error:  # raised below, once all have run
+            failure = failure or error
+    if failure is not None:
+        raise failure
 
 
 @runtime_checkable
