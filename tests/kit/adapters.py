@@ -32,7 +32,7 @@ from numinv.core.numbers import NumberRange
 from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate
 from numinv.settings import NodeSettings
-from numinv.storage.protocol import Query
+from numinv.storage.protocol import Query, same_key
 from numinv.storage.rows import refuse_unkeepable
 
 Key = tuple[str, str]
@@ -284,6 +284,7 @@ class DictTransaction(Reads):
         with self._call() as state:
             for old, new in changes:
                 self._check_version(state, old)
+                same_key(old, new)
                 self._put(state, new)
 
     def delete(self, records: Iterable[NumberRecord]) -> None:
@@ -1062,6 +1063,251 @@ class SeqsTakenBeforeTheCommit(DictRepository):
             self.working = None
 
 
+class NestedFailureDropsOuterWork(DictRepository):
+    """A nested `transaction()` whose block raises rolls the connection back and begins
+    again: the outer transaction, which goes on, has lost what it wrote before."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[DictTransaction]:
+        if self.owner == threading.get_ident():
+            try:
+                yield self.transaction_class(self)
+            except BaseException:
+                self.working = self._begin()  # ROLLBACK on the connection, BEGIN again
+                raise
+            return
+        with super().transaction() as tx:
+            yield tx
+
+
+class NestedIsASavepoint(DictRepository):
+    """A nested `transaction()` is a savepoint: when its block raises, what it wrote is
+    taken back, though the outer block goes on and commits."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[DictTransaction]:
+        if self.owner == threading.get_ident():
+            assert self.working is not None
+            saved = self.working.copy()
+            try:
+                yield self.transaction_class(self)
+            except BaseException:
+                self.working = saved  # ROLLBACK TO SAVEPOINT
+                raise
+            return
+        with super().transaction() as tx:
+            yield tx
+
+
+class PruneWithoutLock(DictRepository):
+    """`prune` reads the journal, trims it and writes the state back without the writers'
+    lock: a commit in between is lost, or the pruned entries come back with it."""
+
+    def prune(self, before: datetime) -> int:
+        state = self.database.committed.copy()
+        gone = _oldest(state.journal, lambda at: at < before)
+        state.journal = state.journal[len(gone) :]
+        self.database.committed = state
+        return sum(entry.span for _, entry in gone)
+
+
+class _ReplaceMovesKey(DictTransaction):
+    def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        with self._call() as state:
+            for old, new in changes:
+                self._check_version(state, old)
+                if new.key != old.key:  # takes it for a move
+                    self._unindex(state, state.records.pop(old.key))
+                self._put(state, new)
+
+
+class ReplaceChangesKey(DictRepository):
+    """`replace` of a pair whose records have different keys moves the record instead of
+    refusing with `InvalidInput`."""
+
+    transaction_class = _ReplaceMovesKey
+
+
+class _ClaimSkipsOwnReads(DictTransaction):
+    def get(self, number: str, hierarchy: str) -> NumberRecord | None:
+        found = super().get(number, hierarchy)
+        repository = self._repository
+        if found is not None and isinstance(repository, ClaimSkipsOwnReads):
+            repository.locked.add(found.key)  # as SELECT ... FOR UPDATE would lock it
+        return found
+
+    def claim(self, query: Query) -> list[NumberRecord]:
+        repository = self._repository
+        assert isinstance(repository, ClaimSkipsOwnReads)
+        locked = repository.locked
+        page = self.scan(attrs.evolve(query, limit=query.limit + len(locked)))
+        return [found for found in page if found.key not in locked][: query.limit]
+
+
+class ClaimSkipsOwnReads(DictRepository):
+    """`claim` skips the rows its own transaction locked with `get`, as if another
+    transaction held them: a number read first is never claimed."""
+
+    transaction_class = _ClaimSkipsOwnReads
+
+    def __init__(self, database: Database | None = None) -> None:
+        super().__init__(database)
+        self.locked: set[Key] = set()
+
+    @contextmanager
+    def transaction(self) -> Iterator[DictTransaction]:
+        nested = self.owner == threading.get_ident()
+        try:
+            with super().transaction() as tx:
+                yield tx
+        finally:
+            if not nested:
+                self.locked.clear()  # the locks end with the transaction
+
+
+class _EmptyTagIsNull(DictTransaction):
+    def _put(self, state: State, record: NumberRecord) -> None:
+        if record.tag_before_cooling == "":
+            record = attrs.evolve(record, tag_before_cooling=None)
+        super()._put(state, record)
+
+
+class EmptyTagBeforeCoolingIsNull(DictRepository):
+    """An empty `tag_before_cooling` is stored as NULL (as Oracle stores ""): it reads back
+    `None`, and the cooling's end would then clear a tag instead of restoring one."""
+
+    transaction_class = _EmptyTagIsNull
+
+
+class _UsesSorted(DictTransaction):
+    def _put(self, state: State, record: NumberRecord) -> None:
+        uses = tuple(sorted(record.uses, key=lambda use: (use.kind, use.consumer_id)))
+        super()._put(state, attrs.evolve(record, uses=uses))
+
+
+class UsesSortedOnRead(DictRepository):
+    """A record's uses are kept in a child table and read back ordered by its key, not in
+    the order they were written."""
+
+    transaction_class = _UsesSorted
+
+
+class _E164Sorted(DictTransaction):
+    def _put(self, state: State, record: NumberRecord) -> None:
+        super()._put(state, attrs.evolve(record, e164=tuple(sorted(record.e164))))
+
+
+class E164SortedOnRead(DictRepository):
+    """A record's E.164 numbers are kept in a child table and read back sorted, not in the
+    order they were written."""
+
+    transaction_class = _E164Sorted
+
+
+class _SeqsFromTheLastCommit(DictTransaction):
+    def journal(self, entries: Sequence[Entry]) -> int:
+        with self._call() as state:
+            first = self._repository.database.committed.last_seq + 1  # not this transaction's
+            seq = first
+            for entry in entries:
+                state.journal.append((seq, entry))
+                seq += entry.span
+            state.last_seq = seq - 1
+            return first
+
+
+class JournalTwiceReusesSeqs(DictRepository):
+    """`journal` counts seqs from the last committed one: a second call in one transaction
+    gives its changes the seqs of the first call's."""
+
+    transaction_class = _SeqsFromTheLastCommit
+
+
+class _OnlyFlagsThatAreOn(DictTransaction):
+    def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        if settings is not None and settings.prevent_duplicates is False:
+            settings = attrs.evolve(settings, prevent_duplicates=None)  # a flag column, set or not
+        super().configure(hierarchy, settings)
+
+
+class PreventDuplicatesFalseLost(DictRepository):
+    """`configure` keeps prevent-duplicates only when it is on: a node that turns it off
+    inherits it again."""
+
+    transaction_class = _OnlyFlagsThatAreOn
+
+
+class _SettingsAnyCase(DictTransaction):
+    def configure(self, hierarchy: str, settings: NodeSettings | None) -> None:
+        with self._call() as state:
+            for node in [
+                node for node in state.settings if node.casefold() == hierarchy.casefold()
+            ]:
+                del state.settings[node]
+            if settings is not None and not settings.empty:
+                state.settings[hierarchy] = settings
+
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        return _settings_any_case(self, nodes)
+
+
+def _settings_any_case(reads: Reads, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+    settings = reads._state().settings
+    if nodes is None:
+        return dict(settings)
+    folded = {node.casefold(): found for node, found in settings.items()}
+    return {node: folded[node.casefold()] for node in nodes if node.casefold() in folded}
+
+
+class SettingsIgnoreCase(DictRepository):
+    """Node settings are keyed whatever the case: `sys.B` and `sys.b` share one entry."""
+
+    transaction_class = _SettingsAnyCase
+
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        return _settings_any_case(self, nodes)
+
+
+class _HoldingByDigits(Reads):
+    """`holding` looks a number up by its digits: `1000` also finds `+1000`."""
+
+    def holding(self, number: str) -> list[NumberRecord]:
+        digits = number.lstrip("+")
+        found = [r for (n, _), r in self._state().records.items() if n.lstrip("+") == digits]
+        return sorted(found, key=lambda r: r.hierarchy)
+
+
+HoldingIgnoresPlus = _reading(_HoldingByDigits)
+
+
+class _ClaimWithoutPrefix(DictTransaction):
+    def claim(self, query: Query) -> list[NumberRecord]:
+        return self.scan(attrs.evolve(query, prefix=None))
+
+
+class ClaimIgnoresPrefix(DictRepository):
+    """`claim` ignores the prefix of its query (`assign_next(prefix=...)`)."""
+
+    transaction_class = _ClaimWithoutPrefix
+
+
+class _CoolingDeviceHolds(Reads):
+    """`held_by` also finds a cooling number by the device it cools from (`cooling_use`),
+    which no longer uses it."""
+
+    def _index(self, state: State, record: NumberRecord) -> None:
+        super()._index(state, record)
+        if record.cooling_use is not None:
+            state.holders.setdefault(record.cooling_use.consumer_id, set()).add(record.key)
+
+    def _unindex(self, state: State, record: NumberRecord) -> None:
+        super()._unindex(state, record)
+        if record.cooling_use is not None:
+            state.holders.get(record.cooling_use.consumer_id, set()).discard(record.key)
+
+
+HoldersIncludeCoolingUse = _reading(_CoolingDeviceHolds)
+
 BROKEN: dict[str, Callable[[], DictRepository]] = {
     "version ignored on replace": IgnoresVersionOnReplace,
     "version ignored on delete": IgnoresVersionOnDelete,
@@ -1100,4 +1346,18 @@ BROKEN: dict[str, Callable[[], DictRepository]] = {
     "release dates by wall clock": WallClockOrder,
     "an argument read twice": ReadsItsArgumentTwice,
     "seqs taken before the commit": SeqsTakenBeforeTheCommit,
+    "a nested failure dropping the outer work": NestedFailureDropsOuterWork,
+    "a nested transaction as a savepoint": NestedIsASavepoint,
+    "prune without the writers' lock": PruneWithoutLock,
+    "replace moving a record to another key": ReplaceChangesKey,
+    "a claim skipping its own transaction's rows": ClaimSkipsOwnReads,
+    "an empty tag before cooling stored as NULL": EmptyTagBeforeCoolingIsNull,
+    "uses sorted on read": UsesSortedOnRead,
+    "E.164 numbers sorted on read": E164SortedOnRead,
+    "seqs counted from the last commit": JournalTwiceReusesSeqs,
+    "prevent-duplicates off lost": PreventDuplicatesFalseLost,
+    "settings matched whatever their case": SettingsIgnoreCase,
+    "holding by digits, without the plus": HoldingIgnoresPlus,
+    "claim ignoring its prefix": ClaimIgnoresPrefix,
+    "the cooling device counted as a holder": HoldersIncludeCoolingUse,
 }

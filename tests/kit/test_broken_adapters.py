@@ -3,10 +3,10 @@
 Each adapter of `tests.kit.adapters.BROKEN` is the plain `DictRepository`
 with one defect. The contract runs on it test by test until the first
 failure (the plain adapter itself passes the whole contract, so every
-failure comes from the defect). `RepositoryMachine` catches all but two of
-them on its own, and `InventoryMachine`, a second net behind the contract,
-catches those its operations can reach; both run derandomized, under the
-`ci` profile (they are slow).
+failure comes from the defect). `RepositoryMachine` catches most of them on
+its own, and `InventoryMachine`, a second net behind the contract, catches
+those its operations can reach; both run derandomized, under the `ci`
+profile (they are slow).
 """
 
 from __future__ import annotations
@@ -58,6 +58,19 @@ OUT_OF_THE_INVENTORYS_REACH = {
     "a sequence restarted by prune",
     "seqs taken before the commit",
     "a hole left by prune",
+    "a nested failure dropping the outer work",
+    "a nested transaction as a savepoint",
+    "prune without the writers' lock",
+    "replace moving a record to another key",
+    "a claim skipping its own transaction's rows",
+    # Reached now and then only: an empty tag before a cooling that ends, E.164 numbers
+    # written out of order, two journals in one transaction, a `+` number beside the
+    # plain one asked for by `holding`, settings at nodes differing in case alone.
+    "an empty tag before cooling stored as NULL",
+    "E.164 numbers sorted on read",
+    "seqs counted from the last commit",
+    "holding by digits, without the plus",
+    "settings matched whatever their case",
     *_BEYOND_THE_MACHINES,
 }
 # Defects only the contract reaches: a caller that goes on after a refused write, and two
@@ -73,7 +86,23 @@ CONTRACT_ONLY = {
     "seqs taken before the commit",
     # Clocks of instances that disagree: the machines write their journals in time order.
     "a hole left by prune",
+    # A caller that goes on after a nested block failed; a prune racing a commit; a pair of
+    # different keys, which the machines never send; a claim after a `get` of the same row;
+    # an empty tag before cooling, which the repository machine never draws.
+    "a nested failure dropping the outer work",
+    "a nested transaction as a savepoint",
+    "prune without the writers' lock",
+    "replace moving a record to another key",
+    "a claim skipping its own transaction's rows",
+    "an empty tag before cooling stored as NULL",
     *_BEYOND_THE_MACHINES,
+}
+# Records the repository machine never draws (several uses in an order of their own, a
+# cooling device with no other holder): the contract's fixed examples and the inventory
+# machine's calls reach them.
+BEYOND_THE_REPOSITORY_MACHINE = {
+    "uses sorted on read",
+    "the cooling device counted as a holder",
 }
 RUN = settings(
     max_examples=MACHINE_EXAMPLES,
@@ -115,7 +144,9 @@ def fails(machine: type, what: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("defect", [d for d in BROKEN if d not in CONTRACT_ONLY])
+@pytest.mark.parametrize(
+    "defect", [d for d in BROKEN if d not in CONTRACT_ONLY | BEYOND_THE_REPOSITORY_MACHINE]
+)
 def test_the_repository_machine_fails_on_an_adapter_broken_by(defect: str) -> None:
     class Machine(RepositoryMachine):
         def make_repository(self) -> Repository:

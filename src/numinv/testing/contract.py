@@ -17,9 +17,10 @@ Each test checks one rule directly against the repository, without an
 `Inventory` in between: the reads (ordering, paging, filters, counts, due
 dates, E.164 associations, holders, node settings, retired versions), the
 journal (written with its change, none after a rollback, ordered, range
-entries expanded, pruned; also through `journal_at_commit`, where the store
-has that optional method), transactions (commit, rollback, nesting, reads of
-a transaction's own writes on the transaction and through the repository on
+entries expanded, pruned, also beside writers; also through
+`journal_at_commit`, where the store has that optional method), transactions
+(commit, rollback, nesting, a nested block that fails, reads of a
+transaction's own writes on the transaction and through the repository on
 its thread, committed state for other threads), single-call atomicity,
 compare-and-set on `version` (also between two repository objects on one
 database, when `open_second` gives one), `insert_range` against inserting
@@ -449,6 +450,57 @@ class RepositoryContract:
     def test_holding_an_unknown_number_is_empty(self, repository: Repository) -> None:
         store(repository, record("1000"))
         assert repository.holding("1001") == []
+
+    def test_holding_tells_a_plus_number_from_the_plain_one(self, repository: Repository) -> None:
+        """`1000` and `+1000` are different numbers: an adapter that looks a number up by its
+        digits (an index on the number without its `+`) answers one for the other."""
+        store(repository, record("+1000"), record("1000", SITE), record("01000"))
+        assert repository.holding("1000") == [record("1000", SITE)]
+        assert repository.holding("+1000") == [record("+1000")]
+        assert repository.holding("+01000") == []
+        with repository.transaction() as tx:
+            assert tx.holding("+1000") == [record("+1000")]
+
+    @pytest.mark.parametrize("how", ["insert", "replace", "insert_range"])
+    def test_a_record_reads_back_as_written_by_every_write(
+        self, repository: Repository, how: str
+    ) -> None:
+        """Fixed examples of what `test_any_record_reads_back_equal` draws only now and then:
+        an empty `tag_before_cooling` stays `""` (an adapter storing "" as NULL, as Oracle
+        does, reads back `None`), and `uses` and `e164` keep the order they were written in
+        (a child table read back `ORDER BY` its key sorts them)."""
+        uses = (
+            Use("device/cucm/Phone", "SEPb", Usage.DEVICE, hierarchy=NODE, owner="zoe"),
+            Use("device/cucm/HuntPilot", "hp9", Usage.DEVICE, hierarchy=NODE),
+            Use("device/cucm/Phone", "SEPa", Usage.DEVICE, hierarchy=NODE, owner="amy"),
+        )
+        written = record(
+            "1000",
+            status=Status.USED,
+            usage=(Usage.DEVICE,),
+            uses=uses,
+            e164=("+442071234569", "+442071234561", "+442071234565"),
+            primary_e164="+442071234561",
+            tag_before_cooling="",
+        )
+        if how == "insert":
+            store(repository, written)
+        elif how == "replace":
+            store(repository, record("1000"))
+            written = attrs.evolve(written, version=2)
+            write(repository, lambda tx: tx.replace([(record("1000"), written)]))
+        else:
+            template = attrs.evolve(written, number="0")
+            write(repository, lambda tx: tx.insert_range(number_range("1000", count=1), template))
+        found = repository.get("1000", NODE)
+        assert found is not None
+        assert found.tag_before_cooling == ""
+        assert found.uses == uses
+        assert found.e164 == ("+442071234569", "+442071234561", "+442071234565")
+        assert found == written
+        assert repository.holding("1000") == [written]
+        assert repository.with_e164("+442071234561") == [written]
+        assert repository.held_by("zoe") == [written]
 
     # -- within --------------------------------------------------------------------
 
@@ -897,6 +949,41 @@ class RepositoryContract:
                 inner.insert([record("1001")])
         assert numbers_of(repository.scan(Query(NODE))) == ["1000", "1001"]
 
+    def test_a_nested_transaction_that_raises_leaves_the_outer_one_to_decide(
+        self, repository: Repository
+    ) -> None:
+        """A nested `transaction()` neither commits nor rolls back by itself: when its block
+        raises and the caller catches the error, the outer transaction goes on, and its
+        commit keeps everything written before, inside and after the nested block. An
+        adapter that rolls the connection back there (and carries on in a new transaction)
+        loses the outer work; one that makes the nested block a savepoint loses its own."""
+        store(repository, record("0999"))
+
+        def nested_and_failing() -> None:
+            with repository.transaction() as inner:
+                inner.insert([record("1001")])
+                inner.replace([(record("0999"), used("0999", version=2))])
+                inner.journal([entry(record("1001"))])
+                raise Abort
+
+        def nest(outer: Transaction) -> None:
+            outer.insert([record("1000")])
+            outer.journal([entry(record("1000"))])
+            with pytest.raises(Abort):
+                nested_and_failing()
+            assert numbers_of(outer.scan(Query(NODE))) == ["0999", "1000", "1001"]
+            outer.insert([record("1002")])
+            outer.journal([entry(record("1002"))])
+
+        write(repository, nest)
+        assert repository.scan(Query(NODE)) == [
+            used("0999", version=2),
+            record("1000"),
+            record("1001"),
+            record("1002"),
+        ]
+        assert [c.number for c in every_change(repository)] == ["1000", "1001", "1002"]
+
     def test_an_interrupt_rolls_back_like_any_exception(self, repository: Repository) -> None:
         """Ctrl-C (`KeyboardInterrupt`, not an `Exception`) inside the block: nothing is kept."""
         store(repository, record("0999"))
@@ -1022,6 +1109,23 @@ class RepositoryContract:
             tx.replace([(record("1000"), used("1000", version=2))])
             tx.replace([(used("1000", version=2), cooling("1000", NOW, version=3))])
         assert repository.get("1000", NODE) == cooling("1000", NOW, version=3)
+
+    def test_replace_by_a_record_of_another_key_is_refused_and_changes_nothing(
+        self, repository: Repository
+    ) -> None:
+        """`replace((old, new))` changes one record: a `new` of another number or node is
+        `InvalidInput` (`numinv.storage.protocol.same_key`), not a move of the record nor a
+        second record beside it. Inside a batch too, where nothing of the batch is kept."""
+        store(repository, record("1000"), record("1001"))
+        before = state(repository, ["1000", "1001", "1002"])
+        for changes in (
+            [(record("1000"), record("1002", version=2))],
+            [(record("1000"), record("1000", SITE, version=2))],
+            [(record("1001"), used("1001", version=2)), (record("1000"), record("+1000"))],
+        ):
+            with pytest.raises(InvalidInput), repository.transaction() as tx:
+                tx.replace(changes)
+            assert state(repository, ["1000", "1001", "1002"]) == before, changes
 
     def test_delete_removes_the_record_from_every_read(self, repository: Repository) -> None:
         stored = everything_set("1000")
@@ -1315,6 +1419,28 @@ class RepositoryContract:
         for name in ("SEPa", "alice", "carol"):
             assert numbers_of(repository.held_by(name)) == ["1000", "1001", "1002"], name
 
+    def test_held_by_leaves_out_the_device_a_number_cools_from(
+        self, repository: Repository
+    ) -> None:
+        """A cooling number remembers the device it may go back to (`cooling_use`), but that
+        device and its owner no longer use it: `held_by` finds it by its uses' consumer ids
+        and owners and by `reserved_for` only (`NumberRecord.holders`)."""
+        cooled = everything_set("1000")  # cools from gw1 (owner ann), reserved for user-7
+        assert cooled.cooling_use is not None
+        assert cooled.uses == ()
+        store(repository, cooled)
+        template = everything_set("0", SITE)
+        write(repository, lambda tx: tx.insert_range(number_range("2000", count=2), template))
+        for name in ("gw1", "ann"):
+            assert repository.held_by(name) == [], name
+            with repository.transaction() as tx:
+                assert tx.held_by(name) == [], name
+        assert [found.key for found in repository.held_by("user-7")] == [
+            ("1000", NODE),
+            ("2000", SITE),
+            ("2001", SITE),
+        ]
+
     # -- E.164 and holders of a record deleted, then added again -------------------------
 
     def test_an_e164_association_does_not_come_back_with_a_number_added_again(
@@ -1496,6 +1622,33 @@ class RepositoryContract:
             write_then_fail(repository, configure_and_read)
         assert repository.node_settings(None) == {}
 
+    def test_a_setting_turned_off_reads_back_off(self, repository: Repository) -> None:
+        """`False` is a value, not "inherit": a node that turns prevent-duplicates or
+        auto-cooling off, and sets nothing else, keeps exactly that (an adapter keeping
+        only the flags that are on loses them, and the node inherits `True` from above)."""
+        off = NodeSettings(prevent_duplicates=False)
+        both = NodeSettings(prevent_duplicates=False, auto_cooling=False, exhaustion_threshold=0.0)
+        write(repository, lambda tx: tx.configure(NODE, off), lambda tx: tx.configure(SITE, both))
+        assert repository.node_settings([NODE, SITE]) == {NODE: off, SITE: both}
+        assert repository.node_settings(None) == {NODE: off, SITE: both}
+        with repository.transaction() as tx:
+            assert tx.node_settings([NODE]) == {NODE: off}
+
+    def test_settings_of_nodes_that_differ_in_case_are_distinct(
+        self, repository: Repository
+    ) -> None:
+        """Node paths compare exactly: `sys.B` and `sys.b` are two nodes, each with its own
+        settings, and configuring one leaves the other alone."""
+        upper, lower = NodeSettings(cooling_days=1), NodeSettings(cooling_days=2)
+        write(repository, lambda tx: tx.configure("sys.B", upper))
+        write(repository, lambda tx: tx.configure("sys.b", lower))
+        assert repository.node_settings(["sys.B"]) == {"sys.B": upper}
+        assert repository.node_settings(["sys.b", "sys.B"]) == {"sys.b": lower, "sys.B": upper}
+        assert repository.node_settings(None) == {"sys.B": upper, "sys.b": lower}
+        write(repository, lambda tx: tx.configure("sys.b", None))
+        assert repository.node_settings(None) == {"sys.B": upper}
+        assert repository.node_settings(["sys.b"]) == {}
+
     # -- retired versions ----------------------------------------------------------------
 
     def test_delete_keeps_the_version_each_record_had(self, repository: Repository) -> None:
@@ -1564,6 +1717,44 @@ class RepositoryContract:
             (first,) = tx.claim(Query(NODE, Status.AVAILABLE, limit=1))
             tx.replace([(first, used(first.number, version=first.version + 1))])
             assert numbers_of(tx.claim(Query(NODE, Status.AVAILABLE, limit=1))) == ["1001"]
+        assert repository.get("1000", NODE) == used("1000", version=2)
+
+    def test_claim_filters_by_prefix(self, repository: Repository) -> None:
+        """`assign_next(prefix=...)` claims with a prefix: the claim keeps to it, with or
+        without a cursor, and a `+` prefix keeps to `+` numbers."""
+        store(
+            repository,
+            *(record(number) for number in ("1000", "1001", "1100", "2000", "2001", "+1000")),
+        )
+        expected = [
+            (Query(NODE, Status.AVAILABLE, prefix="2", limit=1), ["2000"]),
+            (Query(NODE, Status.AVAILABLE, prefix="11", limit=5), ["1100"]),
+            (Query(NODE, Status.AVAILABLE, prefix="100", after="1000", limit=5), ["1001"]),
+            (Query(NODE, prefix="+1", limit=5), ["+1000"]),
+            (Query(NODE, Status.AVAILABLE, prefix="3", limit=5), []),
+        ]
+        with repository.transaction() as tx:
+            for query, numbers in expected:
+                assert numbers_of(tx.claim(query)) == numbers, query
+
+    def test_claim_after_reading_a_record_in_the_same_transaction_answers_like_scan(
+        self, repository: Repository
+    ) -> None:
+        """The inventory reads a number (`get`, which a store with row locks makes `FOR
+        UPDATE`) and may then claim in the same transaction: rows the transaction itself
+        read or locked are its own, never skipped as if another transaction held them."""
+        store(repository, *(record(str(number)) for number in range(1000, 1004)))
+        with repository.transaction() as tx:
+            assert tx.get("1000", NODE) == record("1000")
+            assert repository.get("1001", NODE) == record("1001")  # on the transaction's thread
+            for query in (
+                Query(NODE, Status.AVAILABLE, limit=1),
+                Query(NODE, Status.AVAILABLE, after="1000", limit=1),
+                Query(NODE, Status.AVAILABLE, limit=10),
+            ):
+                assert tx.claim(query) == tx.scan(query), query
+            (first,) = tx.claim(Query(NODE, Status.AVAILABLE, limit=1))
+            tx.replace([(first, used(first.number, version=2))])
         assert repository.get("1000", NODE) == used("1000", version=2)
 
     # -- reads on the transaction's thread, and on others ----------------------------------
@@ -1692,6 +1883,24 @@ class RepositoryContract:
         changes = every_change(repository)
         assert seqs_of(changes) == list(range(first, first + 5))
         assert [c.number for c in changes] == ["1000", "2000", "2001", "2002", "1001"]
+
+    def test_two_journal_calls_in_one_transaction_take_distinct_increasing_seqs(
+        self, repository: Repository
+    ) -> None:
+        """A transaction may journal more than once (a host's transaction joined by several
+        inventory calls): each call's seqs follow the last call's, never reuse them (an
+        adapter counting from the last committed seq gives the second call the first's)."""
+        with repository.transaction() as tx:
+            tx.journal([entry(record("0999"))])
+        with repository.transaction() as tx:
+            first = tx.journal([entry(record("1000")), range_entry("2000", 2, record("0"))])
+            second = tx.journal([entry(record("1001"))])
+            assert second >= first + 3
+            assert seqs_of(every_change(tx, first - 1)) == [first, first + 1, first + 2, second]
+        changes = every_change(repository)
+        assert [c.number for c in changes] == ["0999", "1000", "2000", "2001", "1001"]
+        assert seqs_of(changes)[1:] == [first, first + 1, first + 2, second]
+        assert seqs_of(repository.history("1001")) == [second]
 
     def test_a_change_keeps_its_records_time_and_actor(self, repository: Repository) -> None:
         before = everything_set("+441000")
@@ -1998,6 +2207,98 @@ class RepositoryContract:
             )
         assert repository.prune(NOW) == 1
         assert [c.number for c in every_change(repository)] == ["1001"]
+
+    def test_a_prune_while_a_transaction_is_open_keeps_its_changes_and_prunes_the_old(
+        self, repository: Repository
+    ) -> None:
+        """A prune on another thread while a transaction is open (it waits for the commit,
+        or runs beside it) neither loses what the transaction commits nor sees what it
+        pruned come back. An adapter that reads the journal, trims it and writes the state
+        back without the writers' lock does one or the other."""
+        with repository.transaction() as tx:
+            tx.insert([record("1000")])
+            tx.journal(
+                [
+                    entry(record("1000"), at=NOW - timedelta(days=2)),
+                    range_entry("2000", 3, record("0"), at=NOW - timedelta(days=1)),
+                ]
+            )
+        pruned: list[int] = []
+        failures: list[BaseException] = []
+
+        def prune() -> None:
+            try:
+                pruned.append(repository.prune(NOW))
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+        pruner = threading.Thread(target=prune, daemon=True)
+        with repository.transaction() as tx:
+            tx.insert([record("1001")])
+            tx.journal([entry(record("1001"), at=NOW)])
+            pruner.start()
+            pruner.join(0.1)  # a store that serialises writers makes it wait for the commit
+        pruner.join(JOIN)
+        raise_failures(failures)
+        assert pruned == [4]
+        assert [c.number for c in every_change(repository)] == ["1001"], "pruned changes are back"
+        assert numbers_of(repository.scan(Query(NODE))) == ["1000", "1001"]
+        assert repository.history("2000") == []
+
+    def test_prunes_racing_writers_lose_no_committed_change(self, repository: Repository) -> None:
+        """Prunes on one thread while writers commit on others, round after round: every
+        record and journal entry committed is kept (none is older than the time pruned),
+        and the one old change goes once. A prune that reads the state and writes back a
+        trimmed copy, with a round trip to the database in between, loses a commit made
+        meanwhile or brings back what it pruned. (An adapter in Python alone seldom
+        switches threads there: the test before this one catches that one for certain.)"""
+        with repository.transaction() as tx:
+            tx.journal([entry(record("0999"), at=NOW - timedelta(days=1))])
+        writing = threading.Event()
+        done = threading.Event()
+        pruned: list[int] = []
+        failures: list[BaseException] = []
+
+        def prune() -> None:
+            try:
+                writing.wait(JOIN)
+                while True:  # at least once, and on until the writers are done
+                    finished = done.is_set()
+                    pruned.append(repository.prune(NOW))
+                    if finished:
+                        return
+                    time.sleep(0)  # writers take the lock in between
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+        def commit(name: str) -> None:
+            try:
+                writing.set()
+                for round_ in range(4 * ROUNDS):
+                    number = f"{name}{round_:03d}"
+                    with repository.transaction() as tx:
+                        tx.insert([record(number)])
+                        tx.journal([entry(record(number), at=NOW + timedelta(seconds=round_))])
+                    time.sleep(0.0001)  # no transaction open for a moment: a prune may end
+            except BaseException as error:  # reported below
+                failures.append(error)
+
+        pruner = threading.Thread(target=prune, daemon=True)
+        writers = [threading.Thread(target=commit, args=(f"{n}",), daemon=True) for n in (1, 2)]
+        pruner.start()
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            thread.join(JOIN)
+        done.set()
+        pruner.join(JOIN)
+        raise_failures(failures)
+        written = sorted(f"{n}{round_:03d}" for n in (1, 2) for round_ in range(4 * ROUNDS))
+        assert numbers_of(repository.scan(Query(NODE))) == written, "a committed record is lost"
+        assert sorted(c.number for c in every_change(repository)) == written, (
+            "a committed journal entry is lost"
+        )
+        assert sum(pruned) == 1, "the old change was pruned more than once: it came back"
 
     # -- two repository objects on one database ------------------------------------------------
 
