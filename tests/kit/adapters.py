@@ -32,7 +32,7 @@ from numinv.core.numbers import NumberRange
 from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate
 from numinv.settings import NodeSettings
-from numinv.storage.protocol import Query, same_key
+from numinv.storage.protocol import Query, ended, same_key
 from numinv.storage.rows import refuse_unkeepable
 
 Key = tuple[str, str]
@@ -221,8 +221,13 @@ class Reads:
 class DictTransaction(Reads):
     """Compare-and-set writes on the transaction's own copy of the state."""
 
+    joined = False  # the optional `AtEnd`: set on a transaction opened inside another
+
     def __init__(self, repository: DictRepository) -> None:
         self._repository = repository
+
+    def at_end(self, callback: Callable[[bool], None]) -> None:
+        self._repository.ends.append(callback)
 
     def _state(self) -> State:
         state = self._repository.working
@@ -331,6 +336,7 @@ class DictRepository(Reads):
         self.database = database or Database()
         self.owner: int | None = None
         self.working: State | None = None
+        self.ends: list[Callable[[bool], None]] = []  # what waits for the end (`AtEnd`)
 
     def _state(self) -> State:
         if self.owner == threading.get_ident() and self.working is not None:
@@ -350,22 +356,35 @@ class DictRepository(Reads):
     @contextmanager
     def transaction(self) -> Iterator[DictTransaction]:
         if self.owner == threading.get_ident():
-            yield self.transaction_class(self)  # nested: joins the open transaction
+            joined = self.transaction_class(self)  # nested: joins the open transaction
+            joined.joined = True
+            yield joined
             return
-        with self.database.lock:
-            self.working = self._begin()
-            self.owner = threading.get_ident()
-            try:
-                yield self.transaction_class(self)
-            except BaseException as error:
-                if self._kept_despite(error):
+        ends: list[Callable[[bool], None]] = []
+        committed = False
+        try:
+            with self.database.lock:
+                self.working, self.ends = self._begin(), ends
+                self.owner = threading.get_ident()
+                try:
+                    yield self.transaction_class(self)
+                except BaseException as error:
+                    if self._kept_despite(error):
+                        self._commit(self.working)
+                    raise
+                else:
+                    self._committing(ends)
                     self._commit(self.working)
-                raise
-            else:
-                self._commit(self.working)
-            finally:
-                self.owner = None
-                self.working = None
+                finally:
+                    self.owner = None
+                    self.working = None
+                    self.ends = []
+            committed = True
+        finally:
+            ended(ends, committed)  # once the lock is let go
+
+    def _committing(self, ends: list[Callable[[bool], None]]) -> None:
+        """About to commit (a broken adapter acts here)."""
 
     def _kept_despite(self, error: BaseException) -> bool:
         """Whether a block that raised `error` commits: never (a broken adapter may)."""
@@ -1308,6 +1327,41 @@ class _CoolingDeviceHolds(Reads):
 
 HoldersIncludeCoolingUse = _reading(_CoolingDeviceHolds)
 
+
+class EndsBeforeTheCommit(DictRepository):
+    """What waits for the end of a transaction (`AtEnd`) runs before the commit: an event
+    delivered then announces what a reader cannot see yet."""
+
+    def _committing(self, ends: list[Callable[[bool], None]]) -> None:
+        ended(list(ends), True)
+        ends.clear()
+
+
+# -- a correct adapter of another kind ---------------------------------------------------
+
+
+class _NumberedBySequence(DictTransaction):
+    def journal(self, entries: Sequence[Entry]) -> int:
+        database = self._repository.database
+        with self._call() as state:  # one writer at a time: commit order is call order
+            first = max(getattr(database, "sequence", 0), state.last_seq) + 1
+            seq = first
+            for entry in entries:
+                state.journal.append((seq, entry))
+                seq += entry.span
+            state.last_seq = seq - 1
+            database.sequence = seq - 1  # kept when the transaction rolls back
+            return first
+
+
+class NumberedBySequence(DictRepository):
+    """Not broken: seqs come from a counter a rollback does not take back (as a database
+    sequence), so the journal skips the seqs of a rolled-back transaction. Decision 90
+    allows it; the kit must pass it."""
+
+    transaction_class = _NumberedBySequence
+
+
 BROKEN: dict[str, Callable[[], DictRepository]] = {
     "version ignored on replace": IgnoresVersionOnReplace,
     "version ignored on delete": IgnoresVersionOnDelete,
@@ -1360,4 +1414,5 @@ BROKEN: dict[str, Callable[[], DictRepository]] = {
     "holding by digits, without the plus": HoldingIgnoresPlus,
     "claim ignoring its prefix": ClaimIgnoresPrefix,
     "the cooling device counted as a holder": HoldersIncludeCoolingUse,
+    "what waits for the end run before the commit": EndsBeforeTheCommit,
 }

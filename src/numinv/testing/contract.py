@@ -19,7 +19,8 @@ dates, E.164 associations, holders, node settings, retired versions), the
 journal (written with its change, none after a rollback, ordered, range
 entries expanded, pruned, also beside writers; also through
 `journal_at_commit`, where the store has that optional method), transactions
-(commit, rollback, nesting, a nested block that fails, reads of a
+(commit, rollback, nesting, a nested block that fails, what waits for the
+end where the store has the optional `AtEnd`, reads of a
 transaction's own writes on the transaction and through the repository on
 its thread, committed state for other threads), single-call atomicity,
 compare-and-set on `version` (also between two repository objects on one
@@ -47,7 +48,14 @@ from numinv.core.numbers import NumberRange, number_range
 from numinv.core.records import Change, NumberRecord, ServiceType, Status, Usage, Use
 from numinv.errors import ConcurrentUpdate, InvalidInput
 from numinv.settings import NodeSettings
-from numinv.storage.protocol import JournalAtCommit, Query, Reader, Repository, Transaction
+from numinv.storage.protocol import (
+    AtEnd,
+    JournalAtCommit,
+    Query,
+    Reader,
+    Repository,
+    Transaction,
+)
 from numinv.testing import strategies
 
 __all__ = ["RepositoryContract", "every_change", "every_record", "pages", "state"]
@@ -190,6 +198,13 @@ def at_commit(tx: Transaction) -> Callable[[Sequence[Entry]], None]:
     if not isinstance(tx, JournalAtCommit):
         pytest.skip("the store has no journal_at_commit, which is optional (JournalAtCommit)")
     return tx.journal_at_commit
+
+
+def at_end_of(tx: Transaction) -> Callable[[Callable[[bool], None]], None]:
+    """The transaction's `at_end`; a store without it (it is optional) skips."""
+    if not isinstance(tx, AtEnd):
+        pytest.skip("the store has no at_end, which is optional (AtEnd)")
+    return tx.at_end
 
 
 def raise_failures(failures: Sequence[BaseException]) -> None:
@@ -948,6 +963,49 @@ class RepositoryContract:
             with repository.transaction() as inner:
                 inner.insert([record("1001")])
         assert numbers_of(repository.scan(Query(NODE))) == ["1000", "1001"]
+
+    def test_what_waits_for_the_end_of_a_transaction_runs_once_it_has_ended(
+        self, repository: Repository
+    ) -> None:
+        """The optional `AtEnd` (a store without it skips): a nested `transaction()` says it
+        `joined`; `at_end` callbacks, from the outer or a nested one, run once the
+        outermost has ended, in order, with True after a commit that another thread can
+        already read, False after a rollback. The inventory delivers events through
+        them: run before the commit, an event announces what nobody can read yet."""
+        calls: list[tuple[str, bool, list[str]]] = []
+
+        def note(name: str) -> Callable[[bool], None]:
+            return lambda committed: calls.append((name, committed, read_elsewhere()))
+
+        def read_elsewhere() -> list[str]:  # committed state, as another thread reads it
+            seen: list[list[str]] = []
+            reader = threading.Thread(
+                target=lambda: seen.append(numbers_of(repository.scan(Query(NODE)))),
+                daemon=True,
+            )
+            reader.start()
+            reader.join(JOIN)
+            assert seen, "a read on another thread waited for the store to let go"
+            return seen[0]
+
+        with repository.transaction() as outer:
+            hook = at_end_of(outer)
+            assert getattr(outer, "joined", None) is False
+            outer.insert([record("1000")])
+            with repository.transaction() as inner:
+                assert getattr(inner, "joined", None) is True
+                at_end_of(inner)(note("inner"))
+            hook(note("outer"))
+            assert calls == []
+        assert calls == [("inner", True, ["1000"]), ("outer", True, ["1000"])]
+        calls.clear()
+
+        def hooked(tx: Transaction) -> None:
+            at_end_of(tx)(note("rolled back"))
+
+        with pytest.raises(Abort):
+            write_then_fail(repository, lambda tx: tx.insert([record("1001")]), hooked)
+        assert calls == [("rolled back", False, ["1000"])]
 
     def test_a_nested_transaction_that_raises_leaves_the_outer_one_to_decide(
         self, repository: Repository
