@@ -70,6 +70,13 @@ def test_a_service_type_naming_an_unknown_kind_is_refused(make: MakeInventory) -
         make(service_types=[ServiceRow("Odd", ("device/odd",), "Odd", False)])
 
 
+def test_a_service_type_naming_a_kind_twice_is_refused() -> None:
+    """Applied, it gave the subscriber two uses as one consumer: a record no file of the
+    inventory's could be read back from."""
+    with pytest.raises(InvalidInput, match="names each kind once, not device/cucm/Phone twice"):
+        ServiceRow("Twice", ("device/cucm/Phone", "device/cucm/Phone"), "", False)
+
+
 def test_an_unknown_service_type_is_refused_naming_it(make: MakeInventory) -> None:
     inventory = make()
     inventory.add_range(SITE, "2000")

@@ -170,31 +170,38 @@ def test_every_read_works_on_a_read_only_database_with_numbers_due(
         assert repository.read_only
 
 
-def test_a_database_in_a_read_only_folder_is_read_without_the_files_of_its_log(
+def test_a_database_on_a_read_only_mount_is_read_without_the_files_of_its_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A backup on a read-only mount: SQLite could not make the `-shm` file its
     write-ahead log needs, and refused every read ("attempt to write a readonly
-    database"). With no folder to write in, nobody can change the file: it is read
-    as immutable, which needs no such file. (As root every folder is writable, so the
-    folder's answer is what the test changes.)"""
+    database"). Nobody can change such a file: it is read as immutable, which needs no
+    such file. A folder only this user cannot write is not enough (another user may be
+    writing the file: read as immutable, it never showed their commits)."""
     import os
 
     import numinv.storage.sqlite as sqlite_module
 
     path = read_only_copy(tmp_path)
-    real_access = os.access
+    real_statvfs, real_access = os.statvfs, os.access
 
-    def folder_read_only(name: object, mode: int, **kwargs: object) -> bool:
-        if mode == os.W_OK and os.fspath(name) == str(tmp_path):  # type: ignore[arg-type]
-            return False
-        return real_access(name, mode)  # type: ignore[arg-type]
+    def mounted_read_only(name: object) -> object:
+        found = real_statvfs(name)  # type: ignore[arg-type]
+        if os.fspath(name) != str(tmp_path):  # type: ignore[arg-type]
+            return found
+        return type("Mount", (), {"f_flag": found.f_flag | os.ST_RDONLY})()
 
-    monkeypatch.setattr(sqlite_module.os, "access", folder_read_only)
+    monkeypatch.setattr(
+        sqlite_module.os,
+        "access",
+        lambda name, mode, **kw: mode != os.W_OK and real_access(name, mode),
+    )
+    assert not sqlite_module._unchangeable(str(path))  # not writable by us: not enough
+    monkeypatch.setattr(sqlite_module.os, "statvfs", mounted_read_only)
+    assert sqlite_module._unchangeable(str(path))
     with SqliteRepository(path, read_only=True) as repository:
         assert Inventory(repository).get("1009", SITE).number == "1009"
     assert not Path(f"{path}-shm").exists()  # read as immutable: no file made
-    assert sqlite_module._unchangeable(str(path))
     Path(f"{path}-wal").write_bytes(b"changes")  # a log may hold changes the file lacks
     assert not sqlite_module._unchangeable(str(path))
 

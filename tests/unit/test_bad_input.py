@@ -550,6 +550,15 @@ PHONE_USE = Use("device/cucm/Phone", "SEP9", Usage.DEVICE, hierarchy="sys.acme.p
             ),
             "vendor must be Webex Calling (or blank) while Inactive, not 'Microsoft'",
         ),
+        (  # Inactive by the vendor set as well as the one shown: an update showed it
+            NumberRecord(
+                "4000",
+                "sys.acme.paris",
+                status=Status.INACTIVE,
+                admin_vendor="Microsoft",
+            ),
+            "admin_vendor must be Webex Calling (or blank) while Inactive, not 'Microsoft'",
+        ),
         (  # statuses and usages by name, not as Python shows them
             NumberRecord(
                 "4000",
@@ -676,3 +685,22 @@ def test_a_name_starting_or_ending_with_white_space_is_refused_everywhere(name: 
     with pytest.raises(InvalidInput, match="white space"):
         inv.numbers_of(name)
     assert _state(inv) == before
+
+
+def test_an_imported_type_in_an_apis_spelling_is_kept_in_numinvs() -> None:
+    """`CallingPlan` (as Teams writes it) was imported as is, and kept by every update."""
+    inv = _populated()
+    record = NumberRecord(
+        "4000",
+        "sys.acme.paris",
+        vendor="Microsoft",
+        admin_vendor="Microsoft",
+        internal_number_type="CallingPlan",
+        admin_number_type="CallingPlan",
+    )
+    inv.import_records([record])
+    stored = inv.get("4000", "sys.acme.paris")
+    assert (stored.internal_number_type, stored.admin_number_type) == (
+        "Calling Plan",
+        "Calling Plan",
+    )

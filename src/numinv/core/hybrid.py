@@ -40,6 +40,11 @@ def _name(instance: object, attribute: attrs.Attribute[str], value: object) -> N
 def _kinds(instance: object, attribute: attrs.Attribute[tuple[str, ...]], value: object) -> None:
     if not isinstance(value, tuple) or not all(isinstance(kind, str) and kind for kind in value):
         raise InvalidInput(f"a service type's kinds must be a tuple of kind names, not {value!r}")
+    twice = sorted({kind for kind in value if value.count(kind) > 1})
+    if twice:  # one subscriber would use the number twice as one consumer
+        raise InvalidInput(
+            f"a service type names each kind once, not {', '.join(twice)} twice", value=value
+        )
 
 
 @attrs.frozen

@@ -171,14 +171,26 @@ def consistent(record: NumberRecord) -> NumberRecord:
         raise _refuse(
             record, "release_date", "None unless Cooling or Reserved", record.release_date
         )
-    if record.status is Status.INACTIVE and not may_be_inactive(record.vendor):
-        raise _refuse(record, "vendor", "Webex Calling (or blank) while Inactive", record.vendor)
+    if record.status is Status.INACTIVE:  # Webex Calling's (SPEC 20), shown and set
+        for field in ("vendor", "admin_vendor"):
+            if not may_be_inactive(getattr(record, field)):
+                wanted = "Webex Calling (or blank) while Inactive"
+                raise _refuse(record, field, wanted, getattr(record, field))
     if record.status is Status.AVAILABLE and record.reserved_for is not None:
         raise _refuse(record, "status", "Reserved while reserved for somebody", record.status)
     # The type set is kept apart from the one shown (decision 66): a type of some vendor,
     # shown while the vendor shown is one it belongs to. Set beside a vendor it fits, it
     # may outlive that vendor (a user of another vendor's takes the number, then leaves).
-    check_internal_number_type(record.admin_number_type, *INTERNAL_NUMBER_TYPES)
+    # A type in an API's spelling ("CallingPlan") is kept in the one numinv shows.
+    record = attrs.evolve(
+        record,
+        admin_number_type=check_internal_number_type(
+            record.admin_number_type, *INTERNAL_NUMBER_TYPES
+        ),
+        internal_number_type=check_internal_number_type(
+            record.internal_number_type, *INTERNAL_NUMBER_TYPES
+        ),
+    )
     shown = shown_number_type(record.admin_number_type, record.vendor)
     if record.internal_number_type != shown:
         raise _refuse(

@@ -383,13 +383,18 @@ def _is_busy(error: sqlite3.Error) -> bool:
 
 
 def _unchangeable(path: str) -> bool:
-    """Whether nobody can change the file: its folder is read-only (a backup on a
-    read-only mount), so no writer could make the files write-ahead logging needs,
-    and no log holds changes the file lacks. SQLite, which would make the `-shm` file
-    to read a file in that mode, is then told the file is immutable."""
+    """Whether nobody can change the file: it lies on a file system mounted read-only (a
+    backup on a read-only mount), so no writer could make the files write-ahead logging
+    needs, and no log holds changes the file lacks. SQLite, which would make the `-shm`
+    file to read a file in that mode, is then told the file is immutable. A folder only
+    this user cannot write is not enough: another user may be writing the file."""
     folder = os.path.dirname(os.path.abspath(path))
+    try:
+        mounted_read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no such folder, or no statvfs (Windows)
+        return False
     log = path + "-wal"
-    return not os.access(folder, os.W_OK) and not (os.path.exists(log) and os.path.getsize(log) > 0)
+    return mounted_read_only and not (os.path.exists(log) and os.path.getsize(log) > 0)
 
 
 class _Database:
