@@ -182,15 +182,10 @@ def consistent(record: NumberRecord) -> NumberRecord:
     # shown while the vendor shown is one it belongs to. Set beside a vendor it fits, it
     # may outlive that vendor (a user of another vendor's takes the number, then leaves).
     # A type in an API's spelling ("CallingPlan") is kept in the one numinv shows.
-    record = attrs.evolve(
-        record,
-        admin_number_type=check_internal_number_type(
-            record.admin_number_type, *INTERNAL_NUMBER_TYPES
-        ),
-        internal_number_type=check_internal_number_type(
-            record.internal_number_type, *INTERNAL_NUMBER_TYPES
-        ),
-    )
+    admin = check_internal_number_type(record.admin_number_type, *INTERNAL_NUMBER_TYPES)
+    internal = check_internal_number_type(record.internal_number_type, *INTERNAL_NUMBER_TYPES)
+    if (admin, internal) != (record.admin_number_type, record.internal_number_type):
+        record = attrs.evolve(record, admin_number_type=admin, internal_number_type=internal)
     shown = shown_number_type(record.admin_number_type, record.vendor)
     if record.internal_number_type != shown:
         raise _refuse(
