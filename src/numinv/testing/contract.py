@@ -207,6 +207,28 @@ def at_end_of(tx: Transaction) -> Callable[[Callable[[bool], None]], None]:
     return tx.at_end
 
 
+def race(
+    beside: Callable[[], None],
+    writer: Callable[[str], None],
+    names: Sequence[str],
+    done: threading.Event,
+    failures: list[BaseException],
+) -> None:
+    """Run `beside` on a thread of its own while `writer(name)` runs on a thread per name;
+    once the writers have finished, set `done`, wait for `beside`, and fail with what any
+    of them raised (each thread appends its error to `failures`)."""
+    alongside = threading.Thread(target=beside, daemon=True)
+    writers = [threading.Thread(target=writer, args=(name,), daemon=True) for name in names]
+    alongside.start()
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join(JOIN)
+    done.set()
+    alongside.join(JOIN)
+    raise_failures(failures)
+
+
 def raise_failures(failures: Sequence[BaseException]) -> None:
     """Fail with what the test's threads raised, each with its own traceback (a bare
     `assert failures == []` shows only their repr)."""
@@ -2140,18 +2162,7 @@ class RepositoryContract:
             except BaseException as error:  # reported below
                 failures.append(error)
 
-        follower = threading.Thread(target=follow, daemon=True)
-        follower.start()
-        writers = [
-            threading.Thread(target=writer, args=(f"{n}",), daemon=True) for n in range(1, 5)
-        ]
-        for thread in writers:
-            thread.start()
-        for thread in writers:
-            thread.join(JOIN)
-        done.set()
-        follower.join(JOIN)
-        raise_failures(failures)
+        race(follow, writer, ["1", "2", "3", "4"], done, failures)
         everything = seqs_of(every_change(repository))
         assert len(everything) == 4 * ROUNDS
         assert seen == everything, "a follower of the journal missed changes or saw them twice"
@@ -2341,16 +2352,7 @@ class RepositoryContract:
             except BaseException as error:  # reported below
                 failures.append(error)
 
-        pruner = threading.Thread(target=prune, daemon=True)
-        writers = [threading.Thread(target=commit, args=(f"{n}",), daemon=True) for n in (1, 2)]
-        pruner.start()
-        for thread in writers:
-            thread.start()
-        for thread in writers:
-            thread.join(JOIN)
-        done.set()
-        pruner.join(JOIN)
-        raise_failures(failures)
+        race(prune, commit, ["1", "2"], done, failures)
         written = sorted(f"{n}{round_:03d}" for n in (1, 2) for round_ in range(4 * ROUNDS))
         assert numbers_of(repository.scan(Query(NODE))) == written, "a committed record is lost"
         assert sorted(c.number for c in every_change(repository)) == written, (
