@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from numinv import Status
 from numinv.serialization import read_csv, read_json
 from tests.e2e.conftest import CUSTOMER, SITE, Numinv
 
@@ -173,6 +174,23 @@ def test_report_json_gives_the_counts_per_node(loaded: Numinv) -> None:
     assert (pool["hierarchy"], pool["total"], pool["counts"]["Reserved"]) == (CUSTOMER, 5, 1)
     assert (pool["available_share"], pool["low"]) == (0.8, True)
     assert (site["hierarchy"], site["low"]) == (SITE, False)
+
+
+def test_report_shows_inactive_numbers_where_there_are_some(loaded: Numinv) -> None:
+    """The table had no Inactive column (a node's statuses did not add up to its total),
+    and the JSON had the key only on nodes that held some."""
+    before = loaded.ok("report")
+    assert "Inactive" not in before  # as before, for an estate without any
+    counts = json.loads(loaded.ok("report", "--json"))["nodes"][0]["counts"]
+    assert counts["Inactive"] == 0
+    assert set(counts) == {str(status) for status in Status}
+
+    loaded.ok("deactivate", "4420790003", "--at", SITE)
+    table = loaded.ok("report", env={"COLUMNS": "200"})
+    header = next(line for line in table.splitlines() if line.startswith("Node"))
+    assert "Inactive" in header.split()
+    row = next(line.split() for line in table.splitlines() if line.startswith(SITE))
+    assert row[header.split().index("Inactive")] == "1"
 
 
 def test_report_refuses_a_threshold_that_is_not_a_share(loaded: Numinv) -> None:

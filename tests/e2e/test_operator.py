@@ -552,3 +552,16 @@ def test_running_out_of_memory_is_a_refusal_not_a_bug(
     message = loaded.fails("report")
     assert message.startswith("out of memory")
     assert "bug" not in message
+
+
+@pytest.mark.parametrize("columns", ["0", "-5", "wide"])
+def test_a_columns_variable_that_names_no_width_leaves_tables_whole(
+    loaded: Numinv, columns: str
+) -> None:
+    """`COLUMNS=0` (some CI runners set it) was taken as zero columns: every table came out
+    empty, and the command still exited 0."""
+    for args in (("list", "--limit", "2"), ("show", "4420790001", "--at", SITE), ("report",)):
+        result = loaded.run(*args, env={"COLUMNS": columns})
+        assert result.exit_code == 0, result.output
+        assert result.stdout == loaded.run(*args).stdout, args
+    assert "4420790001" in loaded.run("list", "--limit", "2", env={"COLUMNS": "0"}).stdout

@@ -158,7 +158,8 @@ def report(session: Session, at: str | None, below: float | None, fmt: str | Non
         {
             "hierarchy": node.hierarchy,
             "total": node.total,
-            "counts": {str(status): count for status, count in node.counts.items()},
+            # Every status, Inactive too, so that a program finds each key on every node.
+            "counts": {str(status): node.counts.get(status, 0) for status in Status},
             "available_share": node.available_share,
             "low": node.low,
             "threshold": node.threshold,

@@ -11,8 +11,9 @@ to rich as `Text`, never as markup.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -84,8 +85,19 @@ class _Results(Console):
 
 def out() -> Console:
     """The console for results on stdout; piped tables keep their natural width."""
-    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
-    return _Results(highlight=False, width=_PIPED_WIDTH if piped else None)
+    return _Results(highlight=False, width=_width())
+
+
+def _width() -> int:
+    """`COLUMNS` when it names a width; else the terminal's; else, piped, a wide one.
+    `COLUMNS=0` (what some CI runners set) names none: taken at its word, every table
+    came out empty."""
+    given = os.environ.get("COLUMNS", "")
+    if given.isascii() and given.isdigit() and int(given) > 0:
+        return int(given)
+    if not sys.stdout.isatty():
+        return _PIPED_WIDTH
+    return shutil.get_terminal_size().columns  # asks the terminal when COLUMNS names none
 
 
 # -- tables that fit ----------------------------------------------------------------
@@ -278,38 +290,36 @@ def record_view(record: NumberRecord, width: int) -> RenderableType:
 
 
 def utilization_table(usage: Utilization, width: int) -> Table:
-    """`report`: per node its share Available and flag always; the counts as room allows."""
-    columns = (
+    """`report`: per node its share Available and flag always; the counts as room allows
+    (Inactive where the estate has any: decision 62)."""
+    nodes = list(usage.values())
+    statuses = [Status.AVAILABLE, Status.USED, Status.COOLING, Status.RESERVED]
+    statuses += [Status.USED_UTILITY, *inactive_if_any(node.counts for node in nodes)]
+    # The report reads left to right: node, counts, then the share and the flag.
+    columns = [
         Col("Node"),
+        Col("Total", 1, justify="right"),
+        *(Col(str(status), rank, justify="right") for rank, status in enumerate(statuses, 2)),
         Col("Available %", justify="right"),
         Col("Flag"),
-        Col("Total", 1, justify="right"),
-        Col("Available", 2, justify="right"),
-        Col("Used", 3, justify="right"),
-        Col("Cooling", 4, justify="right"),
-        Col("Reserved", 5, justify="right"),
-        Col("Used-Utility", 6, justify="right"),
-    )
-    order = (Status.AVAILABLE, Status.USED, Status.COOLING, Status.RESERVED, Status.USED_UTILITY)
-    nodes = list(usage.values())
+    ]
     rows = [
-        (
+        [
             Text(node.hierarchy),
+            Text(str(node.total)),
+            *(Text(str(node.counts.get(status, 0))) for status in statuses),
             Text(f"{node.available_share:.1%}"),
             Text("LOW", style="bold red") if node.low else Text(""),
-            Text(str(node.total)),
-            *(Text(str(node.counts.get(status, 0))) for status in order),
-        )
+        ]
         for node in nodes
     ]
-    # The report reads left to right: node, counts, then the share and the flag.
-    table_order = (0, 3, 4, 5, 6, 7, 8, 1, 2)
-    return fitted(
-        [columns[i] for i in table_order],
-        [[row[i] for i in table_order] for row in rows],
-        width,
-        styles=["red" if node.low else None for node in nodes],
-    )
+    return fitted(columns, rows, width, styles=["red" if node.low else None for node in nodes])
+
+
+def inactive_if_any(counts: Iterable[Mapping[Status, int]]) -> list[Status]:
+    """`[Status.INACTIVE]` when some node has Inactive numbers, else nothing: a column of
+    them where an estate has any, so that its statuses add up to what it holds."""
+    return [Status.INACTIVE] if any(found.get(Status.INACTIVE, 0) for found in counts) else []
 
 
 def audit_changes_table(report: AuditReport, width: int) -> Table:

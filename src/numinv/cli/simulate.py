@@ -13,7 +13,7 @@ from numinv import Status
 from numinv.cli.errors import Failure
 from numinv.cli.files import atomic_output, refuse_the_database
 from numinv.cli.output import formats, quantity, write_document, write_lines
-from numinv.cli.render import Col, fitted, out, progress
+from numinv.cli.render import Col, fitted, inactive_if_any, out, progress
 from numinv.cli.root import Session, command, pass_session
 from numinv.simulation import SimulationConfig, SimulationResult, simulate
 
@@ -26,38 +26,31 @@ _SIMULATION_SETTINGS = {"auto_cooling": True}
 
 def _summary(result: SimulationResult, width: int) -> Any:
     """Per node: what it loaded, its statuses at the end, failures and the day it ran out."""
-    columns = (
+    statuses = [Status.AVAILABLE, Status.USED, Status.USED_UTILITY, Status.COOLING]
+    statuses += [Status.RESERVED, *inactive_if_any(node.counts for node in result.summary)]
+    ranks = {Status.AVAILABLE: 2, Status.USED: 3, Status.COOLING: 4, Status.RESERVED: 6}
+    columns = [  # shown as: node, role, loaded, statuses, outcome; higher ranks drop first
         Col("Node"),
-        Col("Exhausted (day)", justify="right", wrap=True),
-        Col("Failed", 1, justify="right"),
-        Col("Available", 2, justify="right"),
-        Col("Used", 3, justify="right"),
-        Col("Cooling", 4, justify="right"),
-        Col("Loaded", 5, justify="right"),
-        Col("Reserved", 6, justify="right"),
-        Col("Used-Utility", 7, justify="right"),
         Col("Role", 8),
-    )
-    order = (0, 9, 6, 3, 4, 8, 5, 7, 2, 1)  # shown as: node, role, loaded, statuses, outcome
+        Col("Loaded", 5, justify="right"),
+        *(Col(str(status), ranks.get(status, 7), justify="right") for status in statuses),
+        Col("Failed", 1, justify="right"),
+        Col("Exhausted (day)", justify="right", wrap=True),
+    ]
     rows = [
-        (
+        [
             Text(node.node),
-            Text("" if node.exhausted_on is None else str(node.exhausted_on), style="bold red"),
-            Text(str(node.failed) if node.failed else ""),
-            *(
-                Text(str(node.counts.get(status, 0)))
-                for status in (Status.AVAILABLE, Status.USED, Status.COOLING)
-            ),
-            Text(str(node.loaded)),
-            Text(str(node.counts.get(Status.RESERVED, 0))),
-            Text(str(node.counts.get(Status.USED_UTILITY, 0))),
             Text(node.role),
-        )
+            Text(str(node.loaded)),
+            *(Text(str(node.counts.get(status, 0))) for status in statuses),
+            Text(str(node.failed) if node.failed else ""),
+            Text("" if node.exhausted_on is None else str(node.exhausted_on), style="bold red"),
+        ]
         for node in result.summary
     ]
     return fitted(
-        [columns[i] for i in order],
-        [[row[i] for i in order] for row in rows],
+        columns,
+        rows,
         width,
         title=f"Number estate after {quantity(result.config.days, 'day')}",
     )
