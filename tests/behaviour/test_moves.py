@@ -77,6 +77,25 @@ def test_a_move_that_would_strand_a_user_is_refused(make: MakeInventory) -> None
     assert inventory.get("2000", LEEDS).hierarchy == CUSTOMER
 
 
+def test_a_move_that_would_strand_the_device_a_number_cools_from_is_refused(
+    make: MakeInventory,
+) -> None:
+    """An AudioCodes device that comes back within the cooling gets its number back: moved
+    where it cannot see it, the number was lost to it for good."""
+    gateway = Consumer("device/audiocodes", "gw1", LONDON)
+    inventory = make()
+    inventory.add_range(LONDON, "2000")
+    inventory.assign("2000", gateway)
+    inventory.unassign("2000", gateway)
+    assert inventory.get("2000", LONDON).status is Status.COOLING
+
+    with pytest.raises(InvalidTransition, match=r"gw1.*release it first"):
+        inventory.move_range(LONDON, "2000", to=LEEDS)
+    assert inventory.get("2000", LONDON).hierarchy == LONDON
+    inventory.move_range(LONDON, "2000", to=CUSTOMER)  # it still sees it there
+    assert inventory.assign("2000", gateway).status is Status.USED
+
+
 def test_a_move_that_would_break_uniqueness_is_refused_naming_the_numbers(
     make: MakeInventory,
 ) -> None:

@@ -742,10 +742,15 @@ def _inactive(record: NumberRecord) -> Changes:
 
 
 def _move(record: NumberRecord, action: Move, rules: Rules) -> Changes:
-    stranded = [use for use in record.uses if not is_at_or_below(use.hierarchy, action.to)]
+    # A device the number cools from gets it back when it returns: it must still see it.
+    holders = [*record.uses, *([record.cooling_use] if record.cooling_use else [])]
+    stranded = [use for use in holders if not is_at_or_below(use.hierarchy, action.to)]
     if stranded:
         users = ", ".join(f"{u.kind} {u.consumer_id!r} at {u.hierarchy}" for u in stranded)
-        raise _refuse(record, action, f"{users} could not see it from {action.to}", "stranded")
+        why = f"{users} could not see it from {action.to}"
+        if record.cooling_use in stranded:
+            why += " (it cools from that device, which gets it back: release it first)"
+        raise _refuse(record, action, why, "stranded")
     return {"hierarchy": action.to}
 
 

@@ -824,7 +824,8 @@ class InventoryModel:
         return self.changed(record, updates)
 
     def moved(self, record: Record, to: str) -> Record:
-        stranded = [u for u in record["uses"] if not below(u.hierarchy, to)]
+        cooling = [record["cooling_use"]] if record["cooling_use"] is not None else []
+        stranded = [u for u in [*record["uses"], *cooling] if not below(u.hierarchy, to)]
         if stranded:
             raise self.refuse(record, "move", "a user could not see it")
         return self.changed(record, {"hierarchy": to})
