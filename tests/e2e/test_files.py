@@ -153,6 +153,23 @@ def test_audit_add_missing_adds_the_observed_number_at_the_audit_node(
     assert busy.record("5550000")["hierarchy"] == CUSTOMER
 
 
+def test_audit_add_missing_needs_new_root_for_numbers_under_a_new_root(
+    busy: Numinv, tmp_path: Path
+) -> None:
+    """One mistyped hierarchy in a sync file (`sy.a` for `sys.a`) started a tree of its own,
+    and that tree then let every later typo through `range add`'s guard."""
+    observed = write(tmp_path, "o.csv", "number,kind,id,hierarchy", "5550000,Phone,p3,sy.a.lon")
+    before = busy.json("list", "--json")
+    message = busy.fails("audit", observed, "--add-missing")
+    assert message == (
+        "o.csv line 2: sy.a.lon is outside every existing root (sys). "
+        "Give --new-root to start a new tree."
+    )
+    assert busy.json("list", "--json") == before
+    assert "number added: 1" in busy.ok("audit", observed, "--add-missing", "--new-root")
+    assert busy.ok("audit", observed, "--dry-run")  # without --add-missing: no guard needed
+
+
 def test_audit_reads_observations_from_stdin(busy: Numinv) -> None:
     observed = f"number,kind,id,hierarchy\n4420790001,Phone,SEP1,{SITE}\n"
     out = busy.ok("audit", "-", "--dry-run", input=observed)

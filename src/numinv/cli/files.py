@@ -254,8 +254,11 @@ def _refuse_new_roots(inventory: Inventory, records: list[NumberRecord]) -> None
 class Observations:
     """The observations of an audit CSV; `line` is the line of the last one yielded."""
 
-    def __init__(self, stream: TextIO, name: str, inventory: Inventory) -> None:
+    def __init__(
+        self, stream: TextIO, name: str, inventory: Inventory, *, roots: set[str] | None = None
+    ) -> None:
         self.stream, self.name, self.inventory = stream, name, inventory
+        self.roots = roots  # when given, a row under another root is refused
         self.line = 0
         self.done = False
 
@@ -288,6 +291,11 @@ class Observations:
                 resolved = resolve_kind(self.inventory.kinds, kind)
             except click.BadParameter as error:
                 raise Failure(f"{self.name} line {self.line}: {error.message}") from error
+            if self.roots is not None and node.split(".", 1)[0] not in self.roots:
+                raise Failure(
+                    f"{self.name} line {self.line}: {node} is outside every existing root "
+                    f"({', '.join(sorted(self.roots))}). Give --new-root to start a new tree."
+                )
             yield Observation(number, Consumer(resolved, consumer_id, node, vendor))
         self.done = True
 
@@ -363,6 +371,11 @@ def _unknown(report: AuditReport) -> Iterable[dict[str, Any]]:
 @click.option("--at", type=NODE, metavar="NODE", help="Audit only this node and those below it.")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("--add-missing", is_flag=True, help="Add observed numbers the inventory lacks.")
+@click.option(
+    "--new-root",
+    is_flag=True,
+    help="With --add-missing: numbers may be added under a root the inventory lacks.",
+)
 @click.option("--changes", "show_changes", is_flag=True, help="List every change as a table.")
 @formats(json_help="Write the whole report as JSON.")
 @pass_session
@@ -372,6 +385,7 @@ def audit(
     at: str | None,
     dry_run: bool,
     add_missing: bool,
+    new_root: bool,
     show_changes: bool,
     fmt: str | None,
 ) -> None:
@@ -393,8 +407,11 @@ def audit(
     name = "stdin" if path == "-" else path
     from numinv.cli.render import reading
 
+    roots = {node for node in known_nodes(inventory) if "." not in node}
     with reading(path, "Auditing") as stream:
-        observations = Observations(stream, name, inventory)
+        # Added under a root the database lacks, a typo would start a tree of its own.
+        guarded = roots if add_missing and not new_root and roots else None
+        observations = Observations(stream, name, inventory, roots=guarded)
         try:
             result = inventory.audit(observations, at=at, fix=not dry_run, add_missing=add_missing)
         except NumInvError as error:
