@@ -280,7 +280,8 @@ class Inventory:
             held = {record.number for record in records}
             missing = [number for number in numbers if number not in held]
             raise NotFound(
-                f"{len(missing)} numbers of {numbers} are not at {at}: {checks.listing(missing)}",
+                f"{checks.counted(len(missing), 'number')} of {numbers} "
+                f"{'is' if len(missing) == 1 else 'are'} not at {at}: {checks.listing(missing)}",
                 number=missing[0],
                 hierarchy=at,
             )
@@ -365,7 +366,8 @@ class Inventory:
             )
             if clash:
                 head = (
-                    f"{len(clash)} numbers of {numbers} already exist in the line of descent "
+                    f"{checks.counted(len(clash), 'number')} of {numbers} already "
+                    f"{'exists' if len(clash) == 1 else 'exist'} in the line of descent "
                     f"of {node}"
                 )
                 raise duplicate_number([r.key for r in clash], head, "add")
@@ -511,8 +513,8 @@ class Inventory:
             clash = clashing(existing, target, prevents, ignore=lambda r: r.hierarchy == node)
             if clash:
                 head = (
-                    f"cannot move {numbers} to {target}: {len(clash)} numbers already exist "
-                    f"in its line of descent"
+                    f"cannot move {numbers} to {target}: {checks.counted(len(clash), 'number')} "
+                    f"already {'exists' if len(clash) == 1 else 'exist'} in its line of descent"
                 )
                 raise duplicate_number([r.key for r in clash], head, "move")
             moving = {record.key for record in records}
@@ -567,7 +569,10 @@ class Inventory:
                         taken.append((e164, record))
                     e164s.place(e164, record.hierarchy)
             if clash:
-                head = f"{len(clash)} imported numbers already exist in their line of descent"
+                head = (
+                    f"{checks.counted(len(clash), 'imported number')} already "
+                    f"{'exists' if len(clash) == 1 else 'exist'} in their line of descent"
+                )
                 raise duplicate_number(clash, head, "import")
             if taken:
                 e164, record = taken[0]
@@ -1199,7 +1204,8 @@ def _duplicate(reader: Reader, record: NumberRecord, rules: Rules) -> bool:
 
 def _busy(numbers: NumberRange, node: str, busy: list[NumberRecord]) -> InvalidTransition:
     return InvalidTransition(
-        f"cannot delete {numbers} at {node}: {len(busy)} numbers are not Available: "
+        f"cannot delete {numbers} at {node}: {checks.counted(len(busy), 'number', 'are')} "
+        "not Available: "
         f"{checks.listing([f'{r.number} ({r.status})' for r in busy])}",
         number=busy[0].number,
         hierarchy=node,

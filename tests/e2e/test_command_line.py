@@ -69,7 +69,7 @@ def test_a_bad_setting_is_a_usage_error_on_the_command_line_and_in_the_environme
 def test_settings_come_from_the_environment(loaded: Numinv) -> None:
     env = {"NUMINV_PREVENT_DUPLICATES": "1"}
     message = loaded.fails("range", "add", "4420790000", "--at", "sys.other", env=env)
-    assert message.startswith("1 numbers of 4420790000 already exist")
+    assert message.startswith("1 number of 4420790000 already exists")
     assert (
         loaded.ok("range", "add", "4420790000", "--at", "sys.other")
         == "added 1 number at sys.other (a new node)\n"

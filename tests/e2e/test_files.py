@@ -59,7 +59,7 @@ def test_import_is_all_or_nothing(busy: Numinv, tmp_path: Path) -> None:
     copy = Numinv(tmp_path / "copy.db")
     copy.ok("range", "add", "4420790019", "--at", SITE)
     message = copy.fails("import", "all.csv")
-    assert message.startswith("1 imported numbers already exist in their line of descent")
+    assert message.startswith("1 imported number already exists in their line of descent")
     assert len(copy.json("list", "--json")) == 1
 
 

@@ -131,7 +131,7 @@ def test_range_delete_with_skip_unavailable_reports_what_it_left(loaded: Numinv)
         "range", "delete", "4420790000", "4420790004", "--at", SITE, "--skip-unavailable"
     )
     assert out == (
-        f"deleted 4 numbers at {SITE}\nleft 1 number that are not Available: 4420790001\n"
+        f"deleted 4 numbers at {SITE}\nleft 1 number that is not Available: 4420790001\n"
     )
     assert [r["number"] for r in loaded.json("list", "--at", SITE, "--limit", "2", "--json")] == [
         "4420790001",

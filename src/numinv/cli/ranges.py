@@ -102,7 +102,8 @@ def _run(
         shown = ", ".join(skipped[:10]) + (
             f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
         )
-        click.echo(f"left {_numbers(len(skipped))} that are not Available: {shown}")
+        agrees = "is" if len(skipped) == 1 else "are"
+        click.echo(f"left {_numbers(len(skipped))} that {agrees} not Available: {shown}")
 
 
 def _existing(session: Session, at: str, last: str | None, count: int | None) -> None:

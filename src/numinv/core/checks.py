@@ -22,6 +22,7 @@ __all__ = [
     "MAX_TEXT",
     "MAX_VERSION",
     "aware",
+    "counted",
     "days",
     "flag",
     "iterable",
@@ -50,6 +51,14 @@ MAX_NAME = 512
 LATEST = datetime(9999, 12, 31, tzinfo=UTC) - timedelta(days=MAX_DAYS + 1)
 
 E = TypeVar("E", bound=StrEnum)
+
+
+def counted(count: int, noun: str, verb: str = "") -> str:
+    """`1 number`, `2 numbers`; with a verb in its plural form (`are`), the one that agrees:
+    `1 number is`, `2 numbers are`."""
+    if count == 1:
+        return f"1 {noun}" + (f" {'is' if verb == 'are' else verb}" if verb else "")
+    return f"{count} {noun}s" + (f" {verb}" if verb else "")
 
 
 def listing(items: list[str]) -> str:
