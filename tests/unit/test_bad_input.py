@@ -704,3 +704,27 @@ def test_an_imported_type_in_an_apis_spelling_is_kept_in_numinvs() -> None:
         "Calling Plan",
         "Calling Plan",
     )
+
+
+def test_a_release_date_the_lifecycle_can_reach_is_imported_and_a_later_one_named() -> None:
+    """A reservation of 999 days from the latest clock ends after the latest clock: stored
+    by the lifecycle, its export was refused on import ("must be None or an aware
+    datetime", of an aware one)."""
+    from datetime import UTC, datetime
+
+    from numinv import Settings
+    from tests.clock import Clock
+
+    clock = Clock()
+    clock.now = datetime(9997, 4, 4, tzinfo=UTC)
+    inv = Inventory(clock=clock, settings=Settings())
+    inv.add_range("sys.acme.paris", "4000")
+    reserved = inv.reserve("4000", "sys.acme.paris", days=999)
+    assert Inventory(clock=clock).import_records([reserved]) == 1
+
+    late = attrs.evolve(reserved, release_date=datetime(9999, 12, 31, tzinfo=UTC))
+    with pytest.raises(InvalidInput) as refused:
+        Inventory(clock=clock).import_records([late])
+    assert str(refused.value).endswith(
+        "release_date must be no later than 9999-12-30 00:00 UTC, not 9999-12-31T00:00:00+00:00"
+    )

@@ -8,6 +8,8 @@ lifecycle would have left them.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import attrs
 
 from numinv.core import checks
@@ -29,10 +31,14 @@ _TEXT_FIELDS = tuple(
     field.name for field in attrs.fields(NumberRecord) if field.type in (str, "str")
 )
 _IN_USE = (Status.USED, Status.USED_UTILITY)
+_LAST_RELEASE = checks.LATEST + timedelta(days=checks.MAX_DAYS)
 
 
 def _shown(value: object) -> str:
-    """A value as a message shows it: `repr`, with a status or usage by its name."""
+    """A value as a message shows it: `repr`, with a status or usage by its name and a
+    time as ISO 8601."""
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, Status | Usage):
         return repr(value.value)
     if isinstance(value, tuple):
@@ -116,10 +122,13 @@ def well_formed(record: object) -> NumberRecord:
         _use(record, "cooling_use", record.cooling_use)
     release = record.release_date
     if release is not None:
-        try:
-            checks.aware(release, "release_date")
-        except InvalidInput as error:
-            raise _refuse(record, "release_date", "None or an aware datetime", release) from error
+        if not isinstance(release, datetime) or release.utcoffset() is None:
+            raise _refuse(record, "release_date", "None or an aware datetime", release)
+        # The latest a cooling or reservation of the longest length from the latest clock
+        # ends: what the lifecycle can store, so what a file of its records may hold.
+        if release > _LAST_RELEASE:
+            wanted = f"no later than {_LAST_RELEASE:%Y-%m-%d %H:%M} UTC"
+            raise _refuse(record, "release_date", wanted, release)
     for name in ("reserved_for", "tag_before_cooling"):
         value = getattr(record, name)
         if value is not None:
