@@ -46,7 +46,13 @@ def test_range_add_with_skip_existing_adds_only_the_missing_numbers(loaded: Numi
 
 def test_range_add_refuses_bad_numbers_and_ranges(numinv: Numinv) -> None:
     assert "'12a4' is not a directory number" in numinv.fails("range", "add", "12a4", "--at", SITE)
-    assert "widths differ" in numinv.fails("range", "add", "0998", "1001", "--at", SITE)
+    assert "would lose the leading zero of 0998" in numinv.fails(
+        "range", "add", "0998", "1001", "--at", SITE
+    )
+    assert numinv.fails("range", "add", "09", "10", "--at", SITE) == (
+        "range 09..10 would lose the leading zero of 09 (a range's numbers all keep it, "
+        "and 10 has none)"  # both ends are two digits wide: "widths differ" was wrong
+    )
     assert "below the first" in numinv.fails("range", "add", "2000", "1999", "--at", SITE)
     assert "more than the maximum of 10" in numinv.fails(
         "--max-range-size", "10", "range", "add", "1000", "--count", "11", "--at", SITE

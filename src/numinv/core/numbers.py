@@ -149,8 +149,8 @@ def number_range(
             )
     if width > 1 and digits[0] == "0" and end_text[len(plus)] != "0":
         raise InvalidNumber(
-            f"range {start_text}..{end_text}: widths differ (the leading zero of "
-            f"{start_text} is lost before {end_text})",
+            f"range {start_text}..{end_text} would lose the leading zero of {start_text} "
+            f"(a range's numbers all keep it, and {end_text} has none)",
             value=end_text,
         )
     size = stop - start + 1
