@@ -315,3 +315,20 @@ def test_a_type_that_outlived_its_vendor_stays_hidden_and_blocks_nothing(
     assert copy.get("1000", SITE).admin_number_type == "Calling Plan"
     inventory.update("1000", SITE, vendor="Microsoft")  # the type shows again
     assert inventory.get("1000", SITE).internal_number_type == "Calling Plan"
+
+
+def test_a_known_vendor_is_named_in_any_case_and_spacing(make: MakeInventory) -> None:
+    """`cisco` was stored as a vendor of its own (Cisco is the blank vendor), `Microsoft `
+    kept its space, and a search for `microsoft` found nothing."""
+    inventory = make()
+    inventory.add_range(SITE, "2000", vendor="cisco")
+    inventory.add_range(SITE, "2001", vendor=" microsoft ", internal_number_type="Calling Plan")
+    inventory.add_range(SITE, "2002", vendor="Yealink")  # no vendor numinv knows: as given
+    assert [inventory.get(n, SITE).vendor for n in ("2000", "2001", "2002")] == [
+        "",
+        "Microsoft",
+        "Yealink",
+    ]
+    assert [r.number for r in inventory.search(vendor="MICROSOFT")] == ["2001"]
+    assert [r.number for r in inventory.search(vendor="cisco")] == ["2000"]
+    assert inventory.update("2002", SITE, vendor="webex calling").vendor == "Webex Calling"

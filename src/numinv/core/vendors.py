@@ -18,10 +18,12 @@ __all__ = [
     "shown_number_type",
     "shown_vendor",
     "usage_of",
+    "vendor_named",
 ]
 
 CISCO = "Cisco"
 WEBEX = "Webex Calling"
+_KNOWN_VENDORS = {name.casefold(): name for name in (CISCO, "Microsoft", WEBEX, "AudioCodes")}
 
 # Per vendor, the internal number types it knows, with the API spellings accepted.
 INTERNAL_NUMBER_TYPES: Mapping[str, Mapping[str, str]] = MappingProxyType(
@@ -76,9 +78,16 @@ def may_be_inactive(vendor: str) -> bool:
     return vendor in ("", WEBEX)
 
 
+def vendor_named(value: str) -> str:
+    """A vendor as numinv spells it: a known vendor in any case and spacing (`microsoft `
+    is Microsoft), any other (a VOSS phone's maker) as given."""
+    return _KNOWN_VENDORS.get(value.strip().casefold(), value)
+
+
 def admin_vendor(value: str) -> str:
     """A vendor as stored: `Cisco` is the blank vendor (SPEC 8, decision 33)."""
-    return "" if value == CISCO else value
+    named = vendor_named(value)
+    return "" if named == CISCO else named
 
 
 def shown_number_type(number_type: str, vendor: str) -> str:

@@ -238,9 +238,13 @@ def check_days(value: object) -> int | None:
     return value
 
 
+KNOWN_VENDORS = {name.casefold(): name for name in ("Cisco", "Microsoft", WEBEX, "AudioCodes")}
+
+
 def vendor_stored(vendor: str) -> str:
-    """Cisco is the blank vendor (decision 33)."""
-    return "" if vendor == "Cisco" else vendor
+    """Cisco is the blank vendor (decision 33); a known vendor in any case is that vendor."""
+    named = KNOWN_VENDORS.get(vendor.strip().casefold(), vendor)
+    return "" if named == "Cisco" else named
 
 
 def shown_vendor(uses: Sequence[Use]) -> str:
