@@ -63,6 +63,11 @@ def test_changes_follow_refuses_a_json_array(loaded: Numinv) -> None:
     assert "--jsonl" in loaded.misused("changes", "--follow", "--json")
 
 
+def test_changes_every_without_follow_is_a_usage_error(loaded: Numinv) -> None:
+    """It was accepted and did nothing: a follower started without --follow ran once."""
+    assert "give --follow too" in loaded.misused("changes", "--every", "5")
+
+
 def test_simulate_shows_the_history_of_a_number(numinv: Numinv) -> None:
     out = numinv.ok("simulate", "--days", "40", "--history", "+44001001010")
     assert "History of +44001001010" in out

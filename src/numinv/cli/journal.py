@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from numinv.cli.errors import moment, printable, words
 from numinv.cli.options import NODE
@@ -187,6 +188,9 @@ def changes(
         raise click.UsageError("--follow writes one change a line: use --jsonl")
     if follow and limit is not None:
         raise click.UsageError("--follow reads until interrupted: leave out --limit")
+    given = click.get_current_context().get_parameter_source("every")
+    if not follow and given is not ParameterSource.DEFAULT:
+        raise click.UsageError("--every says how often --follow looks: give --follow too")
     inventory = session.inventory(existing=True)
     found: list[Change] = []
     last = after
