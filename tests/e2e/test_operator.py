@@ -565,3 +565,17 @@ def test_a_columns_variable_that_names_no_width_leaves_tables_whole(
         assert result.exit_code == 0, result.output
         assert result.stdout == loaded.run(*args).stdout, args
     assert "4420790001" in loaded.run("list", "--limit", "2", env={"COLUMNS": "0"}).stdout
+
+
+def test_refusals_name_the_option_or_variable_given_not_the_librarys_parameter(
+    loaded: Numinv,
+) -> None:
+    """`Consumer.owner`, `who` and `the actor hook's name` meant nothing at a shell."""
+    assert loaded.fails("assign", "4420790008", *PHONE, "--owner", " o").startswith(
+        "--owner must not start or end with white space"
+    )
+    assert loaded.fails("numbers-of", " o").startswith("PERSON must not start or end")
+    long_actor = loaded.fails(
+        "reserve", "4420790008", "--at", SITE, env={"NUMINV_ACTOR": "x" * 70_000}
+    )
+    assert long_actor.startswith("NUMINV_ACTOR (else the login name) is 70000 characters long")

@@ -72,8 +72,10 @@ _PHRASES = (
     (re.compile(r"\bConsumer\.hierarchy\b"), "--at"),
     (re.compile(r"\bConsumer\.kind\b"), "--kind"),
     (re.compile(r"\bConsumer\.vendor\b"), "--vendor"),
+    (re.compile(r"\bConsumer\.owner\b"), "--owner"),
+    (re.compile(r"\bthe actor hook's name\b"), "NUMINV_ACTOR (else the login name)"),
     (re.compile(r"^move_range: "), ""),  # the library's call, which the command names itself
-    (re.compile(r"^who must name\b"), "PERSON must name"),
+    (re.compile(r"^who must\b"), "PERSON must"),
 )
 
 
