@@ -85,7 +85,7 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self._tx = self._context.__enter__()
-        # Joined to a transaction the host opened: the host's commits it (`AtEnd`).
+        # Joined to a transaction the host opened: the host commits it (`AtEnd`).
         self.joined = getattr(self._tx, "joined", False) is True
         return self
 
