@@ -20,7 +20,7 @@ change nor starves behind a busy writer.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import StrEnum
 
 import attrs
@@ -164,10 +164,19 @@ class _Fix:
 class Audit:
     """One audit: observations read, records matched, fixes planned, then written."""
 
-    def __init__(self, repository: Repository, rules: Rules, at: str | None) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        rules: Rules,
+        at: str | None,
+        *,
+        describe: Callable[[Consumer, NumberRecord], str | None] | None = None,
+    ) -> None:
         self.repository = repository
         self.rules = rules
         self.at = at
+        # The host's description of a number a consumer is seen to take (SPEC 13).
+        self.describe = describe
         # One observation per number, or a list when several consumers use it.
         self.observed: dict[str, list[Observation]] = {}
         self.unknown: list[Observation] = []
@@ -287,10 +296,17 @@ class Audit:
         conflicts: list[AuditConflict] = []
         record = as_of(original, self.rules)
         record = recomputed = self.step(record, Recompute(), steps)
+        consumers = {
+            (o.consumer.kind, o.consumer.id): o.consumer
+            for o in observations
+            if o.consumer is not None
+        }
         for key, use in users.items():
             if not any(held.key == key for held in record.uses):
                 conflicts += self.conflict(record, use)
-                record = self.step(record, Observe(use), steps)
+                describe = None if record.in_use else self.describe
+                described = None if describe is None else describe(consumers[key], record)
+                record = self.step(record, Observe(use, described), steps)
         for held in original.uses:
             if held.key not in users:
                 node = held.hierarchy or record.hierarchy

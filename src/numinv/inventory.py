@@ -1069,19 +1069,24 @@ class Inventory:
         action = ApplyService(subscriber, str(service_type), node)
         wanted = parse_number(number)
 
-        hands_out = self._services[action.service_type].holds_number
+        kinds = self._services[action.service_type].kinds
 
         def apply(unit: UnitOfWork) -> NumberRecord:
             record = unit.current(self._locate(unit.tx, wanted, node))
-            if hands_out and not record.in_use:  # handed out now, as `assign` would (SPEC 22)
-                others = _duplicates(unit.tx, record, unit.rules)
-                if others:
-                    head = (
-                        f"cannot apply {action.service_type} to {wanted} at {record.hierarchy}: "
-                        "prevent-duplicates is on and it also exists elsewhere"
-                    )
-                    raise duplicate_number([o.key for o in others], head, action.operation)
-            return unit.apply(record, action)
+            if not kinds or record.in_use:
+                return unit.apply(record, action)
+            # Handed out now, as `assign` would: refused as a duplicate (SPEC 22), and
+            # described by the host's hook (SPEC 13).
+            others = _duplicates(unit.tx, record, unit.rules)
+            if others:
+                head = (
+                    f"cannot apply {action.service_type} to {wanted} at {record.hierarchy}: "
+                    "prevent-duplicates is on and it also exists elsewhere"
+                )
+                raise duplicate_number([o.key for o in others], head, action.operation)
+            who = Consumer(kinds[0], subscriber, node)
+            described = attrs.evolve(action, description=self._description(who, record))
+            return unit.apply(record, described)
 
         # A use taken away cools as its consumer's node says: any node may matter.
         return self._run(action.operation, apply, every_node=True)
@@ -1105,7 +1110,10 @@ class Inventory:
         fixing = checks.flag(fix, "fix")
         adding = checks.flag(add_missing, "add_missing")
         plan = _audit.Audit(
-            self._repository, self._rules(self._repository.node_settings(None)), node
+            self._repository,
+            self._rules(self._repository.node_settings(None)),
+            node,
+            describe=self._description,
         )
         plan.read(checks.iterable(observed, "observed"))
         if adding:

@@ -332,3 +332,23 @@ def test_a_known_vendor_is_named_in_any_case_and_spacing(make: MakeInventory) ->
     assert [r.number for r in inventory.search(vendor="MICROSOFT")] == ["2001"]
     assert [r.number for r in inventory.search(vendor="cisco")] == ["2000"]
     assert inventory.update("2002", SITE, vendor="webex calling").vendor == "Webex Calling"
+
+
+def test_the_describe_hook_describes_numbers_a_service_type_or_an_audit_hands_out(
+    make: MakeInventory,
+) -> None:
+    """SPEC 13: the hook fills the description on assignment. It ran for `assign` and
+    `assign_next` only: a subscriber given a number by its service type, or a user an
+    audit found, kept the old description, and lost it when the number was freed."""
+    inventory = make(describe=lambda consumer, record: f"for {consumer.id}")
+    inventory.add_range(SITE, "2000", count=3, description="spare")
+
+    found = Observation("2001", Consumer("device/cucm/Phone", "SEP7", SITE))
+    (change,) = inventory.audit([found], at=SITE).changes
+    assert (change.number, change.after.description) == ("2001", "for SEP7")
+    assert inventory.get("2001", SITE).description == "for SEP7"
+    served = inventory.apply_service("2000", SITE, "carol", "Cisco-Only")
+    assert served.description == "for carol"
+    again = inventory.apply_service("2000", SITE, "carol", "Cisco-MS-Hybrid")
+    assert again.description == "for carol"  # already its number: described once
+    assert inventory.get("2002", SITE).description == "spare"  # handed out to nobody

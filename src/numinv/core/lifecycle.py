@@ -240,6 +240,7 @@ class ApplyService(Action):
     subscriber: str
     service_type: str
     hierarchy: str
+    description: str | None = None  # from the host's describe hook, when it hands one out
 
 
 @attrs.frozen
@@ -248,6 +249,7 @@ class Observe(Action):
 
     operation: ClassVar[str] = "audit"
     use: Use
+    description: str | None = None  # from the host's describe hook (SPEC 13)
 
 
 @attrs.frozen
@@ -660,6 +662,8 @@ def _apply_service(record: NumberRecord, action: ApplyService, rules: Rules) -> 
     )
     changes = _in_use(record, uses)
     changes["release_date"] = None
+    if not record.in_use and action.description is not None:  # handed out now (SPEC 13)
+        changes["description"] = action.description
     changes["service_type"] = action.service_type
     changes["extra2"] = row.extra2
     changes["extra4"] = extra4_for(record, row, record.e164, rules.settings.teluri_prefix)
@@ -670,7 +674,7 @@ def _observe(record: NumberRecord, action: Observe, rules: Rules) -> Changes:
     if _find_use(record, action.use.key):
         return {}
     if not record.in_use:
-        changes = _first_use(record, action.use, None)
+        changes = _first_use(record, action.use, action.description)
         changes.update(_end_cooling(record))
         return changes
     return _in_use(record, (*record.uses, action.use))

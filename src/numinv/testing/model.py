@@ -825,6 +825,10 @@ class InventoryModel:
             extra2=extra2,
             extra4=self.extra4({**record, "service_type": service_type}, record["e164"]),
         )
+        if not record["uses"]:  # handed out now: the host's hook describes it (SPEC 13)
+            description = self.description(Consumer(kinds[0], subscriber, at), record)
+            if description is not None:
+                updates["description"] = description
         return self.changed(record, updates)
 
     def moved(self, record: Record, to: str) -> Record:
@@ -1525,9 +1529,11 @@ class InventoryModel:
     def fix(self, original: Record, observations: list[Observation]) -> _Fix:
         """The chain of rules that makes a record agree with what was observed (SPEC 10)."""
         users: dict[tuple[str, str], Use] = {}
+        consumers: dict[tuple[str, str], Consumer] = {}
         for o in observations:
             if o.consumer is not None:
                 users[(o.consumer.kind, o.consumer.id)] = self.use_of(o.consumer)
+                consumers[(o.consumer.kind, o.consumer.id)] = o.consumer
         unassigned = [o for o in observations if o.consumer is None]
         steps: list[tuple[str, str, str]] = []
         conflicts: list[tuple[str, str]] = []
@@ -1544,7 +1550,8 @@ class InventoryModel:
             if all((u.kind, u.consumer_id) != key for u in record["uses"]):
                 if self.conflicting(record, use):
                     conflicts.append((record["number"], record["hierarchy"]))
-                record = step(self.observed_use(record, use), "use recorded")
+                described = None if record["uses"] else self.description(consumers[key], record)
+                record = step(self.observed_use(record, use, described), "use recorded")
         for held in original["uses"]:
             if (held.kind, held.consumer_id) not in users:
                 node = held.hierarchy or record["hierarchy"]
@@ -1574,12 +1581,12 @@ class InventoryModel:
             },
         )
 
-    def observed_use(self, record: Record, use: Use) -> Record:
+    def observed_use(self, record: Record, use: Use, description: str | None) -> Record:
         if any((u.kind, u.consumer_id) == (use.kind, use.consumer_id) for u in record["uses"]):
             return record
         if not record["uses"]:
             return self.changed(
-                record, {**self.first_use(record, use, None), **self.end_cooling(record)}
+                record, {**self.first_use(record, use, description), **self.end_cooling(record)}
             )
         return self.changed(record, self.in_use(record, (*record["uses"], use)))
 
