@@ -70,6 +70,7 @@ from numinv.core.records import (
     Usage,
 )
 from numinv.core.uniqueness import Placement, clashes, clashing, duplicate_number, e164_taken
+from numinv.core.vendors import vendor_named
 from numinv.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, NotFound
 from numinv.events import Dispatcher
 from numinv.reading import (
@@ -634,7 +635,8 @@ class Inventory:
         node = None if at is None else parse_path(at)
         wanted_status = None if status is None else checks.member(Status, status)
         wanted_usage = None if usage is None else checks.member(Usage, usage)
-        wanted_vendor = None if vendor is None else checks.text(vendor, "vendor")
+        # A known vendor in any case and spacing (decision 132), named once for the search.
+        wanted_vendor = None if vendor is None else vendor_named(checks.text(vendor, "vendor"))
         wanted_tag = None if tag is None else checks.text(tag, "tag")
         start = None if prefix is None else parse_prefix(prefix)
         cursor = _cursor(after)

@@ -16,7 +16,7 @@ from numinv.core.hierarchy import lineage, related
 from numinv.core.lifecycle import HELD_BACK, Rules, as_of
 from numinv.core.numbers import NumberRange
 from numinv.core.records import NumberRecord, Status
-from numinv.core.vendors import CISCO, vendor_named
+from numinv.core.vendors import CISCO
 from numinv.storage.protocol import Query, Reader
 
 __all__ = [
@@ -140,6 +140,7 @@ def past(record: NumberRecord, cursor: Cursor) -> bool:
 
 
 def has_vendor(shown: str, wanted: str) -> bool:
-    """Whether a vendor shown names `wanted`; blank and `Cisco` both mean Cisco."""
+    """Whether a vendor shown names `wanted` (as `vendor_named` spells it); blank and
+    `Cisco` both mean Cisco."""
     names = shown.split(", ") if shown else [CISCO]
-    return (vendor_named(wanted) or CISCO) in names
+    return (wanted or CISCO) in names
