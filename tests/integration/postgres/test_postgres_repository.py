@@ -898,3 +898,46 @@ def test_an_empty_journal_call_without_the_sequence_row_is_a_storage_error(
         repository.transaction() as tx,
     ):
         tx.journal([])
+
+
+def test_a_hosts_commit_of_unknown_outcome_announces_nothing_and_stalls_nothing(
+    postgres_url: str, schema: str, sql: Any
+) -> None:
+    """Events of calls in a host's transaction wait for its commit (decision 126); a commit
+    whose outcome is unknown counts as not made: nothing is announced, and the events of
+    later calls still go out."""
+    from numinv import Consumer, Event, Inventory
+    from numinv.storage.postgres import PostgresRepository
+
+    name = f"numinv-h-{schema}"[:60]
+    with PostgresRepository(_named(postgres_url, name), schema=schema) as repo:
+        inventory = Inventory(repo)
+        inventory.add_range("sys.a", "1000", count=3)
+        heard: list[Event] = []
+        inventory.subscribe(heard.append)
+        sql(
+            f'CREATE FUNCTION "{schema}".slow() RETURNS trigger LANGUAGE plpgsql AS '
+            "$$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$"
+        )
+        sql(
+            f'CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON "{schema}".records '
+            f'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "{schema}".slow()'
+        )
+
+        def workflow() -> None:
+            with repo.transaction():
+                inventory.assign_next(Consumer("device/cucm/Phone", "SEP1", "sys.a"))
+                inventory.assign_next(Consumer("device/cucm/Phone", "SEP2", "sys.a"))
+                assert heard == []  # not before the host's commit
+
+        killer = threading.Timer(1.5, lambda: _terminate(sql, name))
+        killer.start()
+        try:
+            with pytest.raises(StorageError, match="may or may not be stored"):
+                workflow()
+        finally:
+            killer.join()
+        assert heard == []
+        sql(f'DROP TRIGGER slow ON "{schema}".records')
+        taken = inventory.assign_next(Consumer("device/cucm/Phone", "SEP3", "sys.a"))
+        assert [event.after.number for event in heard if event.after] == [taken.number]
