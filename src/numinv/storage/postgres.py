@@ -719,6 +719,57 @@ def _lock_sql(shared: int, exclusive: int) -> str:
 _BEGIN: Final = "BEGIN ISOLATION LEVEL READ COMMITTED"
 
 
+# A cursor keeps its last answer until its next statement: one that answered more rows
+# than this is closed after the read, not kept, so a large read's memory goes with it.
+_KEPT_ANSWER = 1_000
+
+
+class _Kept:
+    """The cursors kept for one pool connection: making a cursor costs about a fifth of
+    a read by key, so each connection keeps three, one per role in `_Open.execute`."""
+
+    __slots__ = ("ahead", "answer", "connection", "unanswered")
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+        self.answer = connection.cursor()  # a statement whose answer is read
+        self.ahead = connection.cursor()  # what goes with `BEGIN`
+        self.unanswered = connection.cursor()  # `BEGIN` and writes nobody waits for
+
+    def rows(self, cursor: psycopg.Cursor[Any]) -> list[tuple[Any, ...]]:
+        """The answer's rows; after a large one, the answering cursor is made anew."""
+        rows = cursor.fetchall()
+        if len(rows) > _KEPT_ANSWER and cursor is self.answer:
+            cursor.close()
+            self.answer = self.connection.cursor()
+        return rows
+
+
+class _Cursors:
+    """The kept cursors (`_Kept`) of each connection of a pool, made at its first use.
+    A connection the pool closed is forgotten when a new one comes."""
+
+    __slots__ = ("kept", "lock")
+
+    def __init__(self) -> None:
+        self.kept: dict[psycopg.Connection[Any], _Kept] = {}
+        self.lock = threading.Lock()
+
+    def of(self, connection: psycopg.Connection[Any]) -> _Kept:
+        found = self.kept.get(connection)
+        if found is not None:
+            return found
+        with self.lock:
+            for gone in [known for known in self.kept if known.closed]:
+                del self.kept[gone]
+            found = self.kept[connection] = _Kept(connection)
+        return found
+
+    def clear(self) -> None:
+        with self.lock:
+            self.kept.clear()
+
+
 class _Open:
     """The transaction open on one thread: its connection and the writes it has not sent.
 
@@ -738,10 +789,10 @@ class _Open:
         "closing",
         "connection",
         "counts",
-        "cursor",
         "earliest",
         "ends",
         "escalated",
+        "kept",
         "locked",
         "mine",
         "pending",
@@ -749,12 +800,10 @@ class _Open:
         "tree",
     )
 
-    def __init__(
-        self, connection: psycopg.Connection[Any], ahead: str, ends: list[Callable[[bool], None]]
-    ) -> None:
-        self.connection = connection
+    def __init__(self, kept: _Kept, ahead: str, ends: list[Callable[[bool], None]]) -> None:
+        self.connection = kept.connection
+        self.kept = kept  # the connection's cursors; an answer is read at once
         self.ends = ends  # what waits for the end of the transaction (`AtEnd.at_end`)
-        self.cursor = connection.cursor()  # every statement's; its answer is read at once
         self.begun = False
         # The earliest release date, asked with `BEGIN` (`ahead`) since nearly every
         # change wants it; forgotten at this transaction's first write.
@@ -785,16 +834,18 @@ class _Open:
 
     def execute(self, sql: str | None, parameters: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         """Run a statement (None: only what is waiting) after `BEGIN` and the pending writes."""
-        connection, cursor = self.connection, self.cursor
+        kept = self.kept
+        cursor = kept.answer
         if self.begun and not self.pending:
             return cursor.execute(sql, parameters) if sql is not None else cursor
         earliest = None
-        with connection.pipeline(), connection.cursor() as unanswered:
+        unanswered = kept.unanswered
+        with self.connection.pipeline():
             if not self.begun:
                 unanswered.execute(_BEGIN)
                 self.begun = True
                 if not self.pending:  # read before any write of this transaction
-                    earliest = connection.execute(self.ahead)
+                    earliest = kept.ahead.execute(self.ahead)
             for waiting, values in self.pending:
                 unanswered.execute(waiting, values)
             self.pending.clear()
@@ -894,6 +945,7 @@ class _Database:
         self.timeout = timeout
         self.lock_timeout = lock_timeout
         self.local = threading.local()
+        self.cursors = _Cursors()
         # Node settings read inside transactions, by the nodes asked, at one settings
         # version (`_PostgresTransaction.node_settings`).
         self.settings: tuple[int, dict[tuple[str, ...], Mapping[str, NodeSettings]]] = (-1, {})
@@ -1188,7 +1240,7 @@ class _Database:
         try:
             with self.translated():
                 if held is not None:
-                    return held.execute(sql, parameters).fetchall()
+                    return held.kept.rows(held.execute(sql, parameters))
                 return self._read(sql, parameters)
         except InvalidInput:
             return []
@@ -1196,15 +1248,26 @@ class _Database:
     def _read(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         """A read on a pool connection, asked again once on another when the connection
         it got had broken meanwhile (nothing was written: a read may be asked twice)."""
-        with self.pool.connection() as connection:
-            try:
-                return connection.execute(sql, parameters).fetchall()
-            except psycopg.OperationalError:
-                if not connection.closed:
-                    raise
+        connection = self.pool.getconn()
+        try:
+            return self._ask(connection, sql, parameters)
+        except psycopg.OperationalError:
+            if not connection.closed:
+                raise
+        finally:
+            self.pool.putconn(connection)
         self.purge()
-        with self.pool.connection() as connection:
-            return connection.execute(sql, parameters).fetchall()
+        connection = self.pool.getconn()
+        try:
+            return self._ask(connection, sql, parameters)
+        finally:
+            self.pool.putconn(connection)
+
+    def _ask(
+        self, connection: psycopg.Connection[Any], sql: str, parameters: Sequence[Any]
+    ) -> list[tuple[Any, ...]]:
+        kept = self.cursors.of(connection)
+        return kept.rows(kept.answer.execute(sql, parameters))
 
     def records(
         self, sql: str, parameters: Sequence[Any], held: _Open | None = None
@@ -1224,7 +1287,7 @@ class _Database:
         ends: list[Callable[[bool], None]] = []
         committed = False
         try:
-            held = _Open(connection, self.sql.ahead, ends)
+            held = _Open(self.cursors.of(connection), self.sql.ahead, ends)
             self.local.open = held
             try:
                 yield held
@@ -1262,6 +1325,7 @@ class _Database:
 
     def close(self) -> None:
         self.pool.close()
+        self.cursors.clear()
 
 
 def _lost_in_flight(error: BaseException | None) -> bool:

@@ -941,3 +941,52 @@ def test_a_hosts_commit_of_unknown_outcome_announces_nothing_and_stalls_nothing(
         sql(f'DROP TRIGGER slow ON "{schema}".records')
         taken = inventory.assign_next(Consumer("device/cucm/Phone", "SEP3", "sys.a"))
         assert [event.after.number for event in heard if event.after] == [taken.number]
+
+
+# -- the cursors each connection keeps -----------------------------------------------------
+
+
+def _kept_answers(repository: Any) -> list[int]:
+    """The rows each kept cursor still holds from its last answer."""
+    return [
+        cursor.pgresult.ntuples
+        for kept in repository._db.cursors.kept.values()
+        for cursor in (kept.answer, kept.ahead, kept.unanswered)
+        if not cursor.closed and cursor.pgresult is not None
+    ]
+
+
+def test_a_large_answer_is_not_kept_after_its_read(repository: Any) -> None:
+    """Each connection keeps its cursors between calls, and a cursor keeps its last answer
+    until its next statement: a search of a large node must not keep its rows' memory
+    on the server's answer for as long as the connection lives, inside a transaction
+    or outside one."""
+    from numinv import Inventory
+    from numinv.storage.postgres import _KEPT_ANSWER
+
+    inventory = Inventory(repository)
+    inventory.add_range(NODE, "100000", count=_KEPT_ANSWER * 3)
+    assert len(repository.scan(Query(hierarchy=NODE, limit=5000))) == _KEPT_ANSWER * 3
+    assert max(_kept_answers(repository)) <= _KEPT_ANSWER
+    with repository.transaction() as tx:
+        assert len(tx.scan(Query(hierarchy=NODE, limit=5000))) == _KEPT_ANSWER * 3
+        assert len(tx.scan(Query(hierarchy=NODE, limit=5))) == 5  # a new cursor answers
+    assert max(_kept_answers(repository)) <= _KEPT_ANSWER
+    assert inventory.get("100001", NODE) is not None
+
+
+def test_the_cursors_of_connections_the_pool_replaced_are_forgotten(
+    postgres_url: str, schema: str, sql: Any
+) -> None:
+    from numinv.storage.postgres import PostgresRepository
+
+    name = f"numinv-k-{schema}"[:60]
+    with PostgresRepository(_named(postgres_url, name), schema=schema, pool_size=2) as repo:
+        store(repo, record("1000"))
+        for _ in range(5):
+            _terminate(sql, name)
+            with pytest.raises(StorageError), repo.transaction() as tx:
+                tx.get("1000", NODE)
+            assert repo.get("1000", NODE) is not None
+        assert len(repo._db.cursors.kept) <= 2
+        assert all(not connection.closed for connection in repo._db.cursors.kept)
