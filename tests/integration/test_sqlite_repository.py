@@ -207,6 +207,45 @@ def test_a_closed_repository_raises_storage_error(path: Path) -> None:
         repository.get("1000", SITE)
 
 
+_AFTER_CLOSE: dict[str, Callable[[Inventory], object]] = {
+    "get": lambda inventory: inventory.get("1000", SITE),
+    "update": lambda inventory: inventory.update("1000", SITE, tag="x"),
+    "add_range": lambda inventory: inventory.add_range(SITE, "2000"),
+    "assign_next": lambda inventory: inventory.assign_next(
+        Consumer("device/cucm/Phone", "SEP1", SITE)
+    ),
+    "configure": lambda inventory: inventory.configure(SITE, cooling_days=3),
+    "settings_at": lambda inventory: inventory.settings_at(SITE),
+    "release_due": lambda inventory: inventory.release_due(),
+    "prune_history": lambda inventory: inventory.prune_history(datetime(2026, 1, 1, tzinfo=UTC)),
+    "changes": lambda inventory: inventory.changes(),
+    "audit": lambda inventory: inventory.audit([]),
+}
+
+
+@pytest.mark.parametrize("memory", [False, True], ids=["file", "memory"])
+@pytest.mark.parametrize("call", list(_AFTER_CLOSE), ids=list(_AFTER_CLOSE))
+def test_every_call_on_a_closed_repository_says_it_is_closed(
+    path: Path, memory: bool, call: str
+) -> None:
+    """Reads said so; a write, `settings_at` or an audit raised sqlite3's own error."""
+    repository = SqliteRepository(":memory:" if memory else path)
+    inventory = Inventory(repository)
+    inventory.add_range(SITE, "1000")
+    repository.close()
+    with pytest.raises(StorageError, match="is closed"):
+        _AFTER_CLOSE[call](inventory)
+
+
+def test_a_path_sqlite_cannot_open_is_refused_naming_it(tmp_path: Path) -> None:
+    """A lone surrogate (a file name not in UTF-8) raised UnicodeEncodeError."""
+    for bad in (f"{tmp_path}/\udcff.db", f"file:{tmp_path}/\ud800.db"):
+        with pytest.raises(InvalidInput, match="not a file path SQLite can open") as refused:
+            SqliteRepository(bad)
+        assert repr(bad) in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_naive_release_date_is_refused_naming_it() -> None:
     record = attrs.evolve(everything_set("1000"), release_date=datetime(2026, 3, 1))
     with SqliteRepository(":memory:") as repository:

@@ -635,15 +635,19 @@ class _Database:
         connection: its changes count unless `ours` is False (what only
         `configure` changes).
         """
-        if self.memory:
-            version: tuple[str, int] = ("m", self.connection.total_changes if ours else 0)
-        elif self.owner == threading.get_ident():
-            ((number,),) = self.connection.execute("PRAGMA data_version").fetchall()
-            version = ("w", number)
-        else:
-            with self.read_lock:
-                ((number,),) = self.reader.execute("PRAGMA data_version").fetchall()
-            version = ("r", number)
+        try:
+            if self.memory:
+                changes = self.connection.total_changes  # asked even when not wanted: once
+                version: tuple[str, int] = ("m", changes if ours else 0)  # closed, it raises
+            elif self.owner == threading.get_ident():
+                ((number,),) = self.connection.execute("PRAGMA data_version").fetchall()
+                version = ("w", number)
+            else:
+                with self.read_lock:
+                    ((number,),) = self.reader.execute("PRAGMA data_version").fetchall()
+                version = ("r", number)
+        except sqlite3.Error as error:  # a closed repository says so here
+            raise self.translate(error, time.monotonic()) from error
         key = f"{name} {version[0]}"
         held = self.cache.get(key)
         if held is not None and held[0] == version[1]:
@@ -717,10 +721,10 @@ class _Database:
         """Ready the connection for a transaction of this thread's."""
         if self.read_only:
             raise StorageError(f"{self.path!r} is open for reading only", value=self.path)
-        if self.connection.in_transaction:
-            # Left open by an interrupt that came between a BEGIN and our guard:
-            # nothing of it was committed, and it must not swallow this one.
-            with self.translated():
+        with self.translated():  # a closed repository says so here
+            if self.connection.in_transaction:
+                # Left open by an interrupt that came between a BEGIN and our guard:
+                # nothing of it was committed, and it must not swallow this one.
                 self.connection.execute("ROLLBACK")
 
     def close(self) -> None:
@@ -1138,6 +1142,12 @@ class SqliteRepository(_Reads):
         self._path = os.fspath(path)
         if not isinstance(self._path, str) or "\x00" in self._path:
             raise InvalidInput(f"{path!r} is not a file path", value=path)
+        try:
+            self._path.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (a name not in UTF-8)
+            raise InvalidInput(
+                f"{path!r} is not a file path SQLite can open: it is not UTF-8 text", value=path
+            ) from None
         uri = self._path.startswith("file:")
         if uri and "mode=ro" in self._path:
             read_only = True
