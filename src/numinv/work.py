@@ -23,11 +23,12 @@ from typing import Self
 
 import attrs
 
+from numinv.core.checks import MAX_VERSION
 from numinv.core.journal import Entry, number_of
 from numinv.core.lifecycle import Action, Lapse, Rules, is_due, transition
 from numinv.core.numbers import NumberRange
 from numinv.core.records import Event, NumberRecord
-from numinv.errors import NumInvError, StorageError
+from numinv.errors import InvalidInput, NumInvError, StorageError
 from numinv.events import Dispatcher
 from numinv.storage.protocol import AtEnd, Repository, Transaction
 
@@ -185,12 +186,15 @@ class UnitOfWork:
 
     def insert(self, records: Iterable[NumberRecord], operation: str | None = None) -> None:
         records = list(records)
+        for record in records:
+            _keepable_version(record)
         self.tx.insert(records)
         for record in records:
             self._journal(self._entry(None, record, operation))
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
         """Add every number of the range as `template` (one compact journal entry)."""
+        _keepable_version(template)
         self.tx.insert_range(numbers, template)
         first = template if template.number == numbers.first else _numbered(template, numbers)
         self._journal(
@@ -198,10 +202,13 @@ class UnitOfWork:
         )
 
     def replace(self, old: NumberRecord, new: NumberRecord, operation: str | None = None) -> None:
+        _keepable_version(new)
         self.tx.replace([(old, new)])
         self._journal(self._entry(old, new, operation))
 
     def replace_all(self, changes: list[tuple[NumberRecord, NumberRecord]]) -> None:
+        for _, new in changes:
+            _keepable_version(new)
         self.tx.replace(changes)
         for old, new in changes:
             self._journal(self._entry(old, new, None))
@@ -213,6 +220,7 @@ class UnitOfWork:
 
     def move(self, old: NumberRecord, new: NumberRecord) -> None:
         """Store a record under a new key: one change, from the old key to the new one."""
+        _keepable_version(new)
         self.tx.delete([old])
         self.tx.insert([new])
         self._journal(self._entry(old, new, None))
@@ -244,3 +252,14 @@ def _numbered(template: NumberRecord, numbers: NumberRange, offset: int = 0) -> 
 
 
 Opener = Callable[[str], UnitOfWork]
+
+
+def _keepable_version(record: NumberRecord) -> None:
+    """Refuse a change past the last version a store keeps (a record imported at it)."""
+    if record.version > MAX_VERSION:
+        raise InvalidInput(
+            f"{record.number!r} at {record.hierarchy!r} would pass version {MAX_VERSION}, the "
+            "last a store keeps: it cannot change again",
+            number=record.number,
+            value=record.version,
+        )

@@ -9,7 +9,7 @@ can only come from the bad one.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import attrs
@@ -568,6 +568,52 @@ PHONE_USE = Use("device/cucm/Phone", "SEP9", Usage.DEVICE, hierarchy="sys.acme.p
                 uses=(PHONE_USE,),
             ),
             "usage must be ('Device',) (from its uses), not ('User',)",
+        ),
+        (  # SPEC 8: a Cisco phone's number shows no vendor; "Bogus" stayed through updates
+            NumberRecord(
+                "4000",
+                "sys.acme.paris",
+                status=Status.USED,
+                usage=(Usage.DEVICE,),
+                uses=(PHONE_USE,),
+                vendor="Bogus",
+            ),
+            "vendor must be blank (Cisco) (from its uses), not 'Bogus'",
+        ),
+        (  # not in use: the vendor shown is the one set
+            NumberRecord("4000", "sys.acme.paris", vendor="Microsoft", admin_vendor="AudioCodes"),
+            "vendor must be 'AudioCodes' (the vendor set), not 'Microsoft'",
+        ),
+        (  # SPEC 3: a consumer sees numbers at its node and above; this one could never
+            # give the number back (NotFound)
+            NumberRecord(
+                "4000",
+                "sys.acme.paris",
+                status=Status.USED,
+                usage=(Usage.DEVICE,),
+                uses=(attrs.evolve(PHONE_USE, hierarchy="sys.acme.london"),),
+            ),
+            "uses.hierarchy must be at or below 'sys.acme.paris' (where the number is seen), "
+            "not 'sys.acme.london'",
+        ),
+        (
+            NumberRecord(
+                "4000",
+                "sys.acme.paris",
+                status=Status.COOLING,
+                release_date=datetime(2026, 4, 1, tzinfo=UTC),
+                cooling_use=attrs.evolve(PHONE_USE, hierarchy="sys.acme"),
+            ),
+            "cooling_use.hierarchy must be at or below 'sys.acme.paris'",
+        ),
+        (  # its UTC date would be in year 0: SQLite and PostgreSQL raised OverflowError
+            NumberRecord(
+                "4000",
+                "sys.acme.paris",
+                status=Status.COOLING,
+                release_date=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+            ),
+            "release_date must be a time from 0001-01-01 UTC on, not 0001-01-01T00:00:00+14:00",
         ),
     ],
 )

@@ -8,20 +8,25 @@ lifecycle would have left them.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 
 from numinv.core import checks
-from numinv.core.hierarchy import parse_path
+from numinv.core.hierarchy import is_at_or_below, parse_path
 from numinv.core.numbers import parse_e164, parse_number
 from numinv.core.records import NumberRecord, Status, Usage, Use
 from numinv.core.vendors import (
+    CISCO,
     INTERNAL_NUMBER_TYPES,
+    admin_vendor,
     check_internal_number_type,
     may_be_inactive,
     shown_number_type,
+    shown_vendor,
     usage_of,
+    vendor_named,
 )
 from numinv.errors import InvalidInput, NumInvError
 
@@ -124,6 +129,11 @@ def well_formed(record: object) -> NumberRecord:
     if release is not None:
         if not isinstance(release, datetime) or release.utcoffset() is None:
             raise _refuse(record, "release_date", "None or an aware datetime", release)
+        try:
+            release.astimezone(UTC)  # every store keeps it in UTC
+        except OverflowError:
+            wanted = "a time from 0001-01-01 UTC on"
+            raise _refuse(record, "release_date", wanted, release) from None
         # The latest a cooling or reservation of the longest length from the latest clock
         # ends: what the lifecycle can store, so what a file of its records may hold.
         if release > _LAST_RELEASE:
@@ -174,17 +184,25 @@ def consistent(record: NumberRecord) -> NumberRecord:
     if record.usage != usage_of(record.uses):
         wanted = f"{_shown(usage_of(record.uses))} (from its uses)"
         raise _refuse(record, "usage", wanted, record.usage)
+    for field, use in _every_use(record):
+        if use.hierarchy and not is_at_or_below(use.hierarchy, record.hierarchy):
+            wanted = f"at or below {record.hierarchy!r} (where the number is seen)"
+            raise _refuse(record, f"{field}.hierarchy", wanted, use.hierarchy)
     if record.status is Status.COOLING and record.release_date is None:
         raise _refuse(record, "release_date", "set while Cooling", None)
+    release = record.release_date
+    if release is not None and release.tzinfo is not UTC:  # kept in UTC, as every store reads
+        record = attrs.evolve(record, release_date=release.astimezone(UTC))  # it back
     if record.status not in (Status.COOLING, Status.RESERVED) and record.release_date is not None:
         raise _refuse(
             record, "release_date", "None unless Cooling or Reserved", record.release_date
         )
     if record.status is Status.INACTIVE:  # Webex Calling's (SPEC 20), shown and set
         for field in ("vendor", "admin_vendor"):
-            if not may_be_inactive(getattr(record, field)):
+            if not may_be_inactive(admin_vendor(getattr(record, field))):
                 wanted = "Webex Calling (or blank) while Inactive"
                 raise _refuse(record, field, wanted, getattr(record, field))
+    record = _vendors_agree(record)
     if record.status is Status.AVAILABLE and record.reserved_for is not None:
         raise _refuse(record, "status", "Reserved while reserved for somebody", record.status)
     # The type set is kept apart from the one shown (decision 66): a type of some vendor,
@@ -204,3 +222,46 @@ def consistent(record: NumberRecord) -> NumberRecord:
             record.internal_number_type,
         )
     return record
+
+
+def _every_use(record: NumberRecord) -> list[tuple[str, Use]]:
+    cooling = [("cooling_use", record.cooling_use)] if record.cooling_use is not None else []
+    return [*(("uses", use) for use in record.uses), *cooling]
+
+
+def _vendors_agree(record: NumberRecord) -> NumberRecord:
+    """The record with the vendor shown that its uses give, or while none the vendor set
+    (SPEC 8), known vendors spelt as numinv spells them (decision 132); a vendor shown
+    that disagrees is refused. A file that names only the vendor shown of a number not in
+    use (a spreadsheet's one vendor column) sets that vendor."""
+    uses = tuple(_spelt(use) for use in record.uses)
+    cooling_use = record.cooling_use and _spelt(record.cooling_use)
+    set_vendor = admin_vendor(record.admin_vendor)
+    shown = _shown_vendor_spelt(record.vendor)
+    if uses:
+        wanted, source = shown_vendor(uses), "from its uses"
+    else:
+        set_vendor = set_vendor or admin_vendor(shown)
+        wanted, source = set_vendor, "the vendor set"
+    if shown != wanted:
+        named = repr(wanted) if wanted else "blank (Cisco)"
+        raise _refuse(record, "vendor", f"{named} ({source})", record.vendor)
+    spelt: dict[str, Any] = {
+        "uses": uses,
+        "cooling_use": cooling_use,
+        "admin_vendor": set_vendor,
+        "vendor": wanted,
+    }
+    changed = {name: value for name, value in spelt.items() if getattr(record, name) != value}
+    return attrs.evolve(record, **changed) if changed else record
+
+
+def _spelt(use: Use) -> Use:
+    vendor = admin_vendor(use.vendor)
+    return use if vendor == use.vendor else attrs.evolve(use, vendor=vendor)
+
+
+def _shown_vendor_spelt(vendor: str) -> str:
+    """A vendor shown ("Cisco, Microsoft" for a number of both) in numinv's spelling."""
+    names = tuple(dict.fromkeys(vendor_named(name) for name in vendor.split(",") if name.strip()))
+    return "" if names in ((), (CISCO,)) else ", ".join(names)

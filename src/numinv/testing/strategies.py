@@ -157,7 +157,9 @@ _DATES = st.datetimes(
 )
 
 
-def _uses() -> st.SearchStrategy[Use]:
+def _uses(under: str) -> st.SearchStrategy[Use]:
+    """Uses by consumers that see a number at `under`: at it or below it."""
+    below = hierarchy_paths(max_depth=2).map(lambda path: f"{under}.{path}")
     return st.builds(
         Use,
         kind=kinds(),
@@ -165,7 +167,7 @@ def _uses() -> st.SearchStrategy[Use]:
         usage=st.sampled_from(Usage),
         vendor=st.sampled_from(["", "Microsoft", "AudioCodes", "Webex Calling"]),
         status=st.sampled_from([Status.USED, Status.USED_UTILITY]),
-        hierarchy=hierarchy_paths(),
+        hierarchy=st.just(under) | below,
         owner=st.sampled_from(["", "alice", "bob"]),
     )
 
@@ -182,9 +184,11 @@ _VENDOR_TYPES = {
 def number_records(draw: st.DrawFn) -> NumberRecord:
     """Any record a store might hold: free text of any kind, managed fields that agree."""
     status = draw(st.sampled_from(Status))
+    hierarchy = draw(hierarchy_paths())
     uses: tuple[Use, ...] = ()
     if status in (Status.USED, Status.USED_UTILITY):
-        uses = tuple(draw(st.lists(_uses(), min_size=1, max_size=3, unique_by=lambda u: u.key)))
+        drawn = st.lists(_uses(hierarchy), min_size=1, max_size=3, unique_by=lambda u: u.key)
+        uses = tuple(draw(drawn))
         status = uses[-1].status
     release_date = None
     if status is Status.COOLING:
@@ -203,7 +207,7 @@ def number_records(draw: st.DrawFn) -> NumberRecord:
         status = Status.RESERVED
     return NumberRecord(
         number=draw(numbers(max_digits=15)),
-        hierarchy=draw(hierarchy_paths()),
+        hierarchy=hierarchy,
         status=status,
         usage=tuple(dict.fromkeys(use.usage for use in uses)),
         uses=uses,
@@ -216,7 +220,7 @@ def number_records(draw: st.DrawFn) -> NumberRecord:
         primary_e164=draw(st.none() | st.sampled_from(e164)) if e164 else None,
         admin_vendor=admin_vendor,
         service_type=draw(st.none() | st.sampled_from(sorted(map(str, BUILTIN_SERVICE_TYPES)))),
-        cooling_use=draw(st.none() | _uses()),
+        cooling_use=draw(st.none() | _uses(hierarchy)),
         tag_before_cooling=draw(st.none() | _TEXT),
         version=draw(st.integers(min_value=1, max_value=10**6)),
         **free,
