@@ -79,6 +79,7 @@ from numinv.reading import (
     in_line_of_descent,
     listed,
     may_be_due,
+    pages,
     past,
     visible_from,
 )
@@ -94,6 +95,8 @@ Describe = Callable[[Consumer, NumberRecord], str]
 Actor = Callable[[], str | None]
 T = TypeVar("T")
 _SWEEP = 512
+# A report of a subtree of at most this many nodes reads its own due records, node by node.
+_NODE_DUE_READS = 16
 
 
 class _InForce:
@@ -1252,8 +1255,20 @@ def _above_retired(unit: UnitOfWork, records: list[NumberRecord]) -> list[Number
 def _count_lapses(
     reader: Reader, counts: dict[str, dict[Status, int]], rules: Rules, under: str | None
 ) -> None:
-    """Count records whose release date has passed under the status they show now."""
-    for record in reader.due(rules.now, 1_000_000_000):
+    """Count records whose release date has passed under the status they show now.
+
+    A subtree of a few nodes reads its own due records, node by node; a larger
+    one, or the whole estate, reads every due record once."""
+    if under is not None and len(counts) <= _NODE_DUE_READS:
+        due: Iterable[NumberRecord] = (
+            record
+            for node in counts
+            for status in (Status.COOLING, Status.RESERVED)
+            for record in pages(reader, Query(node, status, due_by=rules.now))
+        )
+    else:
+        due = reader.due(rules.now, 1_000_000_000)
+    for record in due:
         if under is not None and not is_at_or_below(record.hierarchy, under):
             continue
         shown = as_of(record, rules)

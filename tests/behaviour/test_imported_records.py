@@ -1,8 +1,10 @@
 """Records read from a file (`import_records`) as every store keeps them: the same on each,
-in the lifecycle's spelling, and never one a later change cannot store."""
+in the lifecycle's spelling, and never one a later change cannot store; reports of
+records whose release date has passed."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from numinv import InvalidInput, NumberRecord, Status
 from numinv.core.checks import MAX_VERSION
 from tests.behaviour.conftest import MakeInventory
+from tests.clock import Clock
 
 SITE = "sys.acme.uk.london"
 
@@ -70,3 +73,29 @@ def test_a_file_naming_only_the_vendor_shown_sets_it_in_numinvs_spelling(
     assert (updated.vendor, updated.admin_vendor) == ("Microsoft", "Microsoft")
     cisco = inventory.get("1001", SITE)
     assert (cisco.vendor, cisco.admin_vendor) == ("", "")
+
+
+@pytest.mark.parametrize("nodes", [1, 3, 20], ids=["leaf", "small subtree", "large subtree"])
+def test_a_report_counts_lapsed_holds_as_released_however_large_the_subtree(
+    make: MakeInventory, clock: Clock, nodes: int
+) -> None:
+    """A report of a subtree of a few nodes reads its own due records node by node, a larger
+    one every due record; either way a cooling or timed reservation whose date has passed
+    counts as what it shows now, inside the subtree and nowhere else."""
+    inventory = make()
+    sites = [f"sys.acme.uk.site{n:02d}" for n in range(nodes)]
+    for n, site in enumerate([*sites, "sys.acme.fr"]):
+        inventory.add_range(site, f"{1000 + 100 * n}", count=6)
+        inventory.cool_range(site, f"{1000 + 100 * n}", count=2, days=1)
+        inventory.reserve(f"{1002 + 100 * n}", site, days=1)
+        inventory.reserve(f"{1003 + 100 * n}", site)  # open-ended: never lapses
+    clock.advance(days=2)
+    under = sites[0] if nodes == 1 else "sys.acme.uk"
+    report = inventory.utilization(under)
+    assert sorted(report) == sites
+    for site in sites:
+        shown = Counter(record.status for record in inventory.search(at=site))
+        counted = {status: n for status, n in report[site].counts.items() if n}
+        assert counted == {Status.AVAILABLE: 5, Status.RESERVED: 1}
+        assert shown == Counter({Status.AVAILABLE: 5, Status.RESERVED: 1})
+    assert inventory.utilization()["sys.acme.fr"].counts[Status.AVAILABLE] == 5

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from heapq import merge
-from itertools import repeat
+from itertools import islice, repeat
 
 import attrs
 
@@ -45,6 +45,12 @@ __all__ = ["InMemoryRepository"]
 
 # Every number sorts below this: numbers hold only '+' and digits.
 _AFTER_DIGITS = ":"
+# A scan for the records of one status whose release date has passed (`Query.due_by`)
+# collects them by release date and sorts them by number when there are at most this
+# many, rather than walk every record of the status in number order: a node's open-ended
+# reservations, or a few due among many cooling, are not walked at every read.
+_GATHERED = 1024
+_LAST_NUMBER = "\uffff"  # after every number, in a (release date, number) key
 
 Key = tuple[str, str]
 
@@ -215,6 +221,8 @@ class _State:
         self.node_paths: SortedKeys[str] = SortedKeys()
         self.node_place: dict[str, int] = {}
         self.due: SortedKeys[tuple[datetime, str, str]] = SortedKeys()
+        # (node, status) -> (release date, number) of its records that have one.
+        self.dated: dict[tuple[str, Status], SortedKeys[tuple[datetime, str]]] = {}
         self.e164 = _MultiIndex()
         self.holders = _MultiIndex()
         self.settings: dict[str, NodeSettings] = {}
@@ -294,6 +302,10 @@ class _State:
         self.index(record.hierarchy, record.status).ensure(record.number)
         if record.release_date is not None:
             self.due.ensure((record.release_date, record.number, record.hierarchy))
+            dated = self.dated.get((record.hierarchy, record.status))
+            if dated is None:
+                dated = self.dated[(record.hierarchy, record.status)] = SortedKeys()
+            dated.ensure((record.release_date, record.number))
         number = record.number
         for e164 in record.e164:
             self.e164.add(e164, number)
@@ -306,6 +318,9 @@ class _State:
             keys.discard(record.number)
         if record.release_date is not None:
             self.due.discard((record.release_date, record.number, record.hierarchy))
+            dated = self.dated.get((record.hierarchy, record.status))
+            if dated is not None:
+                dated.discard((record.release_date, record.number))
         number = record.number
         names = record.holders
         if not record.e164 and not names:
@@ -493,6 +508,10 @@ class _Reads:
             if not statuses:
                 return []
             if query.status is not None:
+                due_by = query.due_by
+                found = None if due_by is None else self._due(query, query.status, due_by)
+                if found is not None:
+                    return found
                 only = statuses.get(query.status)
                 lists = [only] if only else []
             else:
@@ -520,6 +539,27 @@ class _Reads:
                         continue
                 page.append(_record(number, entry))
             return page
+
+    def _due(self, query: Query, status: Status, due_by: datetime) -> list[NumberRecord] | None:
+        """A scan of one status for due records, from the index by release date when they
+        are few (None: they are many, and a walk in number order finds them soon)."""
+        state = self._state
+        dated = state.dated.get((query.hierarchy, status))
+        if not dated:
+            return []
+        due = list(islice(dated.irange(stop=(due_by, _LAST_NUMBER)), _GATHERED + 1))
+        if len(due) > _GATHERED:
+            return None
+        prefix, after = query.prefix or "", query.after or ""
+        numbers = sorted(
+            number for _, number in due if number > after and number.startswith(prefix)
+        )
+        page: list[NumberRecord] = []
+        for number in numbers[: query.limit]:
+            entry = state.entry(number, query.hierarchy)
+            if entry is not None:
+                page.append(_record(number, entry))
+        return page
 
     def nodes(self, under: str | None = None) -> list[str]:
         state = self._state

@@ -230,6 +230,14 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         $$
         """,
     ),
+    # 4: the held-back records of a node by release date: a scan for the due ones
+    # (`Query.due_by`) finds a few among many without walking them all.
+    (
+        """
+        CREATE INDEX records_due_by_status ON {s}.records (hierarchy, status, release_date)
+        WHERE release_date IS NOT NULL
+        """,
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -249,6 +257,11 @@ _AFTER_DIGITS: Final = ":"
 _LARGEST_LIMIT: Final = 2**62
 # Batches at least this long go by COPY (records) or by one COPY of journal rows.
 _COPY_AT: Final = 500
+# A scan for due records (`Query.due_by`) reads them by release date and sorts them when a
+# node's status has at most this many due (`_Sql.due_count`), rather than walk every record
+# of the status in number order: open-ended reservations, or a few due among many
+# cooling, are not walked at every read. More than this: the walk finds them soon.
+_GATHERED: Final = 1024
 _SETTINGS_KEPT: Final = 1024  # node lists whose settings a process keeps, at one version
 _PREPARED: Final = 512  # statements each connection keeps prepared (psycopg's LRU)
 _CHUNK: Final = 5000  # rows per statement of a batched UPDATE or DELETE
@@ -317,7 +330,7 @@ class _Sql:
     def __init__(self, schema: str) -> None:
         s = schema
         self._after_counts: dict[tuple[str, str], str] = {}  # at most 17 x 17 statements
-        r = f"{s}.records"
+        r = self.table = f"{s}.records"
         self.select = f"SELECT {_LIST} FROM {r}"
         self.insert_one = (
             f"INSERT INTO {r} ({_LIST}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
@@ -500,6 +513,17 @@ class _Sql:
             f"(SELECT min(seq) FROM {s}.journal WHERE at >= %s), 9223372036854775807) "
             "RETURNING span) SELECT coalesce(sum(span), 0) FROM gone"
         )
+        due = "hierarchy >= %s AND hierarchy <= %s AND status >= %s AND status <= %s"
+        due += " AND release_date <= %s"
+        self.due_count = (
+            f"SELECT count(*) FROM (SELECT 1 FROM {r} WHERE {due} LIMIT {_GATHERED + 1}) AS d"
+        )
+        self.gathers = {
+            (prefix, after, lock): self._gather(due, prefix, after, lock)
+            for prefix in (False, True)
+            for after in (False, True)
+            for lock in (False, True)
+        }
         self.scans = {
             (status, prefix, after, due, lock): self._scan(status, prefix, after, due, lock)
             for status in (False, True)
@@ -533,6 +557,22 @@ class _Sql:
             tail = journal.removeprefix("WITH ").replace(self.next_seq, self.seq_after_counts, 1)
             sql = self._after_counts[key] = f"WITH c AS ({counted[0]} RETURNING 1), {tail}"
         return sql, [*counted[1], *parameters]
+
+    def _gather(self, due: str, prefix: bool, after: bool, lock: bool) -> str:
+        """A scan for the few due records of a status: found by release date (the
+        materialized part reads only `records_due_by_status`), then sorted by number."""
+        where = [due]
+        if prefix:
+            where.append("number >= %s AND number < %s")
+        if after:
+            where.append("number > %s")
+        sql = (
+            f"WITH d AS MATERIALIZED (SELECT hierarchy, number FROM {self.table} "
+            f"WHERE {' AND '.join(where)}) "
+            f"{self.select} WHERE (hierarchy, number) IN (SELECT hierarchy, number FROM d) "
+            f"AND {due} ORDER BY number LIMIT %s"
+        )
+        return sql + " FOR UPDATE SKIP LOCKED" if lock else sql
 
     def _scan(self, status: bool, prefix: bool, after: bool, due: bool, lock: bool) -> str:
         # Equality on the index's leading columns is written as a closed range,
@@ -1443,6 +1483,10 @@ class _Reads:
         return self._scan(query, lock=False)
 
     def _scan(self, query: Query, *, lock: bool) -> list[NumberRecord]:
+        if query.status is not None and query.due_by is not None:
+            gathered = self._gathered(query, query.status, query.due_by, lock=lock)
+            if gathered is not None:
+                return gathered
         parameters: list[Any] = [query.hierarchy, query.hierarchy]
         if query.status is not None:
             parameters += [str(query.status), str(query.status)]
@@ -1463,6 +1507,26 @@ class _Reads:
             )
         ]
         return self._records(sql, parameters)
+
+    def _gathered(
+        self, query: Query, status: Status, due_by: datetime, *, lock: bool
+    ) -> list[NumberRecord] | None:
+        """A scan for due records by release date, when they are few (None: many)."""
+        sql = self._db.sql
+        due = [query.hierarchy, query.hierarchy, str(status), str(status), due_by]
+        ((count,),) = self._rows(sql.due_count, due)
+        if count > _GATHERED:
+            return None
+        if count == 0:
+            return []
+        parameters: list[Any] = list(due)
+        if query.prefix is not None:
+            parameters += [query.prefix, query.prefix + _AFTER_DIGITS]
+        if query.after is not None:
+            parameters.append(query.after)
+        parameters += [*due, min(max(query.limit, 0), _LARGEST_LIMIT)]
+        gather = sql.gathers[(query.prefix is not None, query.after is not None, lock)]
+        return self._records(gather, parameters)
 
     def nodes(self, under: str | None = None) -> list[str]:
         return list(self.counts(under))

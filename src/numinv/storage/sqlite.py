@@ -178,6 +178,14 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """,
         "INSERT INTO journal_seq (id, last) VALUES (1, 0)",
     ),
+    (
+        # The held-back records of a node by release date: a scan for the due ones
+        # (`Query.due_by`) finds a few among many without walking them all.
+        """
+        CREATE INDEX records_due_by_status ON records (hierarchy, status, release_date)
+        WHERE release_date IS NOT NULL
+        """,
+    ),
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -303,6 +311,33 @@ def _scan_sql(status: bool, prefix: bool, after: bool, due: bool) -> str:
     source = "records INDEXED BY records_by_status" if status else "records"
     return f"SELECT {_LIST} FROM {source} WHERE {' AND '.join(where)} ORDER BY number LIMIT ?"
 
+
+# A scan for due records (`Query.due_by`) reads them by release date and sorts them when
+# a node's status has at most this many due (`_DUE_COUNT`), rather than walk every record
+# of the status in number order: open-ended reservations, or a few due among many
+# cooling, are not walked at every read. More than this: the walk finds them soon.
+_GATHERED: Final = 1024
+_DUE_INDEX = "records INDEXED BY records_due_by_status"
+_DUE_WHERE = "hierarchy = ? AND status = ? AND release_date <= ?"
+_DUE_COUNT: Final = (
+    f"SELECT count(*) FROM (SELECT 1 FROM {_DUE_INDEX} WHERE {_DUE_WHERE} LIMIT {_GATHERED + 1})"
+)
+
+
+def _gather_sql(prefix: bool, after: bool) -> str:
+    where = [_DUE_WHERE]
+    if prefix:
+        where.append("number >= ? AND number < ?")
+    if after:
+        where.append("number > ?")
+    return f"SELECT {_LIST} FROM {_DUE_INDEX} WHERE {' AND '.join(where)} ORDER BY number LIMIT ?"
+
+
+_GATHERS: Final = {
+    (prefix, after): _gather_sql(prefix, after)
+    for prefix in (False, True)
+    for after in (False, True)
+}
 
 _SCANS: Final = {
     (status, prefix, after, due): _scan_sql(status, prefix, after, due)
@@ -757,6 +792,10 @@ class _Reads:
         return self._db.records(_WITHIN_NODE, (hierarchy, *span))
 
     def scan(self, query: Query) -> list[NumberRecord]:
+        if query.status is not None and query.due_by is not None:
+            gathered = self._gathered(query, query.status, query.due_by)
+            if gathered is not None:
+                return gathered
         parameters: list[Any] = [query.hierarchy]
         if query.status is not None:
             parameters.append(str(query.status))
@@ -775,6 +814,25 @@ class _Reads:
                 query.due_by is not None,
             )
         ]
+        return self._db.records(sql, parameters)
+
+    def _gathered(
+        self, query: Query, status: Status, due_by: datetime
+    ) -> list[NumberRecord] | None:
+        """A scan for due records by release date, when they are few (None: many)."""
+        due = [query.hierarchy, str(status), time_text(due_by)]
+        ((count,),) = self._db.rows(_DUE_COUNT, due)
+        if count > _GATHERED:
+            return None
+        if count == 0:
+            return []
+        parameters: list[Any] = due
+        if query.prefix is not None:
+            parameters += [query.prefix, query.prefix + _AFTER_DIGITS]
+        if query.after is not None:
+            parameters.append(query.after)
+        parameters.append(query.limit)
+        sql = _GATHERS[(query.prefix is not None, query.after is not None)]
         return self._db.records(sql, parameters)
 
     def nodes(self, under: str | None = None) -> list[str]:
