@@ -1064,7 +1064,7 @@ class Inventory:
         """Apply a subscriber's multi-vendor service type to its number (SPEC 8)."""
         if not isinstance(subscriber, str) or not subscriber.strip():
             raise InvalidInput(f"subscriber must be an id, not {subscriber!r}", value=subscriber)
-        checks.text(subscriber, "subscriber")
+        checks.name(subscriber, "subscriber")  # the id of the consumers it makes
         node = parse_path(at)
         if not isinstance(service_type, str) or service_type not in self._services:
             known = ", ".join(self._services)

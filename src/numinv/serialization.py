@@ -27,6 +27,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
+from numinv.core import checks
 from numinv.core.integrity import consistent
 from numinv.core.records import FREE_TEXT_FIELDS, NumberRecord, ServiceType, Status, Usage, Use
 from numinv.errors import InvalidInput
@@ -127,6 +128,8 @@ converter.register_structure_hook(
 
 def to_dict(record: NumberRecord) -> dict[str, Any]:
     """A record as plain data: str, int, None, lists and dicts only."""
+    if not isinstance(record, NumberRecord):
+        raise InvalidInput(f"a NumberRecord is wanted, not {_shown(record)!r}", value=record)
     data: dict[str, Any] = converter.unstructure(record)
     if record.service_type is not None:
         data["service_type"] = str(record.service_type)  # a ServiceType is a str subclass
@@ -148,6 +151,15 @@ def from_dict(data: object) -> NumberRecord:
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as error:
         raise InvalidInput(f"not a number record: {_first_cause(error)}", value=data) from error
     return consistent(record)  # what the lifecycle could have made: refused as read
+
+
+def _stream(stream: object, method: str) -> None:
+    """Refuse what is not an open text stream (a path or the text itself, given by mistake)."""
+    if not callable(getattr(stream, method, None)):
+        raise InvalidInput(
+            f"an open text file (or stream) to {method} is wanted, not {_shown(stream)!r}",
+            value=_shown(stream),
+        )
 
 
 def _first_cause(error: BaseException) -> str:
@@ -196,6 +208,8 @@ def from_json(text: str | bytes) -> NumberRecord:
 
 def write_json(records: Iterable[NumberRecord], stream: TextIO) -> int:
     """Write records as a JSON array, one record a line; return how many."""
+    records = checks.iterable(records, "records")
+    _stream(stream, "write")
     count = 0
     stream.write("[")
     for count, record in enumerate(records, start=1):
@@ -206,6 +220,7 @@ def write_json(records: Iterable[NumberRecord], stream: TextIO) -> int:
 
 
 def read_json(stream: TextIO) -> Iterator[NumberRecord]:
+    _stream(stream, "read")
     try:
         text = stream.read()
     except UnicodeDecodeError as error:
@@ -248,6 +263,8 @@ def _csv_row(record: NumberRecord) -> dict[str, str]:
 
 def write_csv(records: Iterable[NumberRecord], stream: TextIO) -> int:
     """Write records as CSV with a header of field names; return how many."""
+    records = checks.iterable(records, "records")
+    _stream(stream, "write")
     # The csv module's default line ending quotes any field holding CR or LF.
     writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS)
     writer.writeheader()
@@ -319,6 +336,7 @@ def _json(raw: str, line: int) -> Any:
 
 def read_csv(stream: TextIO) -> Iterator[NumberRecord]:
     """The records of a CSV written by `write_csv` (columns may be left out or reordered)."""
+    _stream(stream, "read")
     reader = csv.DictReader(stream)
     try:
         if reader.fieldnames is None or not {"number", "hierarchy"} <= set(reader.fieldnames):

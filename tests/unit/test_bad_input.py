@@ -712,7 +712,9 @@ def test_a_reservation_for_a_name_too_long_to_index_is_refused_and_changes_nothi
 def test_import_records_refuses_a_holder_name_too_long_to_index(record: NumberRecord) -> None:
     inv = _populated()
     before = _state(inv)
-    with pytest.raises(InvalidInput, match="a name a store can index"):
+    with pytest.raises(
+        InvalidInput, match=r"must be at most 512 characters long, not .*\(513 characters\)"
+    ):
         inv.import_records([record])
     assert _state(inv) == before
 
@@ -774,3 +776,19 @@ def test_a_release_date_the_lifecycle_can_reach_is_imported_and_a_later_one_name
     assert str(refused.value).endswith(
         "release_date must be no later than 9999-12-30 00:00 UTC, not 9999-12-31T00:00:00+00:00"
     )
+
+
+@pytest.mark.parametrize(
+    ("subscriber", "said"),
+    [
+        (" u1", "subscriber must not start or end with white space"),
+        ("x" * 600, "subscriber is 600"),
+    ],
+)
+def test_apply_service_names_the_subscriber_it_refuses(subscriber: str, said: str) -> None:
+    """The refusal named `Consumer.id`, a parameter the caller never gave."""
+    inv = _populated()
+    before = _state(inv)
+    with pytest.raises(InvalidInput, match=said):
+        inv.apply_service("1000", SITE, subscriber, ServiceType.CISCO_ONLY)
+    assert _state(inv) == before

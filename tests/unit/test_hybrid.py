@@ -7,7 +7,16 @@ import itertools
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from numinv import Event, InvalidTransition, Inventory, ServiceType, Settings, Status
+from numinv import (
+    Event,
+    InvalidInput,
+    InvalidTransition,
+    Inventory,
+    ServiceRow,
+    ServiceType,
+    Settings,
+    Status,
+)
 from tests.clock import Clock
 from tests.examples import examples
 
@@ -193,3 +202,29 @@ def test_the_record_always_equals_the_row_of_the_last_service_type_and_e164_stat
     with_e164 = bool(inventory.get(INI, SITE).e164)
 
     assert shown(inventory) == expected(last, with_e164)
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"extra2": None}, "extra2 must be text, not None"),
+        ({"teluri": 1}, "teluri must be True or False, not 1"),
+        # Written into every record the type is given to: such a record could not be read
+        # back from its own export.
+        ({"extra2": "x" * 70_000}, "extra2 is 70000 characters long ('xxxx"),
+        ({"extra2": "a\x00b"}, "extra2 must not hold a NUL character"),
+    ],
+)
+def test_a_service_row_that_cannot_work_is_refused_naming_the_value(
+    fields: dict[str, object], said: str
+) -> None:
+    row: dict[str, object] = {
+        "service_type": "Webex-Only",
+        "kinds": ("device/cucm/Phone",),
+        "extra2": "",
+        "teluri": False,
+        **fields,
+    }
+    with pytest.raises(InvalidInput) as refused:
+        ServiceRow(**row)  # type: ignore[arg-type]
+    assert said in str(refused.value)

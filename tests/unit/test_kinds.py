@@ -92,13 +92,29 @@ def test_a_host_may_override_a_built_in_kind() -> None:
         {"usage": "Telepathy"},
         {"cooling_days": "no_such_setting"},
         {"cooling": "sometimes"},
+        # Each was accepted, then failed every assign with AttributeError, or stored a
+        # plain-text status in memory that SQLite and PostgreSQL refused.
+        {"status": "Used"},
+        {"vendor": None},
+        {"vendor": 5},
+        {"vendor": "Zo\x00om"},
+        {"cooling_days": []},
+        {"vendor_from_consumer": "yes"},
+        {"returns_from_cooling": 1},
+        {"cooling_tag": None},
+        {"name": "x/y\x00"},
+        {"name": " x/y"},  # a consumer's kind could never match it
+        {"name": "x/" + "y" * 600},
     ],
 )
 def test_a_kind_row_that_cannot_work_is_refused_when_defined(bad: dict[str, object]) -> None:
     row: dict[str, object] = {"name": "x/y", "status": Status.USED, "usage": Usage.DEVICE, **bad}
 
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         ConsumerKind(**row)  # type: ignore[arg-type]
+    (field,) = bad
+    shown = repr(bad[field])[:40]
+    assert field in str(refused.value) or shown in str(refused.value)
 
 
 def test_kinds_must_be_consumer_kind_rows() -> None:

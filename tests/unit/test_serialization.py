@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -487,3 +488,38 @@ def test_importing_a_record_in_cucm_spelling_is_refused() -> None:
     inv = Inventory(clock=lambda: NOW)
     with pytest.raises(InvalidInput, match="canonical"):
         inv.import_records([NumberRecord("\\+1000", "sys")])
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (lambda: to_dict(None), "a NumberRecord is wanted, not None"),  # type: ignore[arg-type]
+        (lambda: to_json({"number": "1"}), "a NumberRecord is wanted"),  # type: ignore[arg-type]
+        (lambda: write_json([1], io.StringIO()), "a NumberRecord is wanted, not 1"),  # type: ignore[list-item]
+        (lambda: write_csv([None], io.StringIO()), "a NumberRecord is wanted, not None"),  # type: ignore[list-item]
+        (lambda: write_csv(None, io.StringIO()), "records must be an iterable"),  # type: ignore[arg-type]
+        (lambda: write_json([], "out.json"), "an open text file (or stream) to write"),  # type: ignore[arg-type]
+        (
+            lambda: list(read_json("[]")),
+            "an open text file (or stream) to read is wanted, not '[]'",
+        ),  # type: ignore[arg-type]
+        (lambda: list(read_csv(None)), "an open text file (or stream) to read"),  # type: ignore[arg-type]
+    ],
+    ids=[
+        "to_dict",
+        "to_json",
+        "write_json item",
+        "write_csv item",
+        "write_csv records",
+        "write_json stream",
+        "read_json text",
+        "read_csv none",
+    ],
+)
+def test_the_helpers_refuse_what_is_not_a_record_or_a_stream_naming_it(
+    call: Callable[[], object], said: str
+) -> None:
+    """Each raised AttributeError or TypeError from deep inside."""
+    with pytest.raises(InvalidInput) as refused:
+        call()
+    assert said in str(refused.value)

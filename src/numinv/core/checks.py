@@ -73,10 +73,16 @@ def text(value: object, what: str) -> str:
         raise InvalidInput(f"{what} must be text, not {value!r}", value=value)
     if len(value) > MAX_TEXT:
         raise InvalidInput(
-            f"{what} is {len(value)} characters long; at most {MAX_TEXT} are kept",
+            f"{what} is {len(value)} characters long ({_opening(value)}); at most "
+            f"{MAX_TEXT} are kept",
             value=value[:40] + "...",
         )
     return keepable(value, what)
+
+
+def _opening(value: str) -> str:
+    """How a message names a value too long to show whole: its first characters."""
+    return f"{value[:40]!r}..."
 
 
 def keepable(value: str, what: str) -> str:
@@ -99,7 +105,8 @@ def name(value: object, what: str) -> str:
     checked = text(value, what)
     if len(checked) > MAX_NAME:
         raise InvalidInput(
-            f"{what} is {len(checked)} characters long; a name is at most {MAX_NAME}",
+            f"{what} is {len(checked)} characters long ({_opening(checked)}); a name is at "
+            f"most {MAX_NAME}",
             value=checked[:40] + "...",
         )
     if checked != checked.strip():

@@ -47,14 +47,22 @@ def _kinds(instance: object, attribute: attrs.Attribute[tuple[str, ...]], value:
         )
 
 
+def _extra2(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    checks.text(value, "a service type's extra2")  # written into the records it is given to
+
+
+def _teluri(instance: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    checks.flag(value, "a service type's teluri")
+
+
 @attrs.frozen
 class ServiceRow:
     """What one service type does to its subscriber's number."""
 
     service_type: str = attrs.field(validator=_name)
     kinds: tuple[str, ...] = attrs.field(validator=_kinds)  # empty: holds no number
-    extra2: str = attrs.field(validator=attrs.validators.instance_of(str))
-    teluri: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    extra2: str = attrs.field(validator=_extra2)
+    teluri: bool = attrs.field(validator=_teluri)
 
     @property
     def holds_number(self) -> bool:

@@ -48,6 +48,8 @@ def _shown(value: object) -> str:
         return repr(value.value)
     if isinstance(value, tuple):
         return "(" + ", ".join(map(_shown, value)) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, str) and len(value) > 80:  # a message names it, not repeats it
+        return f"{value[:40]!r}... ({len(value)} characters)"
     return repr(value)
 
 
@@ -67,7 +69,13 @@ def _text(record: NumberRecord, field: str, value: object, *, holder: bool = Fal
     try:
         (checks.name if holder else checks.text)(value, field)
     except InvalidInput as error:
-        wanted = "a name a store can index" if holder else "text a store can keep"
+        longest = checks.MAX_NAME if holder else checks.MAX_TEXT
+        if len(value) > longest:
+            wanted = f"at most {longest} characters long"
+        elif value != value.strip():  # only a name is refused for it
+            wanted = "a name that does not start or end with white space"
+        else:
+            wanted = "text with no NUL and no lone surrogate (no store can keep them)"
         raise _refuse(record, field, wanted, value) from error
 
 

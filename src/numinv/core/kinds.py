@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 import attrs
 
+from numinv.core import checks
 from numinv.core.records import Consumer, Status, Usage, Use
 from numinv.core.vendors import admin_vendor
 from numinv.errors import InvalidInput
@@ -28,6 +29,7 @@ class Cooling(StrEnum):
     ALWAYS = "always"
 
 
+_IN_USE = (Status.USED, Status.USED_UTILITY)
 _DURATION_SETTINGS = frozenset(
     field.name
     for field in attrs.fields(Settings)
@@ -59,21 +61,27 @@ class ConsumerKind:
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
-            raise InvalidInput(f"a consumer kind needs a name, not {self.name!r}")
-        if self.status not in (Status.USED, Status.USED_UTILITY):
+            raise InvalidInput(f"a consumer kind needs a name, not {self.name!r}", value=self.name)
+        checks.name(self.name, "a consumer kind's name")  # a consumer's kind must match it
+        what = f"consumer kind {self.name!r}"
+        if not isinstance(self.status, Status) or self.status not in _IN_USE:
             raise InvalidInput(
-                f"consumer kind {self.name!r}: status must be Used or Used-Utility, "
-                f"not {self.status!r}"
+                f"{what}: status must be Status.USED or Status.USED_UTILITY, not {self.status!r}",
+                value=self.status,
             )
         if not isinstance(self.usage, Usage):
-            raise InvalidInput(f"consumer kind {self.name!r}: {self.usage!r} is not a Usage")
+            raise InvalidInput(f"{what}: {self.usage!r} is not a Usage", value=self.usage)
+        checks.text(self.vendor, f"{what}: vendor")
         if not isinstance(self.cooling, Cooling):
-            raise InvalidInput(f"consumer kind {self.name!r}: {self.cooling!r} is not a Cooling")
-        if self.cooling_days not in _DURATION_SETTINGS:
+            raise InvalidInput(f"{what}: {self.cooling!r} is not a Cooling", value=self.cooling)
+        if not isinstance(self.cooling_days, str) or self.cooling_days not in _DURATION_SETTINGS:
             raise InvalidInput(
-                f"consumer kind {self.name!r}: cooling_days must name one of "
-                f"{sorted(_DURATION_SETTINGS)}, not {self.cooling_days!r}"
+                f"{what}: cooling_days must name one of "
+                f"{sorted(_DURATION_SETTINGS)}, not {self.cooling_days!r}",
+                value=self.cooling_days,
             )
+        for flag in ("vendor_from_consumer", "returns_from_cooling", "cooling_tag"):
+            checks.flag(getattr(self, flag), f"{what}: {flag}")
 
     def cools(self, settings: Settings) -> bool:
         """Whether removing this kind's last use starts a cooling period."""
