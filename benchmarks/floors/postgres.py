@@ -123,12 +123,10 @@ class PostgresFloor:
         listed = ", ".join(self.columns)
         self.select = f"SELECT {listed} FROM {s}.records"
         self.by_key = f"{self.select} WHERE hierarchy = %s AND number = %s"
-        # The node and status as closed ranges, as numinv writes them: written with `=`, the
-        # planner reads the order as `number` alone and walks `records_by_number` past every
-        # Used row (the Available ones are the highest numbers) instead of `records_by_status`.
+        # Equality on the node and status, as numinv writes it: `records_by_number` keeps
+        # numbers in byte order by its own operators, so it cannot give `ORDER BY number`.
         self.first_available = (
-            f"{self.select} WHERE hierarchy >= %s AND hierarchy <= %s "
-            "AND status >= 'Available' AND status <= 'Available' "
+            f"{self.select} WHERE hierarchy = %s AND status = 'Available' "
             "ORDER BY hierarchy, status, number LIMIT %s"
         )
         self.updates: dict[tuple[str, ...], str] = {}
@@ -377,7 +375,7 @@ class PostgresFloor:
         found: list[Row] = []
         for node in lineage(at):
             found += self.cursor.execute(
-                self.first_available, (node, node, limit - len(found))
+                self.first_available, (node, limit - len(found))
             ).fetchall()
             if len(found) >= limit:
                 break
@@ -481,7 +479,7 @@ class PostgresFloor:
     def _first_available(self, at: str) -> Row:
         for node in lineage(at):
             row = self.cursor.execute(
-                f"{self.first_available} FOR UPDATE SKIP LOCKED", (node, node, 1)
+                f"{self.first_available} FOR UPDATE SKIP LOCKED", (node, 1)
             ).fetchone()
             if row is not None:
                 return tuple(row)

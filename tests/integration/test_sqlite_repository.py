@@ -104,6 +104,27 @@ def test_a_later_migration_is_applied_on_first_open_and_keeps_the_records(
     assert "records_by_tag" in indexes
 
 
+def test_a_file_of_version_2_gains_the_due_index_and_keeps_its_records(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files made before `records_due_by_status` are upgraded when opened."""
+    with monkeypatch.context() as older:
+        older.setattr(sqlite_module, "_MIGRATIONS", sqlite_module._MIGRATIONS[:2])
+        older.setattr(sqlite_module, "SCHEMA_VERSION", 2)
+        with SqliteRepository(path) as repository:
+            before = list(populated(repository).search())
+    with SqliteRepository(path) as repository:
+        inventory = Inventory(repository, clock=lambda: LATER)
+        assert [r.number for r in inventory.search()] == [r.number for r in before]
+        due = repository.scan(Query(SITE, Status.COOLING, due_by=LATER))
+        assert [record.number for record in due] == ["1001", "1010", "1011", "1012", "1013", "1014"]
+    with raw(path) as connection:
+        versions = connection.execute("SELECT version FROM schema_version").fetchall()
+        indexes = {row[1] for row in connection.execute("PRAGMA index_list(records)")}
+    assert versions == [(1,), (2,), (3,)]
+    assert "records_due_by_status" in indexes
+
+
 def test_a_file_from_a_newer_numinv_is_refused_naming_both_versions(path: Path) -> None:
     SqliteRepository(path).close()
     with raw(path) as connection:

@@ -182,6 +182,30 @@ def test_an_older_schema_is_upgraded_in_place(
     assert ("records_by_tag",) in indexes
 
 
+def test_a_schema_of_version_3_gains_the_due_index_and_the_byte_order_number_index(
+    postgres_url: str, schema: str, sql: SQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schemas made before version 4 are upgraded when opened, their records kept."""
+    from numinv.storage import postgres
+
+    with monkeypatch.context() as older:
+        older.setattr(postgres, "_MIGRATIONS", postgres._MIGRATIONS[:3])
+        with open_repository(postgres_url, schema) as repository:
+            Inventory(repository).add_range(NODE, "1000", count=3)
+    with open_repository(postgres_url, schema) as repository:
+        assert [r.number for r in repository.scan(Query(NODE, prefix="100"))] == [
+            "1000",
+            "1001",
+            "1002",
+        ]
+        assert [r.number for r in repository.holding("1001")] == ["1001"]
+    versions = sql(f'SELECT version FROM "{schema}".schema_version ORDER BY version')
+    assert versions == [(1,), (2,), (3,), (4,)]
+    indexes = dict(sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s", schema))
+    assert "records_due_by_status" in indexes
+    assert "text_pattern_ops" in indexes["records_by_number"]
+
+
 def test_a_schema_newer_than_this_numinv_is_refused(
     postgres_url: str, schema: str, sql: SQL
 ) -> None:
