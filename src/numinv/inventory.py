@@ -13,6 +13,8 @@ touches it. A single-number call that loses a race to another writer
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from heapq import merge
@@ -95,6 +97,9 @@ Describe = Callable[[Consumer, NumberRecord], str]
 Actor = Callable[[], str | None]
 T = TypeVar("T")
 _SWEEP = 512
+# Seconds: a call that lost a race twice waits up to this, doubled at each further loss, at
+# random, before it runs again; writers colliding again and again then part.
+_BACKOFF = 0.001
 # A report of a subtree of at most this many nodes reads its own due records, node by node.
 _NODE_DUE_READS = 16
 
@@ -243,6 +248,8 @@ class Inventory:
                 if attempt == attempts - 1 or unit.joined:
                     raise
                 self._retried += 1
+                if attempt:  # lost twice: let the other writers go first a moment
+                    time.sleep(random.random() * _BACKOFF * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _read_rules(self, nodes: Iterable[str] = ()) -> Rules:
@@ -559,19 +566,25 @@ class Inventory:
             numbers, e164s = Placement(prevents), Placement(prevents)
             clash: list[tuple[str, str]] = []
             taken: list[tuple[str, NumberRecord]] = []
-            for record in batch:
+            # Numbers, then E.164 numbers, each in order: a store that locks what a check
+            # reads takes its locks in one order, and two loads cannot deadlock.
+            for record in sorted(batch, key=_number_of):
                 if not numbers.known(record.number):
                     held = unit.tx.holding(record.number)
                     numbers.start(record.number, (other.hierarchy for other in held))
                 if numbers.clashes(record.number, record.hierarchy):
                     clash.append(record.key)
                 numbers.place(record.number, record.hierarchy)
-                for e164 in record.e164:
-                    if not e164s.known(e164):
-                        e164s.start(e164, (r.hierarchy for r in unit.tx.with_e164(e164)))
-                    if e164s.clashes(e164, record.hierarchy):
-                        taken.append((e164, record))
-                    e164s.place(e164, record.hierarchy)
+            associations = sorted(
+                ((e164, record) for record in batch for e164 in record.e164),
+                key=lambda association: association[0],
+            )
+            for e164, record in associations:
+                if not e164s.known(e164):
+                    e164s.start(e164, (r.hierarchy for r in unit.tx.with_e164(e164)))
+                if e164s.clashes(e164, record.hierarchy):
+                    taken.append((e164, record))
+                e164s.place(e164, record.hierarchy)
             if clash:
                 head = (
                     f"{checks.counted(len(clash), 'imported number')} already "
@@ -904,10 +917,18 @@ class Inventory:
             and (prefix is None or record.number.startswith(prefix))
         }
         for record in sorted(found.values(), key=lambda r: (place[r.hierarchy], r.number)):
+            if as_of(record, unit.rules).status is not Status.RESERVED:
+                continue  # in use, or cooling until a date still to come
             if _duplicates(unit.tx, record, unit.rules):
                 continue  # never handed out while prevent-duplicates is on (SPEC 22)
-            record = unit.current(record)
-            if record.status is Status.RESERVED:
+            # Taken as `claim` takes: a store with row locks skips a number another caller
+            # for the same person is taking, so concurrent callers take different ones.
+            query = Query(record.hierarchy, record.status, record.number, limit=1)
+            claimed = unit.tx.claim(query)
+            if not claimed or claimed[0].key != record.key:
+                continue
+            record = unit.current(claimed[0])
+            if record.status is Status.RESERVED and record.reserved_for in who.names:
                 return record
         return None
 

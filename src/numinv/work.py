@@ -128,12 +128,12 @@ class UnitOfWork:
     def _journal_all(self, listening: bool) -> tuple[int, int] | None:
         """Journal the unit's entries; their first seq and dispatcher ticket when someone
         listens. With nobody listening, a store's optional `JournalAtCommit` takes them
-        with the commit, unless the unit joined a host's transaction: its calls are then
-        numbered in the order they were made, as each returns."""
+        with the commit, also in a host's transaction that the unit joined: the store
+        numbers every call's entries in the order given, and a store that numbers them
+        at the commit keeps its sequence free while the host's transaction goes on."""
         if not self._entries:
             return None
-        deferred = not listening and not self.joined
-        at_commit = getattr(self.tx, "journal_at_commit", None) if deferred else None
+        at_commit = None if listening else getattr(self.tx, "journal_at_commit", None)
         if at_commit is not None:
             at_commit(self._entries)
             return None

@@ -184,8 +184,16 @@ def test_a_read_only_database_answers_reads_with_numbers_due(tmp_path: Path, clo
             reader.release_due()
 
 
-def test_a_lost_race_is_tried_again_a_bounded_number_of_times(make: MakeInventory) -> None:
-    inventory = make(settings=Settings(retries=2))
+def test_a_lost_race_is_tried_again_a_bounded_number_of_times(
+    make: MakeInventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run again at once after one loss, then after a random wait that doubles its bound
+    with each further loss: loads colliding on PostgreSQL met again at every retry."""
+    import numinv.inventory
+
+    waits: list[float] = []
+    monkeypatch.setattr(numinv.inventory.time, "sleep", waits.append)
+    inventory = make(settings=Settings(retries=4))
     inventory.add_range(SITE, "2000")
     repository = inventory.repository
     real = repository.transaction
@@ -215,9 +223,12 @@ def test_a_lost_race_is_tried_again_a_bounded_number_of_times(make: MakeInventor
     finally:
         repository.transaction = real  # type: ignore[method-assign]
 
-    assert races[0] == 3
-    assert inventory.retried == 2
+    assert races[0] == 5
+    assert inventory.retried == 4
     assert inventory.get("2000", SITE).status is Status.AVAILABLE
+    assert len(waits) == 3  # none after the first loss, none after the last
+    for wait, bound in zip(waits, (0.002, 0.004, 0.008), strict=True):
+        assert 0 <= wait <= bound
 
 
 def test_assign_next_claims_its_number_in_the_transaction_that_takes_it(

@@ -690,6 +690,15 @@ def _lock_key(schema: str, kind: str, text: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# An advisory lock: where it sorts (the text of the numbers it covers, then its level:
+# a block of a million, of a thousand, a number, an E.164 number), and its key.
+_Lock = tuple[str, int, int]
+
+
+def _lock(schema: str, level: int, text: str) -> _Lock:
+    return (text, level, _lock_key(schema, "mkne"[level], text))
+
+
 @attrs.frozen
 class _Keys:
     """Advisory locks that make a uniqueness check and the write after it one step.
@@ -705,44 +714,49 @@ class _Keys:
     million; a range of more numbers locks its blocks of a thousand and
     shares their blocks of a million; a range of more blocks locks its blocks
     of a million.
+
+    Every transaction takes them in one order, that of the numbers they cover
+    (a block before the numbers in it): a load that took its numbers' locks
+    in the order of their keys' hashes deadlocked with an import checking the
+    same numbers one by one, and both failed once their retries ran out.
     """
 
-    shared: tuple[int, ...]
-    exclusive: tuple[int, ...]
+    shared: tuple[_Lock, ...]
+    exclusive: tuple[_Lock, ...]
     everything: int  # the schema's own key, shared by every check
 
     @staticmethod
     def of_number(schema: str, number: str) -> _Keys:
         return _Keys(
-            (_lock_key(schema, "m", number[:-6]), _lock_key(schema, "k", block_of(number))),
-            (_lock_key(schema, "n", number),),
+            (_lock(schema, 0, number[:-6]), _lock(schema, 1, block_of(number))),
+            (_lock(schema, 2, number),),
             _lock_key(schema, "*", ""),
         )
 
     @staticmethod
     def of_range(schema: str, numbers: NumberRange) -> _Keys:
         ends = (numbers.first, numbers.last)
-        millions = sorted({_lock_key(schema, "m", number[:-6]) for number in ends})
+        millions = {_lock(schema, 0, number[:-6]) for number in ends}
         if len(numbers) <= _FEW:  # at most two blocks of each size
-            thousands = {_lock_key(schema, "k", block_of(number)) for number in ends}
+            thousands = {_lock(schema, 1, block_of(number)) for number in ends}
             return _Keys(
-                tuple(millions + sorted(thousands)),
-                tuple(sorted(_lock_key(schema, "n", number) for number in numbers)),
+                (*millions, *thousands),
+                tuple(_lock(schema, 2, number) for number in numbers),
                 _lock_key(schema, "*", ""),
             )
         pieces = list(blocks(numbers))
         if len(pieces) <= _FEW:
             return _Keys(
                 tuple(millions),
-                tuple(sorted(_lock_key(schema, "k", block_of(p.first)) for p in pieces)),
+                tuple(_lock(schema, 1, block_of(piece.first)) for piece in pieces),
                 _lock_key(schema, "*", ""),
             )
-        spanned = {_lock_key(schema, "m", piece.first[:-6]) for piece in pieces}
-        return _Keys((), tuple(sorted(spanned)), _lock_key(schema, "*", ""))
+        spanned = {_lock(schema, 0, piece.first[:-6]) for piece in pieces}
+        return _Keys((), tuple(spanned), _lock_key(schema, "*", ""))
 
     @staticmethod
     def of_e164(schema: str, e164: str) -> _Keys:
-        return _Keys((), (_lock_key(schema, "e", e164),), _lock_key(schema, "*", ""))
+        return _Keys((), (_lock(schema, 3, e164),), _lock_key(schema, "*", ""))
 
 
 @functools.lru_cache(maxsize=256)
@@ -752,10 +766,12 @@ def _held_with(update: str, indexes: tuple[str, ...]) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _lock_sql(shared: int, exclusive: int) -> str:
-    """Take the locks in order: the shared (coarse) ones first, then the exclusive ones."""
-    calls = ["pg_advisory_xact_lock_shared(%s::bigint)"] * shared
-    calls += ["pg_advisory_xact_lock(%s::bigint)"] * exclusive
+def _lock_sql(exclusive: tuple[bool, ...]) -> str:
+    """Take the locks in the order given, each shared or not (`exclusive`)."""
+    calls = (
+        "pg_advisory_xact_lock(%s::bigint)" if alone else "pg_advisory_xact_lock_shared(%s::bigint)"
+        for alone in exclusive
+    )
     return "SELECT " + ", ".join(calls)
 
 
@@ -904,29 +920,35 @@ class _Open:
 
     def lock(self, keys: _Keys) -> bool:
         """Queue the advisory locks not held yet (the next statement runs once they are
-        granted); whether there were any.
+        granted), in the order of `_Keys`; whether there were any.
 
-        Every check also shares the schema's own key. A transaction that would
-        hold more than `_LOCK_BUDGET` locks (an import, an audit adding many
-        numbers) takes that key alone instead: it waits for every other check
-        to end and keeps new ones out, as a store with one writer would, and
-        the server's lock table stays small.
+        Every check also shares the schema's own key, first. A transaction that
+        would hold more than `_LOCK_BUDGET` locks (an import, an audit adding
+        many numbers) takes that key alone instead: it waits for every other
+        check to end and keeps new ones out, as a store with one writer would,
+        and the server's lock table stays small.
         """
         if self.escalated:
             return False
-        shared = [key for key in keys.shared if (False, key) not in self.locked]
-        alone = [key for key in keys.exclusive if (True, key) not in self.locked]
-        if not shared and not alone:
+        wanted = sorted(
+            {
+                ((text, level), exclusive, key)
+                for exclusive, locks in ((False, keys.shared), (True, keys.exclusive))
+                for text, level, key in locks
+                if (exclusive, key) not in self.locked
+            }
+        )
+        if not wanted:
             return False
-        if not self.locked:
-            shared.insert(0, keys.everything)
-        if len(self.locked) + len(shared) + len(alone) > _LOCK_BUDGET:
+        if len(self.locked) + len(wanted) + 1 > _LOCK_BUDGET:
             self.escalated = True
-            self.later(_lock_sql(0, 1), [keys.everything])
+            self.later(_lock_sql((True,)), [keys.everything])
             return True
-        self.locked.update((False, key) for key in shared)
-        self.locked.update((True, key) for key in alone)
-        self.later(_lock_sql(len(shared), len(alone)), [*shared, *alone])
+        if not self.locked:
+            wanted.insert(0, (("", -1), False, keys.everything))
+        self.locked.update((exclusive, key) for _, exclusive, key in wanted)
+        pattern = tuple(exclusive for _, exclusive, _ in wanted)
+        self.later(_lock_sql(pattern), [key for _, _, key in wanted])
         return True
 
     def count(self, add_counts: _Batch) -> None:
@@ -1964,13 +1986,17 @@ class _PostgresTransaction(_Reads):
 
     def journal(self, entries: Sequence[Entry]) -> int:
         _refuse_entries(entries)
-        first = self._journal(entries, answer=True)
+        kept, self._open.closing = self._open.closing, []
+        # Entries kept for the commit (earlier calls of a host's transaction) come first:
+        # every entry is numbered in the order it was given.
+        first = self._journal([*kept, *entries], answer=True)
         assert first is not None
-        return first
+        return first + sum(entry.span for entry in kept)
 
     def journal_at_commit(self, entries: Sequence[Entry]) -> None:
         """Kept until the commit and sent with it: the seq row is locked only while the
-        server commits, not while an answer travels back and the commit travels out."""
+        server commits, not while an answer travels back and the commit travels out, nor
+        while a host's transaction that the calls joined goes on."""
         _refuse_entries(entries)  # refused now, while the caller can still hear of it
         self._open.closing += entries
 

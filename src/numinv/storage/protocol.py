@@ -199,7 +199,9 @@ class JournalAtCommit(Protocol):
     def journal_at_commit(self, entries: Sequence[Entry]) -> None:
         """Write the journal entries of this transaction as `journal` does, no later than
         its commit: now, or with the commit itself. Nothing of them is kept if it rolls
-        back. Called at most once, after the transaction's last write."""
+        back. Called once per inventory call; in a transaction a host opened and several
+        calls joined, more than once, with writes and `journal` calls after it: entries
+        take their seqs in the order they were given, whichever method took them."""
         ...
 
 

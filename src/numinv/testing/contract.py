@@ -2112,6 +2112,23 @@ class RepositoryContract:
         )
         assert seqs_of(repository.history("2001")) == [first + 3]
 
+    def test_entries_take_their_seqs_in_the_order_given_whichever_method_took_them(
+        self, repository: Repository
+    ) -> None:
+        """Calls joined to a host's transaction: the first, with nobody listening, hands
+        its entries to `journal_at_commit`; a later one, with a listener, to `journal`.
+        A store that kept the first for the commit numbered the second before it."""
+        with repository.transaction() as tx:
+            tx.insert([record("1000"), record("1001"), record("1002")])
+            at_commit(tx)([entry(record("1000"))])
+            tx.replace([(record("1001"), record("1001", version=2))])
+            second = tx.journal([entry(record("1001"))])
+            at_commit(tx)([entry(record("1002"))])
+        changes = every_change(repository)
+        assert [c.number for c in changes] == ["1000", "1001", "1002"]
+        assert seqs_of(changes) == sorted(seqs_of(changes))
+        assert seqs_of(repository.history("1001")) == [second]
+
     def test_no_journal_entry_written_at_commit_survives_a_rollback(
         self, repository: Repository
     ) -> None:

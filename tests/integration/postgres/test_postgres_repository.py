@@ -990,3 +990,74 @@ def test_the_cursors_of_connections_the_pool_replaced_are_forgotten(
             assert repo.get("1000", NODE) is not None
         assert len(repo._db.cursors.kept) <= 2
         assert all(not connection.closed for connection in repo._db.cursors.kept)
+
+
+def test_a_call_in_a_hosts_open_transaction_keeps_no_other_writer_waiting(
+    postgres_url: str, schema: str
+) -> None:
+    """A call joined to a host's transaction took its seq at once, which locks the journal's
+    sequence row until the host commits: every writer of every instance waited for the
+    host (or failed after `lock_timeout`). Its entries now go with the host's commit."""
+    from numinv import Consumer, Inventory
+    from numinv.storage.postgres import PostgresRepository
+
+    with (
+        PostgresRepository(postgres_url, schema=schema) as host_store,
+        PostgresRepository(postgres_url, schema=schema, lock_timeout=2) as other_store,
+    ):
+        host, other = Inventory(host_store), Inventory(other_store)
+        host.add_range("sys.a", "1000", count=3)
+        other.add_range("sys.b", "2000", count=3)
+        with host_store.transaction():
+            host.assign("1000", Consumer("device/cucm/Phone", "SEP1", "sys.a"))
+            other.update("2000", "sys.b", tag="meanwhile")  # waited 2 s, then failed
+            taken = other.assign_next(Consumer("device/cucm/Phone", "SEP2", "sys.b"))
+            host.update("1001", "sys.a", tag="later in the host's transaction")
+        numbers = [change.number for change in other.changes()]
+        assert numbers[-4:] == ["2000", taken.number, "1000", "1001"]
+
+
+def test_loads_imports_and_deletes_of_the_same_numbers_never_deadlock(
+    postgres_url: str, schema: str
+) -> None:
+    """A load took its numbers' locks in the order of their keys' hashes, an import number
+    by number: run together (three instances) they deadlocked, and calls failed after all
+    their retries. Every transaction now takes them in the order of the numbers."""
+    import time
+
+    from numinv import ConcurrentUpdate, DuplicateNumber, Inventory, NotFound
+    from numinv.storage.postgres import PostgresRepository
+
+    node = "sys.a.b"
+    records = [record(str(1000 + n), node) for n in range(10)]
+    calls: dict[str, Callable[[Inventory], object]] = {
+        "add": lambda inv: inv.add_range(node, "1000", count=10, skip_existing=True),
+        "import": lambda inv: inv.import_records(records),
+        "delete": lambda inv: inv.delete_range(node, "1000", count=10, skip_unavailable=True),
+    }
+    deadlocks: list[str] = []
+    done: list[str] = []
+    stop = time.monotonic() + 3
+
+    def instance(role: str) -> None:
+        with PostgresRepository(postgres_url, schema=schema, pool_size=1) as repository:
+            inventory = Inventory(repository)
+            while time.monotonic() < stop:
+                try:
+                    calls[role](inventory)
+                    done.append(role)
+                except (DuplicateNumber, NotFound):
+                    done.append(role)
+                except ConcurrentUpdate as lost:
+                    if "40P01" in str(lost):
+                        deadlocks.append(f"{role}: {lost}")
+
+    with PostgresRepository(postgres_url, schema=schema):
+        pass  # made once, before the instances race to open it
+    threads = [threading.Thread(target=instance, args=(role,)) for role in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert deadlocks == []
+    assert {"add", "import", "delete"} <= set(done)
