@@ -73,7 +73,13 @@ from numinv.core.records import (
 )
 from numinv.core.uniqueness import Placement, clashes, clashing, duplicate_number, e164_taken
 from numinv.core.vendors import vendor_named
-from numinv.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, NotFound
+from numinv.errors import (
+    ConcurrentUpdate,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    StorageError,
+)
 from numinv.events import Dispatcher
 from numinv.reading import (
     Cursor,
@@ -311,7 +317,7 @@ class Inventory:
                 unit.replace_all(changed)
             return RangeResult(len(changed))
 
-        return self._run(action.operation, each, nodes=[node] if settings else (), retry=False)
+        return self._run(action.operation, each, nodes=[node] if settings else ())
 
     def _prevents(self, unit: UnitOfWork) -> Callable[[str], bool]:
         rules = unit.rules
@@ -452,7 +458,7 @@ class Inventory:
                 unit.delete(gone)
             return RangeResult(len(gone), (record.number for record in busy))
 
-        return self._run("delete", delete, retry=False)
+        return self._run("delete", delete)
 
     def reserve_range(
         self,
@@ -542,7 +548,7 @@ class Inventory:
                 unit.move(old, _with_version(new, version))
             return RangeResult(len(moved))
 
-        return self._run("move", move, every_node=True, retry=False)
+        return self._run("move", move, every_node=True)
 
     def import_records(self, records: Iterable[NumberRecord]) -> RangeResult:
         """Store whole records (an export read back), all or none of them.
@@ -822,7 +828,7 @@ class Inventory:
             prevent_duplicates=prevent_duplicates,
             exhaustion_threshold=exhaustion_threshold,
         )
-        self._run("configure", lambda unit: unit.tx.configure(node, settings), retry=False)
+        self._run("configure", lambda unit: unit.tx.configure(node, settings))
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -916,6 +922,7 @@ class Inventory:
             and record.reserved_for in who.names
             and (prefix is None or record.number.startswith(prefix))
         }
+        skipped: list[NumberRecord] = []
         for record in sorted(found.values(), key=lambda r: (place[r.hierarchy], r.number)):
             if as_of(record, unit.rules).status is not Status.RESERVED:
                 continue  # in use, or cooling until a date still to come
@@ -926,10 +933,16 @@ class Inventory:
             query = Query(record.hierarchy, record.status, record.number, limit=1)
             claimed = unit.tx.claim(query)
             if not claimed or claimed[0].key != record.key:
+                skipped.append(record)
                 continue
-            record = unit.current(claimed[0])
-            if record.status is Status.RESERVED and record.reserved_for in who.names:
-                return record
+            if (mine := _still_reserved(unit, claimed[0], who)) is not None:
+                return mine
+        # Each one left was held by another writer: wait for it in turn (one that was not
+        # taking it, an update, lets it go still reserved for the person).
+        for record in skipped:
+            current = unit.tx.get(record.number, record.hierarchy)
+            if current is not None and (mine := _still_reserved(unit, current, who)):
+                return mine
         return None
 
     def _first_free(self, unit: UnitOfWork, at: str, prefix: str | None) -> NumberRecord:
@@ -1031,12 +1044,18 @@ class Inventory:
             for record in unit.tx.due(unit.rules.now, _SWEEP):
                 if is_due(record, unit.rules.now):
                     after = transition(record, Lapse(), unit.rules)
-                    unit.replace(record, after)
+                    try:
+                        unit.replace(record, after)
+                    except ConcurrentUpdate as lost:
+                        # Another writer changed it since it was read: stored its release
+                        # (another instance's sweep, a call that met it), or took it.
+                        _still_usable(unit, record, lost)
+                        continue
                     batch.append(after)
             return batch
 
         try:
-            while batch := self._run(Lapse.operation, sweep, retry=False):
+            while batch := self._run(Lapse.operation, sweep):
                 released += batch  # committed: a batch that fails is not counted
         except BaseException as error:
             if released:
@@ -1223,6 +1242,24 @@ def _key(record: NumberRecord) -> tuple[str, str]:
 
 def _number_of(record: NumberRecord) -> str:
     return record.number
+
+
+def _still_usable(unit: UnitOfWork, record: NumberRecord, lost: ConcurrentUpdate) -> None:
+    """Go on after a write lost to another writer only while the transaction can: a store
+    that ended it (a deadlock on PostgreSQL) fails the next read, and the loss is raised
+    for the call to run again."""
+    try:
+        unit.tx.get(record.number, record.hierarchy)
+    except StorageError:
+        raise lost from None
+
+
+def _still_reserved(unit: UnitOfWork, record: NumberRecord, who: Consumer) -> NumberRecord | None:
+    """The record as it stands now, if it is still reserved for the consumer's person."""
+    record = unit.current(record)
+    if record.status is Status.RESERVED and record.reserved_for in who.names:
+        return record
+    return None
 
 
 def _duplicates(reader: Reader, record: NumberRecord, rules: Rules) -> list[NumberRecord]:

@@ -335,8 +335,13 @@ def _json(raw: str, line: int) -> Any:
 
 
 def read_csv(stream: TextIO) -> Iterator[NumberRecord]:
-    """The records of a CSV written by `write_csv` (columns may be left out or reordered)."""
-    _stream(stream, "read")
+    """The records of a CSV written by `write_csv` (columns may be left out or reordered):
+    from an open text file, or any iterable of its lines, as the csv module reads."""
+    if isinstance(stream, str | bytes) or not hasattr(stream, "__iter__"):
+        raise InvalidInput(  # the text itself, or no stream at all
+            f"an open text file (or its lines) to read is wanted, not {_shown(stream)!r}",
+            value=_shown(stream),
+        )
     reader = csv.DictReader(stream)
     try:
         if reader.fieldnames is None or not {"number", "hierarchy"} <= set(reader.fieldnames):

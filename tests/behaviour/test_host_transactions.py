@@ -197,3 +197,21 @@ def test_a_lost_race_in_a_hosts_transaction_is_not_run_again_inside_it(
     with pytest.raises(ConcurrentUpdate):
         inventory._run("update", body)
     assert (len(runs), inventory.retried) == (1 + 6, 5)  # on its own: `retries` (5) more
+
+
+def test_the_journal_read_inside_a_hosts_transaction_shows_its_calls(
+    store: Callable[[], Repository], clock: Clock
+) -> None:
+    """On PostgreSQL the entries of joined calls wait for the host's commit: a read of the
+    history inside the transaction missed them, where the other stores showed them."""
+    repository = store()
+    inventory = Inventory(repository, clock=clock)
+    inventory.add_range(SITE, "2000")
+    with repository.transaction():
+        inventory.update("2000", SITE, tag="first")
+        assert [c.operation for c in inventory.history("2000")] == ["add", "update"]
+        inventory.update("2000", SITE, tag="second")
+        assert [c.after.tag for c in inventory.changes() if c.after] == ["", "first", "second"]
+    changes = inventory.changes()
+    assert [c.after.tag for c in changes if c.after] == ["", "first", "second"]
+    assert [c.seq for c in changes] == sorted(c.seq for c in changes)

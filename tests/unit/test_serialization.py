@@ -503,7 +503,7 @@ def test_importing_a_record_in_cucm_spelling_is_refused() -> None:
             lambda: list(read_json("[]")),
             "an open text file (or stream) to read is wanted, not '[]'",
         ),  # type: ignore[arg-type]
-        (lambda: list(read_csv(None)), "an open text file (or stream) to read"),  # type: ignore[arg-type]
+        (lambda: list(read_csv(None)), "an open text file (or its lines) to read"),  # type: ignore[arg-type]
     ],
     ids=[
         "to_dict",
@@ -523,3 +523,13 @@ def test_the_helpers_refuse_what_is_not_a_record_or_a_stream_naming_it(
     with pytest.raises(InvalidInput) as refused:
         call()
     assert said in str(refused.value)
+
+
+def test_read_csv_reads_any_iterable_of_lines_as_the_csv_module_does() -> None:
+    """A list of lines was read before the check for a stream refused it."""
+    buffer = io.StringIO()
+    write_csv([NumberRecord("1000", "sys.a")], buffer)
+    lines = buffer.getvalue().splitlines(keepends=True)
+    assert [record.number for record in read_csv(lines)] == ["1000"]
+    with pytest.raises(InvalidInput, match="its lines"):
+        list(read_csv(buffer.getvalue()))  # type: ignore[arg-type]  # the text itself

@@ -245,13 +245,12 @@ def _vendors_agree(record: NumberRecord) -> NumberRecord:
     uses = tuple(_spelt(use) for use in record.uses)
     cooling_use = record.cooling_use and _spelt(record.cooling_use)
     set_vendor = admin_vendor(record.admin_vendor)
-    shown = _shown_vendor_spelt(record.vendor)
     if uses:
         wanted, source = shown_vendor(uses), "from its uses"
     else:
-        set_vendor = set_vendor or admin_vendor(shown)
+        set_vendor = set_vendor or admin_vendor(record.vendor)
         wanted, source = set_vendor, "the vendor set"
-    if shown != wanted:
+    if record.vendor != wanted and _names(record.vendor) != _names(wanted):
         named = repr(wanted) if wanted else "blank (Cisco)"
         raise _refuse(record, "vendor", f"{named} ({source})", record.vendor)
     spelt: dict[str, Any] = {
@@ -269,7 +268,9 @@ def _spelt(use: Use) -> Use:
     return use if vendor == use.vendor else attrs.evolve(use, vendor=vendor)
 
 
-def _shown_vendor_spelt(vendor: str) -> str:
-    """A vendor shown ("Cisco, Microsoft" for a number of both) in numinv's spelling."""
-    names = tuple(dict.fromkeys(vendor_named(name) for name in vendor.split(",") if name.strip()))
-    return "" if names in ((), (CISCO,)) else ", ".join(names)
+def _names(vendor: str) -> tuple[str, ...]:
+    """The vendors a vendor shown names ("Cisco, Microsoft" for a number of both), known
+    ones as numinv spells them: what two spellings of one vendor shown have in common."""
+    names = tuple(dict.fromkeys(vendor_named(name.strip()) for name in vendor.split(",")))
+    names = tuple(name for name in names if name)
+    return () if names == (CISCO,) else names

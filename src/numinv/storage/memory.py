@@ -555,7 +555,7 @@ class _Reads:
             number for _, number in due if number > after and number.startswith(prefix)
         )
         page: list[NumberRecord] = []
-        for number in numbers[: query.limit]:
+        for number in numbers[: max(query.limit, 0)]:
             entry = state.entry(number, query.hierarchy)
             if entry is not None:
                 page.append(_record(number, entry))

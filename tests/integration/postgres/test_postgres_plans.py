@@ -69,6 +69,7 @@ def estate(open_postgres: Callable[[], PostgresRepository], sql: Any) -> Any:
     inventory.reserve_range(BIG, "27024000", count=20)
     inventory.cool_range(BIG, "27000000", count=3_000, days=30)
     inventory.cool_range(BIG, "27010000", count=5, days=1)
+    inventory.reserve_range(BIG, "27012000", count=1_100, days=1)  # many due: walked
     sql(f"VACUUM ANALYZE {repository._db.quoted}.records")  # settled pages, fresh statistics
     return repository, NOW + timedelta(days=2)
 
@@ -83,6 +84,8 @@ def estate(open_postgres: Callable[[], PostgresRepository], sql: Any) -> Any:
         ("a rare status", Status.RESERVED, None, None, False),
         ("a status past a cursor", Status.AVAILABLE, None, "27023000", False),
         ("the few due among many cooling", Status.COOLING, None, None, True),
+        ("the few due, by prefix", Status.COOLING, "270100", None, True),
+        ("the many due, in number order", Status.RESERVED, "2701", "27012500", True),
     ],
 )
 def test_a_page_of_a_large_node_reads_a_few_pages(
@@ -111,8 +114,10 @@ def test_a_page_of_a_large_node_reads_a_few_pages(
     finally:
         psycopg.Cursor.execute = real  # type: ignore[method-assign]
     assert statements
-    if due:
+    if due and status is Status.COOLING:
         assert [record.number for record in found] == [f"2701000{n}" for n in range(5)]
+    elif due:
+        assert [record.number for record in found] == [f"{27012501 + n}" for n in range(10)]
     for statement, parameters in statements:
         pages, plan = _pages_read(sql, statement, parameters, mode)
         assert pages <= 100, f"{name}: {pages} pages\n{statement}\n{plan}"
