@@ -924,10 +924,11 @@ class Inventory:
         }
         skipped: list[NumberRecord] = []
         for record in sorted(found.values(), key=lambda r: (place[r.hierarchy], r.number)):
-            if as_of(record, unit.rules).status is not Status.RESERVED:
-                continue  # in use, or cooling until a date still to come
             if _duplicates(unit.tx, record, unit.rules):
                 continue  # never handed out while prevent-duplicates is on (SPEC 22)
+            if as_of(record, unit.rules).status is not Status.RESERVED:
+                unit.current(record)  # a lapse it met is stored (SPEC 22), as by any write
+                continue  # in use, cooling until a date still to come, or lapsed
             # Taken as `claim` takes: a store with row locks skips a number another caller
             # for the same person is taking, so concurrent callers take different ones.
             query = Query(record.hierarchy, record.status, record.number, limit=1)

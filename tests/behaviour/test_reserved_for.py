@@ -314,3 +314,20 @@ def test_callers_for_one_person_at_once_take_different_reserved_numbers(
     assert failures == []
     assert sorted(taken) == [f"{5000 + n}" for n in range(40)]  # hers, each once
     assert inventory.retried <= 4
+
+
+def test_assign_next_stores_the_lapse_of_a_persons_reservation_it_met(
+    make: MakeInventory, clock: Clock
+) -> None:
+    """SPEC 22: the write that meets a lapsed reservation stores its release first. Claiming
+    the person's reservations, `assign_next` passed over a lapsed one without storing it."""
+    inventory = make()
+    inventory.add_range("sys.acme", "1200", count=2)
+    inventory.add_range(SITE, "5000", count=2)
+    inventory.reserve("1200", "sys.acme", days=1, reserved_for="alice")
+    clock.advance(days=2)
+    taken = inventory.assign_next(ALICE_PHONE)
+    assert taken.number == "5000"
+    operations = [change.operation for change in inventory.history("1200")]
+    assert operations[-1] == "release_due"
+    assert inventory.get("1200", "sys.acme").status is Status.AVAILABLE
