@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Self
+from typing import Final, Self
 
 import attrs
 
@@ -61,6 +61,7 @@ class UnitOfWork:
         self._context = repository.transaction()
         self._tx: Transaction | None = None
         self.joined = False
+        self._late: tuple[int, int] | None = None  # (first seq, ticket) from the commit
 
     @property
     def tx(self) -> Transaction:
@@ -110,12 +111,16 @@ class UnitOfWork:
         try:
             self._context.__exit__(kind, error, traceback)
         except BaseException:
-            if numbered is not None:
+            if numbered is not None and numbered is not _LATER:
                 self.dispatcher.cancel(numbered[1])
             raise
         finally:
             self._tx = None
         if numbered is None:
+            return
+        if numbered is _LATER:  # numbered at the host's commit, if it comes
+            assert outer is not None
+            outer.at_end(self._ended_late)
             return
         first, ticket = numbered
         if outer is not None:  # the host's transaction decides, when it ends
@@ -130,15 +135,26 @@ class UnitOfWork:
         listens. With nobody listening, a store's optional `JournalAtCommit` takes them
         with the commit, also in a host's transaction that the unit joined: the store
         numbers every call's entries in the order given, and a store that numbers them
-        at the commit keeps its sequence free while the host's transaction goes on."""
+        at the commit keeps its sequence free while the host's transaction goes on. In
+        a host's transaction the events wait for its end anyway, so with a listener the
+        seqs may come at the commit too, where the store offers that
+        (`journal_at_commit_numbered`): `_LATER`, and they are registered then."""
         if not self._entries:
             return None
         at_commit = None if listening else getattr(self.tx, "journal_at_commit", None)
         if at_commit is not None:
             at_commit(self._entries)
             return None
+        numbered = getattr(self.tx, "journal_at_commit_numbered", None)
+        if self.joined and isinstance(self.tx, AtEnd) and numbered is not None:
+            numbered(self._entries, self._numbered)
+            return _LATER
         first = self.tx.journal(self._entries)
         return (first, self.dispatcher.register(first)) if listening else None
+
+    def _numbered(self, first: int) -> None:
+        """The store gave this unit's entries their seqs, at the host's commit."""
+        self._late = (first, self.dispatcher.register(first))
 
     def _journal_refused(self, error: BaseException, listening: bool) -> tuple[int, int] | None:
         """A call refused after it wrote (the release of a lapsed cooling, part of a range),
@@ -155,6 +171,11 @@ class UnitOfWork:
         except NumInvError:
             return None
         return (first, self.dispatcher.register(first)) if listening else None
+
+    def _ended_late(self, committed: bool) -> None:
+        """The host's transaction ended; its commit numbered this unit's entries, or not."""
+        if self._late is not None:
+            self._ended(*self._late, committed)
 
     def _ended(self, first: int, ticket: int, committed: bool) -> None:
         """The host's transaction this call joined has ended: its events go, or not."""
@@ -263,3 +284,7 @@ def _keepable_version(record: NumberRecord) -> None:
             number=record.number,
             value=record.version,
         )
+
+
+# `_journal_all`: the seqs come at the host's commit (`UnitOfWork._numbered`).
+_LATER: Final = (-1, -1)

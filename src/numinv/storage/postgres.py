@@ -868,6 +868,7 @@ class _Open:
         "kept",
         "locked",
         "mine",
+        "numbering",
         "pending",
         "settings_version",
         "tree",
@@ -888,6 +889,9 @@ class _Open:
         self.pending: list[tuple[str, Sequence[Any]]] = []
         # Journal entries to write with the commit, in its round trip (`journal_at_commit`).
         self.closing: list[Entry] = []
+        # Who learns the seqs of entries kept for the commit, by where they start among
+        # them (`journal_at_commit_numbered`).
+        self.numbering: list[tuple[int, Callable[[int], None]]] = []
         # (hierarchy, status) -> change of its count.
         self.counts: Counter[tuple[str, str]] = Counter()
         # (exclusive, key) of the advisory locks taken (they last until the end).
@@ -2028,12 +2032,9 @@ class _PostgresTransaction(_Reads):
 
     def journal(self, entries: Sequence[Entry]) -> int:
         _refuse_entries(entries)
-        kept, self._open.closing = self._open.closing, []
-        # Entries kept for the commit (earlier calls of a host's transaction) come first:
-        # every entry is numbered in the order it was given.
-        first = self._journal([*kept, *entries], answer=True)
+        first = self._write_kept(entries, answer=True)
         assert first is not None
-        return first + sum(entry.span for entry in kept)
+        return first
 
     def journal_at_commit(self, entries: Sequence[Entry]) -> None:
         """Kept until the commit and sent with it: the seq row is locked only while the
@@ -2042,11 +2043,37 @@ class _PostgresTransaction(_Reads):
         _refuse_entries(entries)  # refused now, while the caller can still hear of it
         self._open.closing += entries
 
+    def journal_at_commit_numbered(
+        self, entries: Sequence[Entry], numbered: Callable[[int], None]
+    ) -> None:
+        """`journal_at_commit`, and `numbered(first seq)` once the entries have their seqs:
+        at the commit, before it is sent, while the sequence row is this transaction's
+        (a call that joined a host's transaction, whose events need the seqs)."""
+        _refuse_entries(entries)
+        held = self._open
+        held.numbering.append((sum(entry.span for entry in held.closing), numbered))
+        held.closing += entries
+
     def _closed(self) -> None:
-        """At the commit: queue the journal kept for it, to go with the `COMMIT`."""
-        if self._open.closing:
-            self._journal(self._open.closing, answer=False)
-            self._open.closing = []
+        """At the commit: queue the journal kept for it, to go with the `COMMIT` (or send
+        it first, when somebody waits to learn its seqs)."""
+        self._write_kept((), answer=False)
+
+    def _write_kept(self, entries: Sequence[Entry], *, answer: bool) -> int | None:
+        """Write the entries kept for the commit, then `entries`: every entry is numbered
+        in the order it was given (earlier calls of a host's transaction first). The
+        first seq of `entries`, when asked (`answer`) or when somebody waits for seqs."""
+        held = self._open
+        kept, numbering = held.closing, held.numbering
+        if not kept:
+            return self._journal(entries, answer=answer) if entries or answer else None
+        held.closing, held.numbering = [], []
+        first = self._journal([*kept, *entries], answer=answer or bool(numbering))
+        if first is None:
+            return None
+        for offset, numbered in numbering:
+            numbered(first + offset)
+        return first + sum(entry.span for entry in kept)
 
     def _journal(self, entries: Sequence[Entry], *, answer: bool) -> int | None:
         """Write the entries; their first seq, or None when it is not asked (`answer`)

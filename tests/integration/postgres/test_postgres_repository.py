@@ -1006,13 +1006,15 @@ def test_the_cursors_of_connections_the_pool_replaced_are_forgotten(
         assert all(not connection.closed for connection in repo._db.cursors.kept)
 
 
+@pytest.mark.parametrize("listening", [False, True], ids=["nobody listens", "a listener"])
 def test_a_call_in_a_hosts_open_transaction_keeps_no_other_writer_waiting(
-    postgres_url: str, schema: str
+    postgres_url: str, schema: str, listening: bool
 ) -> None:
     """A call joined to a host's transaction took its seq at once, which locks the journal's
     sequence row until the host commits: every writer of every instance waited for the
-    host (or failed after `lock_timeout`). Its entries now go with the host's commit."""
-    from numinv import Consumer, Inventory
+    host (or failed after `lock_timeout`). Its entries now go with the host's commit, and
+    with a listener in the host's process they are numbered there, for their events."""
+    from numinv import Consumer, Event, Inventory
     from numinv.storage.postgres import PostgresRepository
 
     with (
@@ -1020,15 +1022,29 @@ def test_a_call_in_a_hosts_open_transaction_keeps_no_other_writer_waiting(
         PostgresRepository(postgres_url, schema=schema, lock_timeout=2) as other_store,
     ):
         host, other = Inventory(host_store), Inventory(other_store)
+        heard: list[Event] = []
+        if listening:
+            host.subscribe(heard.append)
         host.add_range("sys.a", "1000", count=3)
         other.add_range("sys.b", "2000", count=3)
+        before = len(heard)
         with host_store.transaction():
             host.assign("1000", Consumer("device/cucm/Phone", "SEP1", "sys.a"))
             other.update("2000", "sys.b", tag="meanwhile")  # waited 2 s, then failed
             taken = other.assign_next(Consumer("device/cucm/Phone", "SEP2", "sys.b"))
             host.update("1001", "sys.a", tag="later in the host's transaction")
-        numbers = [change.number for change in other.changes()]
-        assert numbers[-4:] == ["2000", taken.number, "1000", "1001"]
+            assert len(heard) == before  # the host's events wait for its commit
+        changes = other.changes()
+        assert [change.number for change in changes][-4:] == [
+            "2000",
+            taken.number,
+            "1000",
+            "1001",
+        ]
+        if listening:  # the host's own events, after its commit, with the seqs it got
+            assert [(e.operation, e.seq) for e in heard[before:]] == [
+                (change.operation, change.seq) for change in changes[-2:]
+            ]
 
 
 def test_loads_imports_and_deletes_of_the_same_numbers_never_deadlock(
