@@ -147,12 +147,12 @@ class UnitOfWork:
             return None
         numbered = getattr(self.tx, "journal_at_commit_numbered", None)
         if self.joined and isinstance(self.tx, AtEnd) and numbered is not None:
-            numbered(self._entries, self._numbered)
+            numbered(self._entries, self._seqs_given)
             return _LATER
         first = self.tx.journal(self._entries)
         return (first, self.dispatcher.register(first)) if listening else None
 
-    def _numbered(self, first: int) -> None:
+    def _seqs_given(self, first: int) -> None:
         """The store gave this unit's entries their seqs, at the host's commit."""
         self._late = (first, self.dispatcher.register(first))
 
@@ -286,5 +286,5 @@ def _keepable_version(record: NumberRecord) -> None:
         )
 
 
-# `_journal_all`: the seqs come at the host's commit (`UnitOfWork._numbered`).
+# `_journal_all`: the seqs come at the host's commit (`UnitOfWork._seqs_given`).
 _LATER: Final = (-1, -1)
