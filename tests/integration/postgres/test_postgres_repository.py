@@ -738,6 +738,27 @@ def _terminated(sql: Any, name: str) -> int:
     return len(ended)
 
 
+def _killer_at_the_trigger(sql: Any, name: str) -> threading.Thread:
+    """A thread ending the backends named `name` once one of them sleeps in the slow
+    trigger, that is, inside its `COMMIT` (a fixed delay ended them too early on a
+    loaded machine, before the commit was sent)."""
+    import time
+
+    def kill() -> None:
+        deadline = time.monotonic() + 20
+        while not sql(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = %s"
+            " AND wait_event = 'PgSleep'",
+            name,
+        ):
+            if time.monotonic() > deadline:
+                return  # the test then fails on its own assertion
+            time.sleep(0.01)
+        _terminate(sql, name)
+
+    return threading.Thread(target=kill)
+
+
 def test_after_the_servers_connections_end_one_call_fails_and_reads_go_on(
     postgres_url: str, schema: str, sql: Any
 ) -> None:
@@ -861,7 +882,7 @@ def test_a_connection_lost_while_committing_says_the_outcome_is_unknown(
             f'CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON "{schema}".records '
             f'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "{schema}".slow()'
         )
-        killer = threading.Timer(1.5, lambda: _terminate(sql, name))
+        killer = _killer_at_the_trigger(sql, name)
         killer.start()
         try:
             with pytest.raises(StorageError, match="may or may not be stored") as refused:
@@ -949,7 +970,7 @@ def test_a_hosts_commit_of_unknown_outcome_announces_nothing_and_stalls_nothing(
                 inventory.assign_next(Consumer("device/cucm/Phone", "SEP2", "sys.a"))
                 assert heard == []  # not before the host's commit
 
-        killer = threading.Timer(1.5, lambda: _terminate(sql, name))
+        killer = _killer_at_the_trigger(sql, name)
         killer.start()
         try:
             with pytest.raises(StorageError, match="may or may not be stored"):
