@@ -747,8 +747,7 @@ def _killer_at_the_trigger(sql: Any, name: str) -> threading.Thread:
     def kill() -> None:
         deadline = time.monotonic() + 20
         while not sql(
-            "SELECT 1 FROM pg_stat_activity WHERE application_name = %s"
-            " AND wait_event = 'PgSleep'",
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND wait_event = 'PgSleep'",
             name,
         ):
             if time.monotonic() > deadline:
