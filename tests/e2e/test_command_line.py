@@ -227,7 +227,15 @@ def test_a_signal_undoes_the_command_and_removes_the_database_it_was_making(
         sys.executable, "-m", "numinv", "--db", str(db), "--max-range-size", "20000000",
         "range", "add", "10000000", "--count", "20000000", "--at", SITE,
     ]  # fmt: skip
-    loading = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # As from a terminal: a test run started in the background by a shell (`cmd &` in a
+    # script) ignores SIGINT, and a child keeps an ignored signal ignored.
+    loading = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 30
     while not db.exists() and time.monotonic() < deadline and loading.poll() is None:
         time.sleep(0.05)
