@@ -40,6 +40,7 @@ import hashlib
 import math
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -1140,13 +1141,21 @@ class _Database:
 
     def no_connection(self) -> str:
         """Why the pool gave no connection: the server refuses a new one (the reason the
-        pool itself only logs), or every connection of the pool is in use."""
+        pool itself only logs), opening one takes longer than `timeout`, or every
+        connection of the pool is in use."""
+        started = time.monotonic()
         try:
             with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2):
                 pass
         except psycopg.Error as error:
             said = _without_secrets(_first_line(error), self.conninfo)
             return f"the server refuses new connections ({said})"
+        took = time.monotonic() - started
+        if took >= self.timeout:
+            return (
+                f"opening a connection takes longer than that ({took:.3g} s just now; "
+                "give a longer timeout)"
+            )
         return (
             f"all {self.pool.max_size} connections of the pool are in use "
             "(give a larger pool_size, or keep transactions shorter)"
@@ -1233,6 +1242,9 @@ class _Database:
                 self.check_seq_row(connection)
                 return
             if found == 0 and not create:
+                # Another application's schema is named so, not taken for an empty one (a
+                # reader was told to load numbers there, and then refused).
+                self.found_version(connection, locked=True)
                 raise NotFound(f"{self.where} has no numinv schema {self.schema!r}")
             # A session lock taken before the transaction begins, so that the
             # transaction reads the catalog as the previous holder left it.

@@ -843,6 +843,22 @@ def test_a_pool_with_every_connection_in_use_says_so(postgres_url: str, schema: 
         assert repo.get("1000", NODE) is None  # the connection is back
 
 
+def test_a_connection_slower_to_open_than_the_timeout_says_so(
+    postgres_url: str, schema: str
+) -> None:
+    """With no connection in use, the pool that could not open one within `timeout` was
+    said to have every connection in use, and the advice was a larger pool."""
+    from numinv.storage.postgres import PostgresRepository
+
+    PostgresRepository(postgres_url, schema=schema).close()  # the schema, made
+    with pytest.raises(StorageError) as refused:
+        PostgresRepository(postgres_url, schema=schema, timeout=0.0001)
+    said = str(refused.value)
+    assert "opening a connection takes longer than that" in said, said
+    assert "give a longer timeout" in said
+    assert "in use" not in said
+
+
 def test_a_server_refusing_new_connections_says_why(
     postgres_url: str, schema: str, sql: Any
 ) -> None:

@@ -251,13 +251,18 @@ def test_create_must_be_true_or_false(postgres_url: str, schema: str, create: An
         "CREATE TYPE {s}.mood AS ENUM ('happy')",
     ],
 )
+@pytest.mark.parametrize("create", [True, False])
 def test_a_schema_of_another_application_is_refused(
-    postgres_url: str, schema: str, sql: SQL, made: str
+    postgres_url: str, schema: str, sql: SQL, made: str, create: bool
 ) -> None:
+    """Opened to read only (`create=False`, as the command line's reads open it), it was
+    said to hold no numinv schema, and the message told the reader to load numbers."""
+    from numinv.storage.postgres import PostgresRepository
+
     sql(f'CREATE SCHEMA "{schema}"')
     sql(made.format(s=f'"{schema}"'))
     with pytest.raises(InvalidInput, match="another application"):
-        open_repository(postgres_url, schema)
+        PostgresRepository(postgres_url, schema=schema, create=create).close()
     assert sql(
         "SELECT count(*) FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
         "WHERE n.nspname = %s AND c.relname = 'records'",
