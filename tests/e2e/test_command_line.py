@@ -35,6 +35,31 @@ def test_without_the_cli_extra_the_command_says_what_to_install() -> None:
     )
 
 
+def test_without_the_postgres_extra_the_library_and_command_say_what_to_install() -> None:
+    """A bare `No module named 'psycopg'` traceback named no remedy, and the command line
+    said to install numinv from a package index it is not on."""
+    remedy = "python3 -m pip install 'psycopg[binary]' psycopg-pool"
+    library = python(
+        "-c",
+        "import sys; sys.modules['psycopg'] = None; import numinv\n"
+        "try:\n    numinv.PostgresRepository\nexcept ImportError as error:\n    print(error)",
+    )
+    assert "numinv's PostgreSQL store needs psycopg 3 and psycopg_pool" in library.stdout
+    assert remedy in library.stdout
+    command = python(
+        "-c",
+        "import sys, runpy; sys.modules['psycopg'] = None; "
+        "runpy.run_module('numinv', run_name='__main__')",
+        "--db",
+        "postgresql://nobody@127.0.0.1:1/nothing",
+        "report",
+    )
+    assert command.returncode == 1
+    assert command.stderr.startswith("numinv: error: postgresql:// databases: numinv's")
+    assert remedy in command.stderr
+    assert command.stderr.count("\n") == 1
+
+
 def test_importing_numinv_imports_neither_click_nor_rich() -> None:
     code = (
         "import sys, numinv, numinv.simulation, numinv.serialization, numinv.storage.sqlite; "

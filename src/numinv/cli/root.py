@@ -361,10 +361,7 @@ def open_repository(target: str, *, create: bool = True) -> Any:
         try:
             from numinv.storage.postgres import PostgresRepository
         except ImportError as error:
-            raise Failure(
-                f"{target.split('://', 1)[0]}:// databases need the postgres extra "
-                f"(psycopg): pip install 'numinv[cli,postgres]' ({error})"
-            ) from error
+            raise Failure(f"{target.split('://', 1)[0]}:// databases: {error}") from error
         conninfo, schema = _schema_of(target)
         # The command says what went wrong in one line of its own: not the pool's
         # warnings of each connection it drops after a server restart.

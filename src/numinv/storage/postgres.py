@@ -50,10 +50,17 @@ from typing import Any, Final
 from urllib.parse import unquote
 
 import attrs
-import psycopg
-from psycopg import errors as pg
-from psycopg.pq import TransactionStatus
-from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+try:
+    import psycopg
+    from psycopg import errors as pg
+    from psycopg.pq import TransactionStatus
+    from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+except ImportError as missing:  # a bare "No module named 'psycopg'" named no remedy
+    raise ImportError(
+        "numinv's PostgreSQL store needs psycopg 3 and psycopg_pool (numinv's postgres "
+        f"extra): python3 -m pip install 'psycopg[binary]' psycopg-pool ({missing})"
+    ) from missing
 
 from numinv.core.checks import keepable
 from numinv.core.hierarchy import is_at_or_below
