@@ -22,6 +22,7 @@ __all__ = [
     "InvalidTransitionTable",
     "NotFound",
     "NumInvError",
+    "NumberBusy",
     "StorageError",
 ]
 
@@ -159,6 +160,19 @@ class ConcurrentUpdate(NumInvError):
         super().__init__(message)
         self.number = number
         self.hierarchy = hierarchy
+
+
+class NumberBusy(ConcurrentUpdate):
+    """Another writer is adding, moving or deleting a number whose row this transaction
+    already holds locked (a claim took it before its uniqueness check).
+
+    Waiting for that writer then could deadlock (it may be waiting for the
+    row), so a store that locks what a check reads says so at once instead, and
+    the transaction goes on: `assign_next` and `reserve_next` look past the
+    number. Any other call is run again as after any lost race (the PostgreSQL
+    store's next transaction on that thread first waits for the writer, holding
+    no row).
+    """
 
 
 class StorageError(NumInvError):

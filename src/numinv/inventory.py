@@ -78,6 +78,7 @@ from numinv.errors import (
     InvalidInput,
     InvalidTransition,
     NotFound,
+    NumberBusy,
     StorageError,
 )
 from numinv.events import Dispatcher
@@ -326,10 +327,7 @@ class Inventory:
     @staticmethod
     def _anywhere(unit: UnitOfWork) -> bool:
         """Whether prevent-duplicates is on anywhere (then a number is checked tree-wide)."""
-        rules = unit.rules
-        return rules.settings.prevent_duplicates or any(
-            node.prevent_duplicates for node in rules.nodes.values()
-        )
+        return _prevented_anywhere(unit.rules)
 
     def add_range(
         self,
@@ -706,9 +704,7 @@ class Inventory:
         rules = self._read_rules([node])
         repository = self._repository
         due = may_be_due(repository, rules)
-        guarded = rules.settings.prevent_duplicates or any(
-            settings.prevent_duplicates for settings in rules.nodes.values()
-        )
+        guarded = _prevented_anywhere(rules)
         offered = (
             record
             for name in lineage(node)
@@ -849,8 +845,9 @@ class Inventory:
         sharing, claiming = checks.flag(shared, "shared"), checks.flag(claim, "claim")
 
         def assign(unit: UnitOfWork) -> NumberRecord:
+            held = _holders_first(unit, number)
             record = unit.current(self._locate(unit.tx, number, who.hierarchy))
-            others = _duplicates(unit.tx, record, unit.rules)
+            others = _duplicates(unit.tx, record, unit.rules, held)
             if others:
                 head = (
                     f"cannot assign {number} at {record.hierarchy}: prevent-duplicates is on "
@@ -947,26 +944,46 @@ class Inventory:
         return None
 
     def _first_free(self, unit: UnitOfWork, at: str, prefix: str | None) -> NumberRecord:
-        """Claim the first Available number seen from `at` (own node first), as of now."""
+        """Claim the first Available number seen from `at` (own node first), as of now.
+
+        A store with row locks skips numbers other writers hold. When those are
+        all there is, the first of them is waited for (`get` locks its row), as a
+        store with one writer waits: another `assign_next` takes it, a range
+        operation lets it go Available. Rows are passed over in number order,
+        as a range operation locks them, so the wait cannot close a cycle.
+        """
         tx, rules = unit.tx, unit.rules
         due = may_be_due(tx, rules)
+        busy: list[NumberBusy] = []  # numbers passed over while another writer changes them
         for node in lineage(at):
             after: str | None = None
             while True:
-                heads = [tx.claim(Query(node, Status.AVAILABLE, prefix, after, 1))]
+                queries = [Query(node, Status.AVAILABLE, prefix, after, 1)]
                 if due:
-                    heads += [
-                        tx.claim(Query(node, status, prefix, after, 1, due_by=rules.now))
+                    queries += [
+                        Query(node, status, prefix, after, 1, due_by=rules.now)
                         for status in (Status.COOLING, Status.RESERVED)
                     ]
-                candidates = [page[0] for page in heads if page]
-                if not candidates:
-                    break
-                first = min(candidates, key=_number_of)
-                record = unit.current(first)
-                if record.status is Status.AVAILABLE and not _duplicates(tx, record, rules):
-                    return record
-                after = first.number  # held for somebody, or a duplicate: look past it
+                candidates = [page[0] for page in map(tx.claim, queries) if page]
+                if not candidates:  # none free: are any held by other writers?
+                    held = [page[0] for page in map(tx.scan, queries) if page]
+                    if not held:
+                        break
+                    first = min(held, key=_number_of)
+                    waited = tx.get(first.number, first.hierarchy)  # until they let it go
+                    candidates = [] if waited is None else [waited]
+                if candidates:
+                    first = min(candidates, key=_number_of)
+                    record = unit.current(first)
+                    if record.status is Status.AVAILABLE:
+                        try:
+                            if not _duplicates(tx, record, rules):
+                                return record
+                        except NumberBusy as passed:
+                            busy.append(passed)
+                after = first.number  # held for somebody, a duplicate or busy: look past it
+        if busy:
+            raise busy[-1]
         raise NotFound(
             f"no Available number is visible from {at}"
             + (f" with prefix {prefix}" if prefix else ""),
@@ -1086,9 +1103,12 @@ class Inventory:
         action = AssociateE164(e164, checks.flag(primary, "primary"))
 
         def associate(unit: UnitOfWork) -> NumberRecord:
+            # Read before the record, so that a store locking what it reads takes the
+            # E.164 number's locks before the row (see `_holders_first`).
+            pointing = unit.tx.with_e164(e164)
             record = unit.current(self._locate(unit.tx, number, node))
             prevents = self._prevents(unit)
-            for other in unit.tx.with_e164(e164):
+            for other in pointing:
                 if other.key != record.key and clashes(record.hierarchy, other.hierarchy, prevents):
                     raise e164_taken(e164, other, action.operation)
             return unit.apply(record, action)
@@ -1118,12 +1138,13 @@ class Inventory:
         kinds = self._services[action.service_type].kinds
 
         def apply(unit: UnitOfWork) -> NumberRecord:
+            held = _holders_first(unit, wanted) if kinds else None
             record = unit.current(self._locate(unit.tx, wanted, node))
             if not kinds or record.in_use:
                 return unit.apply(record, action)
             # Handed out now, as `assign` would: refused as a duplicate (SPEC 22), and
             # described by the host's hook (SPEC 13).
-            others = _duplicates(unit.tx, record, unit.rules)
+            others = _duplicates(unit.tx, record, unit.rules, held)
             if others:
                 head = (
                     f"cannot apply {action.service_type} to {wanted} at {record.hierarchy}: "
@@ -1263,11 +1284,37 @@ def _still_reserved(unit: UnitOfWork, record: NumberRecord, who: Consumer) -> Nu
     return None
 
 
-def _duplicates(reader: Reader, record: NumberRecord, rules: Rules) -> list[NumberRecord]:
-    """Other records of the number, where prevent-duplicates is on at its node (SPEC 22)."""
+def _duplicates(
+    reader: Reader,
+    record: NumberRecord,
+    rules: Rules,
+    held: list[NumberRecord] | None = None,
+) -> list[NumberRecord]:
+    """Other records of the number, where prevent-duplicates is on at its node (SPEC 22);
+    `held`: every record of it, read already (`_holders_first`)."""
     if not rules.settings_at(record.hierarchy).prevent_duplicates:
         return []
-    return [other for other in reader.holding(record.number) if other.key != record.key]
+    held = reader.holding(record.number) if held is None else held
+    return [other for other in held if other.key != record.key]
+
+
+def _holders_first(unit: UnitOfWork, number: str) -> list[NumberRecord] | None:
+    """Every record of `number`, read before the one a call changes, when prevent-duplicates
+    is on anywhere (None otherwise).
+
+    A store that locks what a uniqueness check reads (PostgreSQL) then takes
+    the number's locks before the record's row, in the order a range
+    operation takes them: read after the row, a check of a number waited for
+    a range operation that waited for its row, a deadlock.
+    """
+    return unit.tx.holding(number) if _prevented_anywhere(unit.rules) else None
+
+
+def _prevented_anywhere(rules: Rules) -> bool:
+    """Whether prevent-duplicates is on at any node."""
+    return rules.settings.prevent_duplicates or any(
+        node.prevent_duplicates for node in rules.nodes.values()
+    )
 
 
 def _duplicate(reader: Reader, record: NumberRecord, rules: Rules) -> bool:

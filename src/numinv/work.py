@@ -23,7 +23,7 @@ from typing import Final, Self
 
 import attrs
 
-from numinv.core.checks import MAX_VERSION
+from numinv.core.checks import MAX_HOLDER_ENTRY, MAX_NAME, MAX_VERSION
 from numinv.core.journal import Entry, number_of
 from numinv.core.lifecycle import Action, Lapse, Rules, is_due, transition
 from numinv.core.numbers import NumberRange
@@ -208,14 +208,14 @@ class UnitOfWork:
     def insert(self, records: Iterable[NumberRecord], operation: str | None = None) -> None:
         records = list(records)
         for record in records:
-            _keepable_version(record)
+            _keepable(record)
         self.tx.insert(records)
         for record in records:
             self._journal(self._entry(None, record, operation))
 
     def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
         """Add every number of the range as `template` (one compact journal entry)."""
-        _keepable_version(template)
+        _keepable(template)
         self.tx.insert_range(numbers, template)
         first = template if template.number == numbers.first else _numbered(template, numbers)
         self._journal(
@@ -223,13 +223,13 @@ class UnitOfWork:
         )
 
     def replace(self, old: NumberRecord, new: NumberRecord, operation: str | None = None) -> None:
-        _keepable_version(new)
+        _keepable(new)
         self.tx.replace([(old, new)])
         self._journal(self._entry(old, new, operation))
 
     def replace_all(self, changes: list[tuple[NumberRecord, NumberRecord]]) -> None:
         for _, new in changes:
-            _keepable_version(new)
+            _keepable(new)
         self.tx.replace(changes)
         for old, new in changes:
             self._journal(self._entry(old, new, None))
@@ -241,7 +241,7 @@ class UnitOfWork:
 
     def move(self, old: NumberRecord, new: NumberRecord) -> None:
         """Store a record under a new key: one change, from the old key to the new one."""
-        _keepable_version(new)
+        _keepable(new)
         self.tx.delete([old])
         self.tx.insert([new])
         self._journal(self._entry(old, new, None))
@@ -275,8 +275,9 @@ def _numbered(template: NumberRecord, numbers: NumberRange, offset: int = 0) -> 
 Opener = Callable[[str], UnitOfWork]
 
 
-def _keepable_version(record: NumberRecord) -> None:
-    """Refuse a change past the last version a store keeps (a record imported at it)."""
+def _keepable(record: NumberRecord) -> None:
+    """Refuse a record no store could keep: past the last version a store keeps (a record
+    imported at it), or naming a holder too long for an index entry with its node."""
     if record.version > MAX_VERSION:
         raise InvalidInput(
             f"{record.number!r} at {record.hierarchy!r} would pass version {MAX_VERSION}, the "
@@ -284,6 +285,21 @@ def _keepable_version(record: NumberRecord) -> None:
             number=record.number,
             value=record.version,
         )
+    place = len(record.hierarchy) + len(record.number)
+    if 4 * (place + MAX_NAME) <= MAX_HOLDER_ENTRY:  # UTF-8 takes at most 4 bytes a character
+        return
+    place = len(record.hierarchy.encode()) + len(record.number.encode())
+    for name in record.holders:
+        if (size := place + len(name.encode())) > MAX_HOLDER_ENTRY:
+            raise InvalidInput(
+                f"the holder {name[:40]!r}{'...' if len(name) > 40 else ''} of {record.number} "
+                f"at {record.hierarchy[:40]!r}{'...' if len(record.hierarchy) > 40 else ''} "
+                f"makes an index entry of {size} bytes in UTF-8 with the number and its node; "
+                f"every store keeps at most {MAX_HOLDER_ENTRY}",
+                number=record.number,
+                hierarchy=record.hierarchy,
+                value=name,
+            )
 
 
 # `_journal_all`: the seqs come at the host's commit (`UnitOfWork._seqs_given`).

@@ -18,6 +18,7 @@ from numinv.errors import InvalidInput
 __all__ = [
     "LATEST",
     "MAX_DAYS",
+    "MAX_HOLDER_ENTRY",
     "MAX_NAME",
     "MAX_TEXT",
     "MAX_VERSION",
@@ -46,6 +47,10 @@ MAX_TEXT = 65_536
 # for) is an index key in every store: at most this many characters, as a
 # hierarchy path (decision 108).
 MAX_NAME = 512
+# A holder's index entry (its name, the number and the number's node) is at most this
+# many bytes in UTF-8 on every store: a PostgreSQL index entry holds 2,704 with its
+# headers (decision 142). Only long non-ASCII names at long non-ASCII nodes reach it.
+MAX_HOLDER_ENTRY = 2_600
 # The latest instant a release date may have: a clock near the end of the
 # calendar plus the longest duration would otherwise overflow.
 LATEST = datetime(9999, 12, 31, tzinfo=UTC) - timedelta(days=MAX_DAYS + 1)

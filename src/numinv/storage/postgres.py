@@ -67,7 +67,7 @@ from numinv.core.hierarchy import is_at_or_below
 from numinv.core.journal import Entry, block_of, blocks, expand
 from numinv.core.numbers import NumberRange, number_range
 from numinv.core.records import Change, NumberRecord, Status
-from numinv.errors import ConcurrentUpdate, InvalidInput, NotFound, StorageError
+from numinv.errors import ConcurrentUpdate, InvalidInput, NotFound, NumberBusy, StorageError
 from numinv.settings import NodeSettings
 from numinv.storage.protocol import Query, ended, same_key
 from numinv.storage.rows import (
@@ -788,12 +788,11 @@ def _held_with(update: str, indexes: tuple[str, ...]) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _lock_sql(exclusive: tuple[bool, ...]) -> str:
-    """Take the locks in the order given, each shared or not (`exclusive`)."""
-    calls = (
-        "pg_advisory_xact_lock(%s::bigint)" if alone else "pg_advisory_xact_lock_shared(%s::bigint)"
-        for alone in exclusive
-    )
+def _lock_sql(exclusive: tuple[bool, ...], *, wait: bool = True) -> str:
+    """Take the locks in the order given, each shared or not (`exclusive`); without
+    waiting (`wait=False`), answering whether each was granted."""
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    calls = (f"{function}{'' if alone else '_shared'}(%s::bigint)" for alone in exclusive)
     return "SELECT " + ", ".join(calls)
 
 
@@ -877,12 +876,14 @@ class _Open:
     __slots__ = (
         "ahead",
         "begun",
+        "busy",
         "closing",
         "connection",
         "counts",
         "earliest",
         "ends",
         "escalated",
+        "held_numbers",
         "kept",
         "locked",
         "mine",
@@ -922,6 +923,18 @@ class _Open:
         # change them until the end, so a compare-and-set on one cannot fail and needs
         # no answer. Forgotten when a savepoint is rolled back (some locks may go).
         self.mine: dict[tuple[str, str], int] = {}
+        # The numbers of rows it read locked (`get`, `claim`, `within` at a node): a check
+        # of one of them must not wait for its advisory locks (`lock`).
+        self.held_numbers: set[str] = set()
+        # The locks a check could not get without waiting (`NumberBusy`): the next
+        # transaction of the thread waits for them first, holding no row.
+        self.busy: _Keys | None = None
+
+    def hold(self, records: Iterable[NumberRecord]) -> None:
+        """Note rows read locked, at the version read."""
+        for record in records:
+            self.mine[record.key] = record.version
+            self.held_numbers.add(record.number)
 
     def later(self, sql: str, parameters: Sequence[Any]) -> None:
         """A write whose answer nobody needs: sent with the next statement."""
@@ -952,7 +965,7 @@ class _Open:
             self.settings_version = version
         return cursor
 
-    def lock(self, keys: _Keys) -> bool:
+    def lock(self, keys: _Keys, *, of: str | None = None) -> bool:
         """Queue the advisory locks not held yet (the next statement runs once they are
         granted), in the order of `_Keys`; whether there were any.
 
@@ -961,6 +974,16 @@ class _Open:
         many numbers) takes that key alone instead: it waits for every other
         check to end and keeps new ones out, as a store with one writer would,
         and the server's lock table stays small.
+
+        Advisory locks come before row locks: a range operation takes its
+        numbers' locks, then their rows. A check of a number (`of`) whose row
+        this transaction already holds (a claim picks the row, then checks it)
+        must not wait: the writer it would wait for may be waiting for that row.
+        It asks for them without waiting, now. A refusal of the number's own
+        lock is `NumberBusy` (`assign_next` looks past the number); of a block's
+        or the schema's (a range operation, an import) `ConcurrentUpdate`. A call
+        that then fails is run again, and its next transaction waits for those
+        locks first (`_Database.transaction`), before it holds any row.
         """
         if self.escalated:
             return False
@@ -975,14 +998,32 @@ class _Open:
         if not wanted:
             return False
         if len(self.locked) + len(wanted) + 1 > _LOCK_BUDGET:
-            self.escalated = True
-            self.later(_lock_sql((True,)), [keys.everything])
-            return True
-        if not self.locked:
+            wanted = [(("", -1), True, keys.everything)]
+        elif not self.locked:
             wanted.insert(0, (("", -1), False, keys.everything))
-        self.locked.update((exclusive, key) for _, exclusive, key in wanted)
         pattern = tuple(exclusive for _, exclusive, _ in wanted)
-        self.later(_lock_sql(pattern), [key for _, _, key in wanted])
+        values = [key for _, _, key in wanted]
+        if of is None or of not in self.held_numbers:
+            self.later(_lock_sql(pattern), values)
+            granted: Sequence[bool] = [True] * len(wanted)
+        else:
+            (granted,) = self.kept.rows(self.execute(_lock_sql(pattern, wait=False), values))
+        refused = []  # the levels of the locks not granted
+        for ((_, level), exclusive, key), got in zip(wanted, granted, strict=True):
+            if got:
+                self.locked.add((exclusive, key))
+                self.escalated |= exclusive and key == keys.everything
+            else:
+                refused.append(level)
+        if refused:
+            self.busy = keys
+            if min(refused) >= 2:  # the number alone
+                raise NumberBusy(f"another writer is adding, moving or deleting {of}", number=of)
+            raise ConcurrentUpdate(
+                f"another writer is changing the numbers around {of} (a range, an import); "
+                "try again",
+                number=of,
+            )
         return True
 
     def count(self, add_counts: _Batch) -> None:
@@ -1402,6 +1443,9 @@ class _Database:
         try:
             held = _Open(self.cursors.of(connection), self.sql.ahead, ends)
             self.local.open = held
+            if (busy := getattr(self.local, "busy", None)) is not None:
+                self.local.busy = None
+                held.lock(busy)  # what the last one could not get (`_Open.lock`), first
             try:
                 yield held
                 if connection.info.transaction_status == TransactionStatus.INERROR:
@@ -1411,6 +1455,7 @@ class _Database:
                     self.commit(held)
             except BaseException:
                 _roll_back(connection)
+                self.local.busy = held.busy
                 raise
             finally:
                 self.local.open = None
@@ -1512,14 +1557,18 @@ class _Reads:
         rows = self._rows(self._db.sql.get, (hierarchy, number))
         return _CODEC.record(rows[0]) if rows else None
 
-    def _claiming(self, keys: _Keys) -> _Open | None:
-        """Inside a transaction, lock what a uniqueness check reads (see `_Keys`).
+    def _claiming(self, keys: _Keys, *, of: str | None = None) -> _Open | None:
+        """Inside a transaction, lock what a uniqueness check reads (see `_Keys`; a check
+        `of` one number whose row the transaction holds does not wait: `_Open.lock`).
 
         Returns the transaction when it had to take new locks: a writer it
         waited for may have made nodes its node list lacks (`_still`).
         """
         held = self._held or self._db.open
-        return held if held is not None and held.lock(keys) else None
+        if held is None:
+            return None
+        with self._db.translated():
+            return held if held.lock(keys, of=of) else None
 
     def _still(self, held: _Open | None) -> None:
         """Refuse a check that went node by node over a node list gone stale.
@@ -1542,7 +1591,7 @@ class _Reads:
             )
 
     def holding(self, number: str) -> list[NumberRecord]:
-        self._claiming(_Keys.of_number(self._db.schema, number))
+        self._claiming(_Keys.of_number(self._db.schema, number), of=number)
         return self._records(self._db.sql.holding, (number,))
 
     def within(self, numbers: NumberRange, hierarchy: str | None = None) -> list[NumberRecord]:
@@ -1730,7 +1779,7 @@ class _PostgresTransaction(_Reads):
         span = (numbers.first, numbers.last, len(numbers.first))
         found = self._records(self._db.sql.within_node_locked, (hierarchy, *span))
         self._still(held)
-        self._open.mine.update((record.key, record.version) for record in found)
+        self._open.hold(found)
         return found
 
     def get(self, number: str, hierarchy: str) -> NumberRecord | None:
@@ -1744,7 +1793,7 @@ class _PostgresTransaction(_Reads):
         if not rows:
             return None
         record = _CODEC.record(rows[0])
-        self._open.mine[record.key] = record.version
+        self._open.hold((record,))
         return record
 
     def _execute(
@@ -1789,6 +1838,7 @@ class _PostgresTransaction(_Reads):
             held.pending.clear()
             held.counts = counts
             held.mine.clear()  # what the call locked and wrote goes with the savepoint
+            held.held_numbers.clear()
             self._execute("ROLLBACK TO SAVEPOINT numinv_call")
             raise
         held.later("RELEASE SAVEPOINT numinv_call", ())
@@ -2027,7 +2077,7 @@ class _PostgresTransaction(_Reads):
 
     def claim(self, query: Query) -> list[NumberRecord]:
         claimed = self._scan(query, lock=True)
-        self._open.mine.update((record.key, record.version) for record in claimed)
+        self._open.hold(claimed)
         return claimed
 
     def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:

@@ -75,8 +75,11 @@ with PostgresRepository(url, schema=schema, pool_size=2) as repository:
     print("done", flush=True)
 """
 
-# The follower: reads the change feed in a loop from seq 0 until it has read
-# up to the seq it is given on its standard input, printing each change.
+# The follower: once told "go", reads the change feed in a loop from seq 0 until
+# it has read up to the seq it is given on its standard input, printing each
+# change. It prints nothing before "go": a line printed while the test reads
+# "ready" could go into that read's buffer, which `communicate` never sees
+# (a change lost from the output, once, on a loaded machine).
 FOLLOWER = """
 import json, select, sys
 from numinv import Inventory
@@ -87,6 +90,7 @@ url, schema = sys.argv[1:3]
 with PostgresRepository(url, schema=schema, pool_size=1) as repository:
     inventory = Inventory(repository)
     print("ready", flush=True)
+    sys.stdin.readline()
     last, final = 0, None
     while final is None or last < final:
         if final is None and select.select([sys.stdin], [], [], 0)[0]:
@@ -177,7 +181,7 @@ def test_a_follower_sees_every_change_once_in_order_while_processes_write(
         Inventory(repository).add_range("sys.shared", "5000", count=100)
         follower = started(FOLLOWER, postgres_url, schema)
         writers = [started(WRITER, postgres_url, schema, str(k)) for k in range(1, 4)]
-        say(writers, "go")
+        say([follower, *writers], "go")
         for writer in writers:
             assert finished(writer) == ["done"]
         tail = Inventory(repository).changes(after=0, limit=1_000_000)
