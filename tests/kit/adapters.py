@@ -1337,6 +1337,145 @@ class EndsBeforeTheCommit(DictRepository):
         ends.clear()
 
 
+# Found by a host writing an adapter from the docs and breaking it on purpose (2026-12-01):
+# each got past the contract then.
+
+
+class _KeepsWhatItRead(DictTransaction):
+    """A transaction keeps each record it read by key (an identity map) and answers `get`
+    from it, even after its own write of that record."""
+
+    def get(self, number: str, hierarchy: str) -> NumberRecord | None:
+        kept: dict[Key, NumberRecord | None] = self.__dict__.setdefault("_kept", {})
+        if (number, hierarchy) not in kept:
+            kept[(number, hierarchy)] = super().get(number, hierarchy)
+        return kept[(number, hierarchy)]
+
+
+class KeepsWhatItRead(DictRepository):
+    """A read in a transaction after its write answers what it read before the write."""
+
+    transaction_class = _KeepsWhatItRead
+
+
+class _PlainRangeNotAtomic(DictTransaction):
+    def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
+        if template.e164 or template.holders:
+            super().insert_range(numbers, template)
+            return
+        state = self._state()  # the fast way: straight into the transaction, no scratch
+        for number in numbers:
+            record = attrs.evolve(template, number=number)
+            self._check_absent(state, record)
+            self._put(state, record)
+
+
+class PlainRangeNotAtomic(DictRepository):
+    """A range of a plain template goes a faster way that keeps the numbers written before
+    a taken key part way."""
+
+    transaction_class = _PlainRangeNotAtomic
+
+
+class _PlainRangeWithoutDescription(DictTransaction):
+    def insert_range(self, numbers: NumberRange, template: NumberRecord) -> None:
+        if not (template.e164 or template.holders):
+            template = attrs.evolve(template, description="")
+        super().insert_range(numbers, template)
+
+
+class PlainRangeWithoutDescription(DictRepository):
+    """A range of a plain template loses the template's description."""
+
+    transaction_class = _PlainRangeWithoutDescription
+
+
+class _SettingsAsKept(Reads):
+    """`node_settings(None)` returns the store's own dict: a caller's change of it changes
+    the stored settings."""
+
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        if nodes is None:
+            return self._state().settings
+        return super().node_settings(nodes)
+
+
+SettingsAsKept = _reading(_SettingsAsKept)
+
+
+class _DueByNodeFirst(Reads):
+    """`due` orders records released at one instant by node, then number."""
+
+    def due(self, now: datetime, limit: int) -> list[NumberRecord]:
+        found = [r for r in self._state().records.values() if self._is_due(r.release_date, now)]
+        found.sort(key=lambda r: (r.release_date, r.hierarchy, r.number))
+        return found[:limit]
+
+
+DueByNodeFirst = _reading(_DueByNodeFirst)
+
+
+class _IndexedByNumberAlone(Reads):
+    """The E.164 and holders indexes forget every record of a number when one of them
+    changes: the same number at a sibling node loses its entries."""
+
+    def _unindex(self, state: State, record: NumberRecord) -> None:
+        super()._unindex(state, record)
+        for index in (state.e164, state.holders):
+            for keys in index.values():
+                keys.difference_update([key for key in keys if key[0] == record.number])
+
+
+IndexedByNumberAlone = _reading(_IndexedByNumberAlone)
+
+
+class SettingsKeptUntilItCommits(DictRepository):
+    """The repository object keeps the node settings it read until it commits a
+    transaction: a change read through it on the writing thread, or committed by another
+    instance, goes unseen."""
+
+    def node_settings(self, nodes: Iterable[str] | None) -> Mapping[str, NodeSettings]:
+        kept: dict[tuple[str, ...] | None, Mapping[str, NodeSettings]]
+        kept = self.__dict__.setdefault("_kept", {})
+        wanted = None if nodes is None else tuple(nodes)
+        if wanted not in kept:
+            kept[wanted] = super().node_settings(wanted)
+        return kept[wanted]
+
+    def _commit(self, state: State) -> None:
+        super()._commit(state)
+        self.__dict__.pop("_kept", None)
+
+
+class _EmptyNodesCounted(Reads):
+    """`counts` keeps listing a node whose records are all gone, with zeros."""
+
+    def counts(self, under: str | None = None) -> Mapping[str, Mapping[Status, int]]:
+        found: dict[str, dict[Status, int]] = {}
+        for (node, status), total in self._state().counts.items():
+            if under is None or self._in_subtree(node, under):
+                found.setdefault(node, {})[status] = total
+        return {node: found[node] for node in self._node_order(found)}
+
+    def nodes(self, under: str | None = None) -> list[str]:
+        return list(super().counts(under))
+
+
+EmptyNodesCounted = _reading(_EmptyNodesCounted)
+
+
+class _DueScanWithoutPrefix(Reads):
+    """A scan for due records (`Query.due_by`) ignores the query's prefix."""
+
+    def _page(self, records: list[NumberRecord], query: Query) -> list[NumberRecord]:
+        if query.due_by is not None:
+            query = attrs.evolve(query, prefix=None)
+        return super()._page(records, query)
+
+
+DueScanWithoutPrefix = _reading(_DueScanWithoutPrefix)
+
+
 # -- a correct adapter of another kind ---------------------------------------------------
 
 
@@ -1415,4 +1554,13 @@ BROKEN: dict[str, Callable[[], DictRepository]] = {
     "claim ignoring its prefix": ClaimIgnoresPrefix,
     "the cooling device counted as a holder": HoldersIncludeCoolingUse,
     "what waits for the end run before the commit": EndsBeforeTheCommit,
+    "a transaction's reads kept as first read": KeepsWhatItRead,
+    "a plain range not atomic": PlainRangeNotAtomic,
+    "a plain range's description dropped": PlainRangeWithoutDescription,
+    "settings returned as kept": SettingsAsKept,
+    "due ties by node first": DueByNodeFirst,
+    "indexes by number alone": IndexedByNumberAlone,
+    "settings kept until its own commit": SettingsKeptUntilItCommits,
+    "empty nodes counted": EmptyNodesCounted,
+    "a due scan without its prefix": DueScanWithoutPrefix,
 }

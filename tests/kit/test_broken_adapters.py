@@ -86,6 +86,19 @@ OUT_OF_THE_INVENTORYS_REACH = CONTRACT_ONLY | {
     "holding by digits, without the plus",
     "settings matched whatever their case",
 }
+# Found by a host's probe of the kit (2026-12-01) and caught by the contract since; the
+# machines are not run on them (minutes each when they fail; the probe saw them catch some).
+FOUND_BY_A_HOST = {
+    "a transaction's reads kept as first read",
+    "a plain range not atomic",
+    "a plain range's description dropped",
+    "settings returned as kept",
+    "due ties by node first",
+    "indexes by number alone",
+    "settings kept until its own commit",
+    "empty nodes counted",
+    "a due scan without its prefix",
+}
 # Records the repository machine never draws (several uses in an order of their own, a
 # cooling device with no other holder): the contract's fixed examples and the inventory
 # machine's calls reach them.
@@ -135,7 +148,8 @@ def fails(machine: type, what: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "defect", [d for d in BROKEN if d not in CONTRACT_ONLY | BEYOND_THE_REPOSITORY_MACHINE]
+    "defect",
+    [d for d in BROKEN if d not in CONTRACT_ONLY | BEYOND_THE_REPOSITORY_MACHINE | FOUND_BY_A_HOST],
 )
 def test_the_repository_machine_fails_on_an_adapter_broken_by(defect: str) -> None:
     class Machine(RepositoryMachine):
@@ -149,7 +163,9 @@ def test_the_repository_machine_fails_on_an_adapter_broken_by(defect: str) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("defect", [d for d in BROKEN if d not in OUT_OF_THE_INVENTORYS_REACH])
+@pytest.mark.parametrize(
+    "defect", [d for d in BROKEN if d not in OUT_OF_THE_INVENTORYS_REACH | FOUND_BY_A_HOST]
+)
 def test_the_inventory_machine_fails_on_an_adapter_broken_by(defect: str) -> None:
     class Machine(InventoryMachine):
         def make_repository(self) -> Repository:

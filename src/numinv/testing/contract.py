@@ -33,9 +33,10 @@ does not advance fails the test at once, naming the call, instead of looping.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -379,6 +380,16 @@ def _spans(numbers: Iterable[str]) -> list[NumberRange]:
     ]
 
 
+def _meddle(value: object) -> None:
+    """Change what a read returned, as a careless caller might (frozen values stay)."""
+    if isinstance(value, MutableMapping):
+        for inner in list(value.values()):
+            _meddle(inner)
+        value.clear()
+    elif isinstance(value, list):
+        value.clear()
+
+
 def _names(found: NumberRecord) -> set[str]:
     names = {use.consumer_id for use in found.uses} | {u.owner for u in found.uses if u.owner}
     return names | ({found.reserved_for} if found.reserved_for is not None else set())
@@ -718,7 +729,10 @@ class RepositoryContract:
         with repository.transaction() as tx:
             tx.delete([record("1", SITE)])
         assert repository.nodes() == [NODE]
-        assert list(tallies(repository.counts())) == [NODE]
+        # Gone from the counts too, not listed with zeros: `utilization` reports every
+        # node the counts list (a deleted node showed as an exhausted pool).
+        assert list(repository.counts()) == [NODE], "a node with no records left is counted"
+        assert list(repository.counts(NODE)) == [NODE], "a node with no records left is counted"
 
     def test_counts_tally_each_status_per_node(self, repository: Repository) -> None:
         store(
@@ -788,6 +802,23 @@ class RepositoryContract:
         )
         assert numbers_of(repository.due(NOW, 10)) == ["1002", "1003", "1001"]
 
+    def test_due_orders_records_released_at_one_instant_by_number_then_node(
+        self, repository: Repository
+    ) -> None:
+        store(
+            repository,
+            cooling("2000", NOW),
+            cooling("1000", NOW, SITE),
+            cooling("1000", NOW),
+            cooling("0999", NOW - timedelta(seconds=1), SIBLING),
+        )
+        assert [key(found) for found in repository.due(NOW, 10)] == [
+            ("0999", SIBLING),
+            ("1000", NODE),
+            ("1000", SITE),
+            ("2000", NODE),
+        ]
+
     def test_due_stops_at_the_limit(self, repository: Repository) -> None:
         store(
             repository, *(cooling(str(1000 + day), NOW - timedelta(days=day)) for day in range(5))
@@ -849,6 +880,19 @@ class RepositoryContract:
         store(repository, first, second, record("1001", e164=("+442071234568",)))
         assert sorted(repository.with_e164("+442071234567"), key=key) == [second, first]
 
+    def test_an_e164_number_dropped_at_one_node_still_points_to_its_sibling(
+        self, repository: Repository
+    ) -> None:
+        """Two nodes may each hold the number with the same association: dropping it from
+        one record leaves the other's (an index keyed by number alone lost both)."""
+        here = record("1000", e164=("+442071234567",))
+        there = record("1000", SIBLING, e164=("+442071234567",))
+        store(repository, here, there)
+        write(repository, lambda tx: tx.replace([(here, attrs.evolve(here, e164=(), version=2))]))
+        assert repository.with_e164("+442071234567") == [there]
+        write(repository, lambda tx: tx.delete([attrs.evolve(here, e164=(), version=2)]))
+        assert repository.with_e164("+442071234567") == [there]
+
     def test_with_e164_follows_a_dissociation(self, repository: Repository) -> None:
         before = record("1000", e164=("+442071234567", "+442071234568"))
         store(repository, before)
@@ -898,6 +942,33 @@ class RepositoryContract:
             assert tallies(tx.counts()) == {NODE: {Status.COOLING: 1}}
             assert tx.due(FAR, 10) == [added]
             assert tx.with_e164("+442071234567") == [added]
+
+    def test_a_read_after_a_write_sees_the_write_not_the_earlier_read(
+        self, repository: Repository
+    ) -> None:
+        """A transaction reads a record, changes it, reads it again: the second read is
+        the new record (an adapter that kept what it read, an identity map, answered the
+        old one, and the inventory then wrote from a record that was gone)."""
+        before = record("1000", e164=("+442071234567",), reserved_for="alice")
+        store(repository, before)
+        after = attrs.evolve(before, tag="changed", e164=(), reserved_for=None, version=2)
+        with repository.transaction() as tx:
+            assert tx.get("1000", NODE) == before
+            assert tx.holding("1000") == [before]
+            assert tx.within(number_range("1000"), NODE) == [before]
+            assert tx.scan(Query(NODE)) == [before]
+            assert tx.with_e164("+442071234567") == [before]
+            assert tx.held_by("alice") == [before]
+            tx.replace([(before, after)])
+            assert tx.get("1000", NODE) == after, "a read after a write answered what it read"
+            assert tx.holding("1000") == [after]
+            assert tx.within(number_range("1000"), NODE) == [after]
+            assert tx.scan(Query(NODE)) == [after]
+            assert tx.with_e164("+442071234567") == []
+            assert tx.held_by("alice") == []
+            tx.delete([after])
+            assert tx.get("1000", NODE) is None
+            assert tx.holding("1000") == []
 
     def test_reads_inside_a_transaction_see_its_replacements(self, repository: Repository) -> None:
         before = everything_set("1000")
@@ -1298,7 +1369,18 @@ class RepositoryContract:
     @pytest.mark.parametrize(
         "template",
         [
-            record("0", SITE, tag="pool", vendor="Microsoft", admin_vendor="Microsoft"),
+            record(
+                "0",
+                SITE,
+                tag="pool",
+                vendor="Microsoft",
+                admin_vendor="Microsoft",
+                description="DDI block",
+                reservation_notes="from the carrier",
+                internal_number_type="DDI",
+                extra1="one",
+                extra9="nine",
+            ),
             everything_set("0", SITE),
         ],
         ids=["plain", "every-field"],
@@ -1475,6 +1557,21 @@ class RepositoryContract:
         assert repository.held_by("Alice") == []  # names compare exactly: case matters
         assert repository.held_by("sepa") == []
 
+    def test_a_holder_dropped_at_one_node_still_holds_the_sibling(
+        self, repository: Repository
+    ) -> None:
+        """The same number at two nodes, both held by one name: a change of one record
+        leaves the other held (an index keyed by number alone lost both)."""
+        here = owned("1000", "SEPa", owner="alice")
+        there = owned("1000", "SEPa", owner="alice", hierarchy=SIBLING)
+        store(repository, here, there)
+        freed = record("1000", version=2)
+        write(repository, lambda tx: tx.replace([(here, freed)]))
+        assert repository.held_by("alice") == [there]
+        assert repository.held_by("SEPa") == [there]
+        write(repository, lambda tx: tx.delete([freed]))
+        assert repository.held_by("alice") == [there]
+
     def test_held_by_follows_a_replacement(self, repository: Repository) -> None:
         before = owned("1000", "SEPa", owner="alice", reserved_for="carol")
         store(repository, before)
@@ -1604,6 +1701,21 @@ class RepositoryContract:
         query = Query(NODE, prefix="100", limit=1, due_by=NOW + timedelta(days=1))
         assert numbers_of(repository.scan(query)) == ["1000"]
 
+    def test_scan_due_by_combines_with_prefix_and_cursor(self, repository: Repository) -> None:
+        store(
+            repository,
+            cooling("1000", NOW),
+            cooling("2000", NOW),
+            cooling("2001", NOW - timedelta(days=1)),
+            cooling("2002", NOW + timedelta(seconds=1)),
+            cooling("2003", NOW),
+            cooling("3000", NOW),
+        )
+        due = Query(NODE, Status.COOLING, "2", None, 10, due_by=NOW)
+        assert numbers_of(repository.scan(due)) == ["2000", "2001", "2003"]
+        assert numbers_of(repository.scan(attrs.evolve(due, after="2000"))) == ["2001", "2003"]
+        assert numbers_of(repository.scan(attrs.evolve(due, limit=1))) == ["2000"]
+
     def test_scan_due_by_compares_instants_across_time_zones(self, repository: Repository) -> None:
         paris = timezone(timedelta(hours=2))
         store(
@@ -1675,6 +1787,22 @@ class RepositoryContract:
         assert repository.node_settings([]) == {}
         assert repository.node_settings([LOOKALIKE, "sys"]) == {}
 
+    def test_settings_read_before_a_change_are_read_anew_after_it(
+        self, repository: Repository
+    ) -> None:
+        """An adapter may keep the settings it read, but a change ends what it kept: read
+        through the repository on the writing thread inside the transaction, and after."""
+        seven, nine = NodeSettings(cooling_days=7), NodeSettings(cooling_days=9)
+        write(repository, lambda tx: tx.configure(NODE, seven))
+        assert repository.node_settings([NODE]) == {NODE: seven}
+        assert repository.node_settings(None) == {NODE: seven}
+        with repository.transaction() as tx:
+            tx.configure(NODE, nine)
+            assert tx.node_settings([NODE]) == {NODE: nine}
+            assert repository.node_settings([NODE]) == {NODE: nine}, "kept settings read"
+        assert repository.node_settings([NODE]) == {NODE: nine}, "kept settings read"
+        assert repository.node_settings(None) == {NODE: nine}
+
     def test_configure_replaces_what_the_node_set_before(self, repository: Repository) -> None:
         write(repository, lambda tx: tx.configure(NODE, NodeSettings(cooling_days=7)))
         write(repository, lambda tx: tx.configure(NODE, NodeSettings(auto_cooling=True)))
@@ -1730,6 +1858,34 @@ class RepositoryContract:
         assert repository.node_settings(["sys.b"]) == {}
 
     # -- retired versions ----------------------------------------------------------------
+
+    def test_what_a_read_returns_is_the_callers_to_change(self, repository: Repository) -> None:
+        """A read returns values the caller owns: changing a dict or list it returned
+        changes nothing stored (an adapter that returned its own dict of settings lost
+        them to a caller's `clear()`)."""
+        store(repository, record("1000", version=3), used("1001"), record("1002", SITE))
+        write(
+            repository,
+            lambda tx: tx.delete([record("1000", version=3)]),
+            lambda tx: tx.configure(NODE, NodeSettings(cooling_days=7)),
+        )
+        reads: list[Callable[[], object]] = [
+            lambda: repository.node_settings(None),
+            lambda: repository.node_settings([NODE]),
+            lambda: repository.retired(number_range("1000", "1002"), NODE),
+            lambda: repository.counts(),
+            lambda: repository.counts(NODE),
+            lambda: repository.nodes(),
+            lambda: repository.scan(Query(NODE)),
+            lambda: repository.holding("1001"),
+            lambda: repository.within(number_range("1000", "1002")),
+            lambda: repository.held_by("SEP1"),
+            lambda: repository.due(FAR, 10),
+        ]
+        for read in reads:
+            expected = copy.deepcopy(read())
+            _meddle(read())
+            assert read() == expected, "changing what a read returned changed the store"
 
     def test_delete_keeps_the_version_each_record_had(self, repository: Repository) -> None:
         gone = [record("1000", version=4), used("1002", version=9), record("1002", SITE)]
@@ -1915,11 +2071,17 @@ class RepositoryContract:
             ),
         )
 
+    @pytest.mark.parametrize(
+        "template",
+        [record("0", tag="pool"), record("0", e164=("+4420",), reserved_for="alice")],
+        ids=["plain", "indexed"],
+    )
     def test_a_range_refused_part_way_stores_none_of_its_numbers(
-        self, repository: Repository
+        self, repository: Repository, template: NumberRecord
     ) -> None:
+        """Whatever path a range takes (a plain template may go a faster way), a taken
+        key part way leaves none of the call's numbers, in the transaction either."""
         store(repository, record("1003"))
-        template = record("0", e164=("+4420",), reserved_for="alice")
         self._refused_call_changes_nothing(
             repository, lambda tx: tx.insert_range(number_range("1000", "1003"), template)
         )
@@ -2385,6 +2547,17 @@ class RepositoryContract:
         store(repository, everything_set("1000"))
         write(repository, lambda tx: tx.configure(NODE, NodeSettings(cooling_days=4)))
         assert state(second_repository, ["1000"]) == state(repository, ["1000"])
+
+    def test_settings_a_second_repository_read_are_read_anew_after_a_change(
+        self, repository: Repository, second_repository: Repository
+    ) -> None:
+        """Another instance's change of a node's settings ends what this one kept."""
+        seven, nine = NodeSettings(cooling_days=7), NodeSettings(cooling_days=9)
+        write(repository, lambda tx: tx.configure(NODE, seven))
+        assert second_repository.node_settings([NODE]) == {NODE: seven}
+        write(repository, lambda tx: tx.configure(NODE, nine))
+        assert second_repository.node_settings([NODE]) == {NODE: nine}, "kept settings read"
+        assert second_repository.node_settings(None) == {NODE: nine}
 
     def test_compare_and_set_holds_between_two_repositories(
         self, repository: Repository, second_repository: Repository
