@@ -9,7 +9,7 @@ names the record that moved on, not a status it never knew.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 __all__ = [
     "ConcurrentUpdate",
@@ -152,14 +152,24 @@ class ConcurrentUpdate(NumInvError):
     Serialization failures and deadlocks of a database reach the inventory
     as this error too; the inventory retries single-number operations a
     bounded number of times (`Settings.retries`) before raising it.
+
+    `wait`, when a store sets it, waits until the writer that won is done
+    (holding nothing itself): the inventory calls it before running the call
+    again, and a host that retries its own transaction may call it too.
     """
 
     def __init__(
-        self, message: str, *, number: str | None = None, hierarchy: str | None = None
+        self,
+        message: str,
+        *,
+        number: str | None = None,
+        hierarchy: str | None = None,
+        wait: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(message)
         self.number = number
         self.hierarchy = hierarchy
+        self.wait = wait
 
 
 class NumberBusy(ConcurrentUpdate):
@@ -169,9 +179,8 @@ class NumberBusy(ConcurrentUpdate):
     Waiting for that writer then could deadlock (it may be waiting for the
     row), so a store that locks what a check reads says so at once instead, and
     the transaction goes on: `assign_next` and `reserve_next` look past the
-    number. Any other call is run again as after any lost race (the PostgreSQL
-    store's next transaction on that thread first waits for the writer, holding
-    no row).
+    number. Any other call is run again as after any lost race, once `wait`
+    says the writer is done.
     """
 
 

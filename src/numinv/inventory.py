@@ -249,13 +249,15 @@ class Inventory:
             try:
                 with unit:
                     return body(unit)
-            except ConcurrentUpdate:
+            except ConcurrentUpdate as lost:
                 # A unit joined to a host's transaction cannot run again inside it (on
                 # PostgreSQL the lost race ended it): the host retries its transaction.
                 if attempt == attempts - 1 or unit.joined:
                     raise
                 self._retried += 1
-                if attempt:  # lost twice: let the other writers go first a moment
+                if lost.wait is not None:  # the store can tell when the winner is done
+                    lost.wait()
+                elif attempt:  # lost twice: let the other writers go first a moment
                     time.sleep(random.random() * _BACKOFF * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -787,6 +787,35 @@ def _held_with(update: str, indexes: tuple[str, ...]) -> str:
     return f"WITH u AS ({update} RETURNING 1){writes} SELECT 1 / count(*) FROM u"
 
 
+class _Refused(Exception):
+    """A check's locks asked for without waiting were not all granted (`_Open.lock`):
+    `alone`, only the number's own (another writer checks or changes that number), else
+    a block's or the schema's (a range operation, an import)."""
+
+    def __init__(self, *, alone: bool) -> None:
+        super().__init__("refused")
+        self.alone = alone
+
+
+def _wanted(keys: _Keys, locked: set[tuple[bool, int]]) -> list[tuple[tuple[str, int], bool, int]]:
+    """The locks of `keys` not in `locked`, in the one order every transaction takes them
+    (where they sort, whether exclusive, key): first a share of the schema's own key if
+    nothing is held yet, or that key alone past `_LOCK_BUDGET` (see `_Open.lock`)."""
+    wanted = sorted(
+        {
+            ((text, level), exclusive, key)
+            for exclusive, locks in ((False, keys.shared), (True, keys.exclusive))
+            for text, level, key in locks
+            if (exclusive, key) not in locked
+        }
+    )
+    if wanted and len(locked) + len(wanted) + 1 > _LOCK_BUDGET:
+        return [(("", -1), True, keys.everything)]
+    if wanted and not locked:
+        wanted.insert(0, (("", -1), False, keys.everything))
+    return wanted
+
+
 @functools.lru_cache(maxsize=256)
 def _lock_sql(exclusive: tuple[bool, ...], *, wait: bool = True) -> str:
     """Take the locks in the order given, each shared or not (`exclusive`); without
@@ -876,7 +905,6 @@ class _Open:
     __slots__ = (
         "ahead",
         "begun",
-        "busy",
         "closing",
         "connection",
         "counts",
@@ -926,9 +954,6 @@ class _Open:
         # The numbers of rows it read locked (`get`, `claim`, `within` at a node): a check
         # of one of them must not wait for its advisory locks (`lock`).
         self.held_numbers: set[str] = set()
-        # The locks a check could not get without waiting (`NumberBusy`): the next
-        # transaction of the thread waits for them first, holding no row.
-        self.busy: _Keys | None = None
 
     def hold(self, records: Iterable[NumberRecord]) -> None:
         """Note rows read locked, at the version read."""
@@ -979,28 +1004,14 @@ class _Open:
         numbers' locks, then their rows. A check of a number (`of`) whose row
         this transaction already holds (a claim picks the row, then checks it)
         must not wait: the writer it would wait for may be waiting for that row.
-        It asks for them without waiting, now. A refusal of the number's own
-        lock is `NumberBusy` (`assign_next` looks past the number); of a block's
-        or the schema's (a range operation, an import) `ConcurrentUpdate`. A call
-        that then fails is run again, and its next transaction waits for those
-        locks first (`_Database.transaction`), before it holds any row.
+        It asks for them without waiting, now, and a refusal is `_Refused`
+        (`_Reads.holding` says what it means to the caller).
         """
         if self.escalated:
             return False
-        wanted = sorted(
-            {
-                ((text, level), exclusive, key)
-                for exclusive, locks in ((False, keys.shared), (True, keys.exclusive))
-                for text, level, key in locks
-                if (exclusive, key) not in self.locked
-            }
-        )
+        wanted = _wanted(keys, self.locked)
         if not wanted:
             return False
-        if len(self.locked) + len(wanted) + 1 > _LOCK_BUDGET:
-            wanted = [(("", -1), True, keys.everything)]
-        elif not self.locked:
-            wanted.insert(0, (("", -1), False, keys.everything))
         pattern = tuple(exclusive for _, exclusive, _ in wanted)
         values = [key for _, _, key in wanted]
         if of is None or of not in self.held_numbers:
@@ -1016,14 +1027,7 @@ class _Open:
             else:
                 refused.append(level)
         if refused:
-            self.busy = keys
-            if min(refused) >= 2:  # the number alone
-                raise NumberBusy(f"another writer is adding, moving or deleting {of}", number=of)
-            raise ConcurrentUpdate(
-                f"another writer is changing the numbers around {of} (a range, an import); "
-                "try again",
-                number=of,
-            )
+            raise _Refused(alone=min(refused) >= 2)
         return True
 
     def count(self, add_counts: _Batch) -> None:
@@ -1443,9 +1447,6 @@ class _Database:
         try:
             held = _Open(self.cursors.of(connection), self.sql.ahead, ends)
             self.local.open = held
-            if (busy := getattr(self.local, "busy", None)) is not None:
-                self.local.busy = None
-                held.lock(busy)  # what the last one could not get (`_Open.lock`), first
             try:
                 yield held
                 if connection.info.transaction_status == TransactionStatus.INERROR:
@@ -1455,7 +1456,6 @@ class _Database:
                     self.commit(held)
             except BaseException:
                 _roll_back(connection)
-                self.local.busy = held.busy
                 raise
             finally:
                 self.local.open = None
@@ -1480,6 +1480,21 @@ class _Database:
                 "change may or may not be stored: read it back before doing it again",
                 value=self.schema,
             ) from error
+
+    def wait_for(self, keys: _Keys) -> None:
+        """Wait, on a connection of its own, until the locks of `keys` are free, and let
+        them go at once: what a transaction refused them waits for before running again."""
+        wanted = _wanted(keys, set())
+        pattern = tuple(exclusive for _, exclusive, _ in wanted)
+        with self.translated():
+            connection = self.pool.getconn()
+        try:
+            with self.translated():
+                connection.execute(_BEGIN)
+                connection.execute(_lock_sql(pattern), [key for _, _, key in wanted])
+        finally:
+            _roll_back(connection)
+            self.pool.putconn(connection)
 
     def close(self) -> None:
         self.pool.close()
@@ -1591,7 +1606,33 @@ class _Reads:
             )
 
     def holding(self, number: str) -> list[NumberRecord]:
-        self._claiming(_Keys.of_number(self._db.schema, number), of=number)
+        """Every record of the number, its check's locks taken first (`_claiming`).
+
+        Refused them (this transaction holds the number's row, and another
+        writer checks or changes it: `_Open.lock`), it reads what is committed.
+        Another record of the number there makes it a duplicate whatever that
+        writer does, and that is the answer. Otherwise the check cannot be made
+        now: `NumberBusy` when only the number was refused (`assign_next` looks
+        past it), else `ConcurrentUpdate`; either can wait for the writer.
+        """
+        keys = _Keys.of_number(self._db.schema, number)
+        try:
+            self._claiming(keys, of=number)
+        except _Refused as refused:
+            found = self._records(self._db.sql.holding, (number,))
+            if len(found) > 1:  # its own record and another: a duplicate all the same
+                return found
+            wait = functools.partial(self._db.wait_for, keys)
+            if refused.alone:
+                raise NumberBusy(
+                    f"another writer is checking or changing {number}", number=number, wait=wait
+                ) from None
+            raise ConcurrentUpdate(
+                f"another writer is changing the numbers around {number} (a range, an "
+                "import); try again",
+                number=number,
+                wait=wait,
+            ) from None
         return self._records(self._db.sql.holding, (number,))
 
     def within(self, numbers: NumberRange, hierarchy: str | None = None) -> list[NumberRecord]:

@@ -263,3 +263,56 @@ def test_the_last_numbers_taken_by_other_claims_leave_nothing_to_find(
     running.join(30)
     assert isinstance(running.error, NotFound)
     assert inventory.retried == 0
+
+
+def test_a_claim_finding_only_duplicates_another_writer_checks_says_none_is_available(
+    open_store: Callable[..., Any],
+) -> None:
+    """Every number of the pool also exists at a sibling node, and another writer checks
+    each (an `assign` there, refused as a duplicate). The claim's check was refused, and
+    it said the numbers were busy; what is committed already makes each a duplicate, so
+    it looks past them and says that none is Available (SPEC 22)."""
+    from numinv import NotFound
+
+    inventory = Inventory(open_store("numinv-call"))
+    for node in (NODE, f"{NODE}.b"):
+        inventory.add_range(f"{node}.site" if node == NODE else node, FIRST, count=2)
+    guarded = Inventory(open_store("numinv-call"), settings=GUARDED)
+    with open_store("numinv-other").transaction() as tx:
+        for offset in range(2):
+            tx.holding(_number(offset))
+        with pytest.raises(NotFound):
+            guarded.assign_next(Consumer(PHONE, "SEP1", f"{NODE}.site"))
+    assert guarded.retried == 0
+
+
+def test_a_refusal_a_host_catches_keeps_its_next_call_from_waiting(
+    open_store: Callable[..., Any],
+) -> None:
+    """In a host's transaction a claim's refused check reaches the host (its transaction
+    cannot run again inside). The thread's next call, of other numbers, used to wait first
+    for the writer the refusal named, whatever it was about; it goes at once now, and
+    the refusal's `wait` is what waits for that writer."""
+    from numinv import ConcurrentUpdate
+
+    repository = open_store("numinv-call")
+    inventory = Inventory(repository, settings=GUARDED)
+    inventory.add_range(NODE, FIRST, count=100)
+    inventory.add_range(f"{NODE}.other", "5000", count=1)
+    other = open_store("numinv-other")
+    refused: list[ConcurrentUpdate] = []
+    with other.transaction() as tx:
+        tx.within(number_range(FIRST, count=100))  # the blocks' locks, as a long range takes
+        with pytest.raises(ConcurrentUpdate) as caught, repository.transaction():
+            inventory.assign_next(Consumer(PHONE, "SEP1", NODE))
+        refused.append(caught.value)
+        taken = inventory.assign("5000", Consumer(PHONE, "SEP2", f"{NODE}.other"))
+        assert taken.status == "Used"
+        assert refused[0].wait is not None
+        waiting = _Call(refused[0].wait)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # the writer is not done: the wait goes on
+    waiting.join(30)
+    assert waiting.error is None
+    assert not waiting.is_alive()
