@@ -19,15 +19,12 @@ import pytest
 
 from numinv import Consumer, Inventory, NumInvError, Settings
 from numinv.core.numbers import number_range
+from tests.integration.postgres.test_postgres_repository import _named
 
 NODE = "sys.acme.uk"
 FIRST = "+441000000000"
 PHONE = "device/cucm/Phone"
 GUARDED = Settings(prevent_duplicates=True)
-
-
-def _named(url: str, name: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
 
 
 @pytest.fixture
