@@ -161,6 +161,10 @@ class _Fix:
     conflicts: list[AuditConflict]
 
 
+# The fixes and additions planned, by key, and the conflicts found.
+_Plan = tuple[dict[tuple[str, str], _Fix], dict[tuple[str, str], _Fix], list[AuditConflict]]
+
+
 class Audit:
     """One audit: observations read, records matched, fixes planned, then written."""
 
@@ -188,6 +192,9 @@ class Audit:
         # number in scope takes them; those that matched none are unknown.
         self.anywhere: dict[str, list[Observation]] = {}
         self.matched: set[int] = set()
+        # The plan as `write` first found it: a write run again after a lost race starts
+        # from it, not from what the failed run left.
+        self.planned: _Plan | None = None
 
     # -- reading ----------------------------------------------------------------
 
@@ -403,7 +410,15 @@ class Audit:
         return any(fix.fixed is not fix.original for fix in self.fixes.values()) or bool(self.added)
 
     def write(self, unit: UnitOfWork) -> None:
-        """Store every fix in the unit's transaction, worked out again where a record moved on."""
+        """Store every fix in the unit's transaction, worked out again where a record moved on.
+
+        Run again after a lost race, it starts from the plan as it was before the
+        first run: what that run found was rolled back with it.
+        """
+        if self.planned is None:
+            self.planned = (dict(self.fixes), dict(self.added), list(self.conflicts))
+        fixes, added, conflicts = self.planned
+        self.fixes, self.added, self.conflicts = dict(fixes), dict(added), list(conflicts)
         self.rules = unit.rules
         for key, fix in list(self.fixes.items()):
             stored = unit.tx.get(*key)

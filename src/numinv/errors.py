@@ -150,12 +150,15 @@ class ConcurrentUpdate(NumInvError):
     """Another writer changed the record first (its version moved on), or the store gave up.
 
     Serialization failures and deadlocks of a database reach the inventory
-    as this error too; the inventory retries single-number operations a
-    bounded number of times (`Settings.retries`) before raising it.
+    as this error too; the inventory runs the call again a bounded number of
+    times (`Settings.retries`) before raising it.
 
-    `wait`, when a store sets it, waits until the writer that won is done
-    (holding nothing itself): the inventory calls it before running the call
-    again, and a host that retries its own transaction may call it too.
+    `wait`, when a store sets it, readies the run again: it waits until the
+    writer that won is done (holding nothing itself), or has the thread's
+    next transaction wait first (PostgreSQL, for a transaction checking
+    more numbers than it locks one by one). The inventory calls it before
+    running the call again, and a host that retries its own transaction may
+    call it too, just before.
     """
 
     def __init__(

@@ -7,8 +7,8 @@ and writes through one `UnitOfWork`: one transaction per call, so a
 multi-record call is all or nothing, journaled in that transaction and
 announced once it has committed. Reads never write: a number whose release
 date has passed is shown released, and stored so by the next write that
-touches it. A single-number call that loses a race to another writer
-(`ConcurrentUpdate`) is tried again, up to `Settings.retries` times.
+touches it. A call that loses a race to another writer (`ConcurrentUpdate`)
+is tried again, up to `Settings.retries` times.
 """
 
 from __future__ import annotations
@@ -237,11 +237,10 @@ class Inventory:
         *,
         nodes: Iterable[str] = (),
         every_node: bool = False,
-        retry: bool = True,
     ) -> T:
         """Run `body` in one unit of work; a lost race runs it again (bounded)."""
         actor = self._who()
-        attempts = self._settings.retries + 1 if retry else 1
+        attempts = self._settings.retries + 1
         wanted = None if every_node else _lineages(nodes) if nodes else ()
         for attempt in range(attempts):
             rules = self._rules()
@@ -1194,7 +1193,7 @@ class Inventory:
             plan.write(unit)
             return plan.report(fixed=True)
 
-        return self._run("audit", write, every_node=True, retry=False)
+        return self._run("audit", write, every_node=True)
 
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
         """Call `listener(event)` after every committed change, in `seq` order.

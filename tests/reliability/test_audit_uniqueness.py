@@ -10,11 +10,19 @@ line of descent.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
+from typing import Any
 
-from numinv import Consumer, DuplicateNumber, Inventory, Observation
+from numinv import (
+    ConcurrentUpdate,
+    Consumer,
+    DuplicateNumber,
+    Inventory,
+    NumberRecord,
+    Observation,
+)
 from numinv.storage.protocol import Repository, Transaction
 from numinv.storage.sqlite import SqliteRepository
 
@@ -87,3 +95,59 @@ def test_audits_and_loads_racing_in_threads_never_double_a_number(tmp_path: Path
             held = [record.hierarchy for record in loading.holding("4002")]
             doubled += len(held) > 1
     assert doubled == 0
+
+
+def test_an_audit_that_loses_a_race_runs_again_from_its_plan(
+    two_connections: tuple[Repository, Repository],
+) -> None:
+    """An audit's write that loses a race is run again, like any other call (on
+    PostgreSQL a large audit gives way so as not to deadlock, and runs again). The run
+    that lost found 4002 in the way, a record its own transaction held and took back
+    with the rest; the run again starts from the plan, not from what the lost run
+    concluded, so it adds 4002 and reports no conflict."""
+    auditing, _ = two_connections
+    inventory = Inventory(auditing)
+    inventory.add_range(SITE, "1000")
+    original = auditing.transaction
+    runs: list[int] = []
+
+    class LosingFirstRun:
+        """The first run's transaction holds 4002 above the site (written inside it, so
+        taken back with it) and loses the race when it stores what it adds."""
+
+        def __init__(self) -> None:
+            self.context = original()
+
+        def __enter__(self) -> Transaction:
+            tx = self.context.__enter__()
+            runs.append(len(runs))
+            if len(runs) == 1:
+                tx.insert([NumberRecord("4002", CUSTOMER)])
+                insert = tx.insert
+
+                def losing(records: Iterable[NumberRecord]) -> None:
+                    insert(records)
+                    raise ConcurrentUpdate("another writer won", number="4002")
+
+                tx.insert = losing  # type: ignore[method-assign]
+            return tx
+
+        def __exit__(self, *info: Any) -> Any:
+            return self.context.__exit__(*info)
+
+    auditing.transaction = LosingFirstRun  # type: ignore[method-assign]
+    try:
+        report = inventory.audit(
+            [*SEEN, Observation("4003", Consumer("device/cucm/Phone", "SEP4003", SITE))],
+            at=SITE,
+            add_missing=True,
+        )
+    finally:
+        auditing.transaction = original  # type: ignore[method-assign]
+
+    assert len(runs) == 2
+    assert inventory.retried == 1
+    assert report.conflicts == ()
+    assert {change.number for change in report.changes} == {"4002", "4003"}
+    assert [record.hierarchy for record in auditing.holding("4002")] == [SITE]
+    assert [record.hierarchy for record in auditing.holding("4003")] == [SITE]

@@ -790,11 +790,13 @@ def _held_with(update: str, indexes: tuple[str, ...]) -> str:
 class _Refused(Exception):
     """A check's locks asked for without waiting were not all granted (`_Open.lock`):
     `alone`, only the number's own (another writer checks or changes that number), else
-    a block's or the schema's (a range operation, an import)."""
+    a block's or the schema's (a range operation, an import); `escalating`, the schema's
+    key alone, past `_LOCK_BUDGET`, while other checks share it."""
 
-    def __init__(self, *, alone: bool) -> None:
+    def __init__(self, *, alone: bool, escalating: bool = False) -> None:
         super().__init__("refused")
         self.alone = alone
+        self.escalating = escalating
 
 
 def _wanted(keys: _Keys, locked: set[tuple[bool, int]]) -> list[tuple[tuple[str, int], bool, int]]:
@@ -996,9 +998,13 @@ class _Open:
 
         Every check also shares the schema's own key, first. A transaction that
         would hold more than `_LOCK_BUDGET` locks (an import, an audit adding
-        many numbers) takes that key alone instead: it waits for every other
-        check to end and keeps new ones out, as a store with one writer would,
-        and the server's lock table stays small.
+        many numbers) takes that key alone instead, and keeps every other check
+        out, as a store with one writer would; the server's lock table stays
+        small. It asks for it without waiting: holding its numbers' locks while
+        it waited for the other checks to end, it deadlocked with one of them
+        waiting for those numbers. Refused, it is `_Refused(escalating=True)`,
+        and the transaction runs again holding that key from its start
+        (`_Database.alone_next`), when it holds nothing another may wait for.
 
         Advisory locks come before row locks: a range operation takes its
         numbers' locks, then their rows. A check of a number (`of`) whose row
@@ -1014,6 +1020,13 @@ class _Open:
             return False
         pattern = tuple(exclusive for _, exclusive, _ in wanted)
         values = [key for _, _, key in wanted]
+        if values == [keys.everything] and pattern == (True,):  # past the budget
+            ((alone,),) = self.kept.rows(self.execute(_lock_sql(pattern, wait=False), values))
+            if not alone:
+                raise _Refused(alone=False, escalating=True)
+            self.locked.add((True, keys.everything))
+            self.escalated = True
+            return True
         if of is None or of not in self.held_numbers:
             self.later(_lock_sql(pattern), values)
             granted: Sequence[bool] = [True] * len(wanted)
@@ -1029,6 +1042,12 @@ class _Open:
         if refused:
             raise _Refused(alone=min(refused) >= 2)
         return True
+
+    def alone(self, everything: int) -> None:
+        """Take the schema's key alone first, before anything else (`_Database.alone_next`)."""
+        self.later(_lock_sql((True,)), [everything])
+        self.locked.add((True, everything))
+        self.escalated = True
 
     def count(self, add_counts: _Batch) -> None:
         """Queue the count changes, in key order, as a pending write."""
@@ -1446,6 +1465,9 @@ class _Database:
         committed = False
         try:
             held = _Open(self.cursors.of(connection), self.sql.ahead, ends)
+            if getattr(self.local, "alone", False):
+                self.local.alone = False
+                held.alone(_lock_key(self.schema, "*", ""))
             self.local.open = held
             try:
                 yield held
@@ -1480,6 +1502,12 @@ class _Database:
                 "change may or may not be stored: read it back before doing it again",
                 value=self.schema,
             ) from error
+
+    def alone_next(self) -> None:
+        """Have the thread's next transaction take the schema's key alone from its start
+        (`_Open.alone`): what a transaction refused that key past `_LOCK_BUDGET` calls
+        before it runs again. It then waits for the checks under way, holding nothing."""
+        self.local.alone = True
 
     def wait_for(self, keys: _Keys) -> None:
         """Wait, on a connection of its own, until the locks of `keys` are free, and let
@@ -1582,8 +1610,18 @@ class _Reads:
         held = self._held or self._db.open
         if held is None:
             return None
-        with self._db.translated():
-            return held if held.lock(keys, of=of) else None
+        try:
+            with self._db.translated():
+                return held if held.lock(keys, of=of) else None
+        except _Refused as refused:
+            if not refused.escalating:
+                raise
+            raise ConcurrentUpdate(
+                f"this transaction checks more than {_LOCK_BUDGET} numbers, which it does "
+                "with every other check kept out, and other writers are checking theirs; "
+                "try again",
+                wait=self._db.alone_next,
+            ) from None
 
     def _still(self, held: _Open | None) -> None:
         """Refuse a check that went node by node over a node list gone stale.

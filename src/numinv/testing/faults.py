@@ -18,8 +18,8 @@ as it was:
             inventory.add_range("sys.a", "1000", count=5)
 
 Armed with `race=True`, the step raises `ConcurrentUpdate` instead, as a store
-does when another writer changed the record first: single-number operations
-and loads run again (`Settings.retries`), others reach the caller.
+does when another writer changed the record first: the inventory runs the call
+again (`Settings.retries`); inside a host's transaction it reaches the caller.
 """
 
 from __future__ import annotations

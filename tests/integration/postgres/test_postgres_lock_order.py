@@ -10,6 +10,7 @@ and a seventh of the calls the same code made without prevent-duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -313,3 +314,138 @@ def test_a_refusal_a_host_catches_keeps_its_next_call_from_waiting(
     waiting.join(30)
     assert waiting.error is None
     assert not waiting.is_alive()
+
+
+def _advisory_locks_held(sql: Any, pid: int) -> int:
+    found = sql(
+        "SELECT count(*) FROM pg_locks WHERE pid = %s AND locktype = 'advisory' AND granted",
+        pid,
+    )
+    count: int = found[0][0]
+    return count
+
+
+def _missing(count: int) -> list[Any]:
+    """Observations of `count` numbers the inventory lacks, used by phones at NODE."""
+    from numinv import Observation
+
+    return [
+        Observation(_number(1000 + offset), Consumer(PHONE, f"SEP9{offset}", NODE), hierarchy=NODE)
+        for offset in range(count)
+    ]
+
+
+def test_an_audit_adding_hundreds_waits_for_other_checks_holding_no_lock(
+    open_store: Callable[..., Any], sql: Any
+) -> None:
+    """An audit adding 300 missing numbers checks them one by one; past 256 locks it
+    keeps every other check out with the schema's own key. It waited for that key
+    holding its numbers' locks, so a writer (in a host's transaction, sharing the key)
+    that then checked one of those numbers deadlocked with it, and the audit, which was
+    not run again, failed. It now asks without waiting, and refused, runs again holding
+    that key from the start: it waits holding nothing, the writer goes on, then the
+    audit adds what is still missing."""
+    from numinv import Inventory as Inv
+
+    auditing = Inv(open_store("numinv-audit"), settings=GUARDED)
+    auditing.add_range(NODE, FIRST, count=1)
+    writer = Inv(open_store("numinv-writer"), settings=GUARDED)
+    ready, go = threading.Event(), threading.Event()
+
+    def write() -> str:
+        with writer.repository.transaction():
+            writer.assign(FIRST, Consumer(PHONE, "SEP1", NODE))  # shares the schema's key
+            ready.set()
+            go.wait(30)
+            return str(writer.add_range(NODE, _number(1000), count=1))
+
+    writing = _Call(write)
+    writing.start()
+    assert ready.wait(30)
+    audit = _Call(lambda: auditing.audit(_missing(300), add_missing=True))
+    audit.start()
+    waiting = _waiting_for_a_lock(sql, "numinv-audit")
+    assert _advisory_locks_held(sql, waiting) == 0  # it waits holding no number's lock
+    assert not _holds_rows(sql, waiting)
+    go.set()
+    writing.join(30)
+    audit.join(30)
+    assert writing.error is None
+    assert audit.error is None
+    report = audit.answer
+    assert len(report.conflicts) == 1  # the number the writer added meanwhile
+    assert report.conflicts[0].number == _number(1000)
+    assert auditing.retried == 1
+    assert auditing.get(_number(1299), NODE).status == "Used"
+    assert len(list(auditing.search(at=NODE, prefix="+4410000"))) == 301
+
+
+def _deadlocks(sql: Any, names: list[str]) -> int:
+    """The deadlocks the server has detected in this database, once the backends named
+    `names` have gone (a backend reports its counts when it ends, or a second later)."""
+    deadline = time.monotonic() + 20
+    while sql("SELECT 1 FROM pg_stat_activity WHERE application_name = ANY(%s)", names):
+        assert time.monotonic() < deadline, f"{names} never went"
+        time.sleep(0.01)
+    found = sql("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+    count: int = found[0][0]
+    return count
+
+
+def test_an_import_past_the_lock_budget_beside_writers_of_its_numbers_deadlocks_nowhere(
+    open_store: Callable[..., Any], sql: Any
+) -> None:
+    """An instance imports 300 numbers and deletes them, over and over, while a second
+    gives out numbers one by one (`assign_next`) and a third assigns the imported numbers
+    as they come: every call ends, none is refused but as its numbers' state says
+    (`NotFound`, `InvalidTransition`), and the server detects no deadlock."""
+    from numinv import InvalidTransition, NotFound
+
+    imported = f"{NODE[:-3]}.fr"
+    source = Inventory(open_store("numinv-setup"), settings=GUARDED)
+    source.add_range(NODE, FIRST, count=10)
+    source.add_range(imported, _number(2000), count=300)
+    records = list(source.search(at=imported))
+    source.delete_range(imported, _number(2000), count=300)
+    names = [f"numinv-{role}" for role in range(3)]
+    before = _deadlocks(sql, names)
+    stop = time.monotonic() + 3
+    failed: list[str] = []
+    done: dict[str, int] = {}
+
+    def work(role: int) -> None:
+        repository = open_store(names[role])
+        inventory = Inventory(repository, settings=GUARDED)
+        count, present = 0, False
+        try:
+            while time.monotonic() < stop:
+                if role == 0 and not present:
+                    inventory.import_records(records)
+                    present = True
+                elif role == 0:
+                    with contextlib.suppress(InvalidTransition):  # one is Used: next time
+                        inventory.delete_range(imported, _number(2000), count=300)
+                        present = False
+                elif role == 1:
+                    phone = Consumer(PHONE, f"SEP1x{count}", NODE)
+                    inventory.unassign(inventory.assign_next(phone).number, phone)
+                else:
+                    phone = Consumer(PHONE, f"SEP2x{count}", imported)
+                    with contextlib.suppress(NotFound):  # not imported at the moment
+                        inventory.unassign(
+                            inventory.assign(_number(2000 + count % 300), phone).number, phone
+                        )
+                count += 1
+        except NumInvError as error:
+            failed.append(f"{role}: {type(error).__name__}: {error}")
+        done[names[role]] = count
+        repository.close()
+
+    threads = [threading.Thread(target=work, args=(role,)) for role in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failed == []
+    assert all(count > 0 for count in done.values()), done
+    assert _deadlocks(sql, names) == before
