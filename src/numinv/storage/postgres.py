@@ -704,6 +704,10 @@ def _entry_of(row: Sequence[Any]) -> tuple[int, Entry]:
 
 _FEW: Final = 64  # numbers (or blocks) locked one by one at most
 _LOCK_BUDGET: Final = 256  # advisory locks a transaction takes before it takes one for all
+# How long a transaction past the budget waits for the other checks to end (`_Open.lock`),
+# as a share of the server's deadlock_timeout (100 ms of the default 1 s): a writer that
+# starts waiting for one of its numbers meanwhile looks for a deadlock only after that.
+_ALONE_WAIT: Final = 0.1
 
 
 def _lock_key(schema: str, kind: str, text: str) -> int:
@@ -830,6 +834,16 @@ def _lock_sql(exclusive: tuple[bool, ...], *, wait: bool = True) -> str:
 # -- the connections ----------------------------------------------------------------
 
 _BEGIN: Final = "BEGIN ISOLATION LEVEL READ COMMITTED"
+_SET_LOCK_TIMEOUT: Final = "SELECT set_config('lock_timeout', %s, true)"  # to the end
+# The schema's key alone if it is free, and whether another transaction waits for this one.
+_ALONE_AT_ONCE: Final = (
+    "SELECT pg_try_advisory_xact_lock(%s::bigint), EXISTS (SELECT FROM pg_locks"
+    " WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid)))"
+)
+_SET_ALONE_WAIT: Final = (
+    "SELECT set_config('lock_timeout', greatest(1, round(setting::float8 * %s))::text || 'ms',"
+    " true) FROM pg_settings WHERE name = 'deadlock_timeout'"
+)
 
 
 # A cursor keeps its last answer until its next statement: one that answered more rows
@@ -915,6 +929,7 @@ class _Open:
         "escalated",
         "held_numbers",
         "kept",
+        "lock_timeout",
         "locked",
         "mine",
         "numbering",
@@ -923,8 +938,11 @@ class _Open:
         "tree",
     )
 
-    def __init__(self, kept: _Kept, ahead: str, ends: list[Callable[[bool], None]]) -> None:
+    def __init__(
+        self, kept: _Kept, ahead: str, ends: list[Callable[[bool], None]], lock_timeout: str
+    ) -> None:
         self.connection = kept.connection
+        self.lock_timeout = lock_timeout  # the connection's, as `set_config` takes it
         self.kept = kept  # the connection's cursors; an answer is read at once
         self.ends = ends  # what waits for the end of the transaction (`AtEnd.at_end`)
         self.begun = False
@@ -1000,11 +1018,12 @@ class _Open:
         would hold more than `_LOCK_BUDGET` locks (an import, an audit adding
         many numbers) takes that key alone instead, and keeps every other check
         out, as a store with one writer would; the server's lock table stays
-        small. It asks for it without waiting: holding its numbers' locks while
-        it waited for the other checks to end, it deadlocked with one of them
-        waiting for those numbers. Refused, it is `_Refused(escalating=True)`,
-        and the transaction runs again holding that key from its start
-        (`_Database.alone_next`), when it holds nothing another may wait for.
+        small. Holding its numbers' locks while it waited for the other checks
+        to end, it deadlocked with one of them waiting for those numbers; so it
+        waits only while nobody waits for it, and only a moment (`alone_soon`).
+        Refused, it is `_Refused(escalating=True)`, and the transaction runs
+        again holding that key from its start (`_Database.alone_next`), when it
+        holds nothing another may wait for.
 
         Advisory locks come before row locks: a range operation takes its
         numbers' locks, then their rows. A check of a number (`of`) whose row
@@ -1021,11 +1040,8 @@ class _Open:
         pattern = tuple(exclusive for _, exclusive, _ in wanted)
         values = [key for _, _, key in wanted]
         if values == [keys.everything] and pattern == (True,):  # past the budget
-            ((alone,),) = self.kept.rows(self.execute(_lock_sql(pattern, wait=False), values))
-            if not alone:
+            if not self.alone_soon(keys.everything):
                 raise _Refused(alone=False, escalating=True)
-            self.locked.add((True, keys.everything))
-            self.escalated = True
             return True
         if of is None or of not in self.held_numbers:
             self.later(_lock_sql(pattern), values)
@@ -1041,6 +1057,34 @@ class _Open:
                 refused.append(level)
         if refused:
             raise _Refused(alone=min(refused) >= 2)
+        return True
+
+    def alone_soon(self, everything: int) -> bool:
+        """Take the schema's key alone if the other checks end soon; whether it did.
+
+        Free, it is taken at once. Otherwise, if another transaction already
+        waits for this one (for one of its numbers), waiting could close a
+        cycle the server would find, so it is refused. Else it waits a
+        moment (`_ALONE_WAIT`): one that starts waiting for this transaction
+        meanwhile looks for a deadlock only later, when this one has given up.
+        A wait that runs out is rolled back to before it, so the transaction
+        stays usable (a host may catch the refusal).
+        """
+        ((taken, awaited),) = self.kept.rows(self.execute(_ALONE_AT_ONCE, [everything]))
+        if not taken:
+            if awaited:
+                return False
+            self.later("SAVEPOINT numinv_alone", ())
+            self.later(_SET_ALONE_WAIT, (_ALONE_WAIT,))
+            try:
+                self.execute(_lock_sql((True,)), [everything])
+            except pg.LockNotAvailable:
+                self.execute("ROLLBACK TO SAVEPOINT numinv_alone")
+                return False
+            self.later(_SET_LOCK_TIMEOUT, (self.lock_timeout,))
+            self.later("RELEASE SAVEPOINT numinv_alone", ())
+        self.locked.add((True, everything))
+        self.escalated = True
         return True
 
     def alone(self, everything: int) -> None:
@@ -1109,6 +1153,7 @@ class _Database:
         self.conninfo = conninfo  # to ask the server why the pool cannot connect
         self.timeout = timeout
         self.lock_timeout = lock_timeout
+        self.waits = f"{max(1, int(lock_timeout * 1000))}ms"  # as the server's setting
         self.local = threading.local()
         self.cursors = _Cursors()
         # Node settings read inside transactions, by the nodes asked, at one settings
@@ -1271,7 +1316,7 @@ class _Database:
             "SELECT set_config('TimeZone', 'UTC', false), "
             "set_config('lock_timeout', %s, false), "
             "set_config('max_parallel_workers_per_gather', '0', false)",
-            (f"{max(1, int(self.lock_timeout * 1000))}ms",),
+            (self.waits,),
         )
 
     def connect(self, conninfo: str) -> psycopg.Connection[Any]:
@@ -1306,7 +1351,7 @@ class _Database:
             # is waited for as long as any other, not for ever.
             connection.execute(
                 "SELECT set_config('lock_timeout', %s, false)",
-                (f"{max(1, int(self.lock_timeout * 1000))}ms",),
+                (self.waits,),
             )
             found = self.found_version(connection, locked=False)
             if found == len(_MIGRATIONS):
@@ -1464,7 +1509,7 @@ class _Database:
         ends: list[Callable[[bool], None]] = []
         committed = False
         try:
-            held = _Open(self.cursors.of(connection), self.sql.ahead, ends)
+            held = _Open(self.cursors.of(connection), self.sql.ahead, ends, self.waits)
             if getattr(self.local, "alone", False):
                 self.local.alone = False
                 held.alone(_lock_key(self.schema, "*", ""))

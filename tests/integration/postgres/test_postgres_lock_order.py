@@ -342,7 +342,7 @@ def test_an_audit_adding_hundreds_waits_for_other_checks_holding_no_lock(
     keeps every other check out with the schema's own key. It waited for that key
     holding its numbers' locks, so a writer (in a host's transaction, sharing the key)
     that then checked one of those numbers deadlocked with it, and the audit, which was
-    not run again, failed. It now asks without waiting, and refused, runs again holding
+    not run again, failed. It now waits only a moment, and refused, runs again holding
     that key from the start: it waits holding nothing, the writer goes on, then the
     audit adds what is still missing."""
     from numinv import Inventory as Inv
@@ -364,8 +364,10 @@ def test_an_audit_adding_hundreds_waits_for_other_checks_holding_no_lock(
     assert ready.wait(30)
     audit = _Call(lambda: auditing.audit(_missing(300), add_missing=True))
     audit.start()
-    waiting = _waiting_for_a_lock(sql, "numinv-audit")
-    assert _advisory_locks_held(sql, waiting) == 0  # it waits holding no number's lock
+    deadline = time.monotonic() + 20
+    while _advisory_locks_held(sql, waiting := _waiting_for_a_lock(sql, "numinv-audit")):
+        assert time.monotonic() < deadline, "the audit waits for the schema's key holding locks"
+        time.sleep(0.01)  # it waits a moment (_ALONE_WAIT), then gives up what it holds
     assert not _holds_rows(sql, waiting)
     go.set()
     writing.join(30)
@@ -449,3 +451,54 @@ def test_an_import_past_the_lock_budget_beside_writers_of_its_numbers_deadlocks_
     assert failed == []
     assert all(count > 0 for count in done.values()), done
     assert _deadlocks(sql, names) == before
+
+
+def test_checks_past_the_lock_budget_wait_a_moment_for_other_checks_to_end(
+    open_store: Callable[..., Any], sql: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host's transaction checking 300 numbers moves to the schema's own key while
+    another writer's check is under way; that check ends while it waits, and the host's
+    transaction goes on. (Refused at once, it had to be run again; the moment is made
+    long here so that the test sees the wait on a loaded machine.)"""
+    from numinv.storage import postgres
+
+    monkeypatch.setattr(postgres, "_ALONE_WAIT", 5.0)  # of the server's deadlock_timeout
+    repository, other = open_store("numinv-host"), open_store("numinv-other")
+    checked = threading.Event()
+
+    def check_until_the_host_waits() -> None:
+        with other.transaction() as tx:
+            tx.holding(_number(5000))  # shares the schema's key until it ends
+            checked.set()
+            _waiting_for_a_lock(sql, "numinv-host")
+
+    checking = _Call(check_until_the_host_waits)
+    checking.start()
+    assert checked.wait(20)
+    with repository.transaction() as tx:
+        for offset in range(300):
+            tx.holding(_number(offset))
+    checking.join(30)
+    assert checking.error is None
+
+
+def test_checks_past_the_lock_budget_refused_leave_a_host_transaction_usable(
+    open_store: Callable[..., Any],
+) -> None:
+    """Another writer's check lasts longer than the moment: the host's transaction is
+    refused (`ConcurrentUpdate`, with a `wait` for its run again), and what it did
+    before stands; a host that catches the refusal may go on and commit."""
+    from numinv import ConcurrentUpdate
+
+    inventory = Inventory(open_store("numinv-host"))
+    inventory.add_range(NODE, FIRST, count=1)
+    repository, other = inventory.repository, open_store("numinv-other")
+    with other.transaction() as checking:
+        checking.holding(_number(5000))
+        with repository.transaction() as tx:
+            inventory.reserve(FIRST, NODE, tag="before")
+            with pytest.raises(ConcurrentUpdate) as refused:
+                [tx.holding(_number(offset)) for offset in range(300)]
+            assert refused.value.wait is not None
+            assert [record.tag for record in tx.holding(FIRST)] == ["before"]
+    assert inventory.get(FIRST, NODE).tag == "before"
