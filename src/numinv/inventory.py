@@ -956,6 +956,7 @@ class Inventory:
         tx, rules = unit.tx, unit.rules
         due = may_be_due(tx, rules)
         busy: list[NumberBusy] = []  # numbers passed over while another writer changes them
+        duplicates: set[str] = set()  # Available numbers passed over as duplicates (SPEC 22)
         for node in lineage(at):
             after: str | None = None
             while True:
@@ -980,6 +981,7 @@ class Inventory:
                         try:
                             if not _duplicates(tx, record, rules):
                                 return record
+                            duplicates.add(record.number)
                         except NumberBusy as passed:
                             busy.append(passed)
                 after = first.number  # held for somebody, a duplicate or busy: look past it
@@ -987,7 +989,13 @@ class Inventory:
             raise busy[-1]
         raise NotFound(
             f"no Available number is visible from {at}"
-            + (f" with prefix {prefix}" if prefix else ""),
+            + (f" with prefix {prefix}" if prefix else "")
+            + (
+                f" ({checks.counted(len(duplicates), 'Available number')} passed over: each also "
+                "exists at another node, and prevent-duplicates is on)"
+                if duplicates
+                else ""
+            ),
             hierarchy=at,
         )
 

@@ -274,6 +274,24 @@ def test_assign_next_with_nothing_left_names_the_node(make: MakeInventory) -> No
         inventory.assign_next(CISCO_PHONE)
 
 
+def test_assign_next_with_only_duplicates_left_says_they_were_passed_over(
+    make: MakeInventory,
+) -> None:
+    """Numbers Available but duplicates are not handed out (SPEC 22); the refusal says
+    so, or an administrator would load more numbers to no avail."""
+    inventory = make()
+    inventory.add_range(SITE, "2000", count=2)
+    inventory.add_range(OTHER, "2000", count=2)
+    inventory.configure("sys", prevent_duplicates=True)
+
+    with pytest.raises(NotFound) as refusal:
+        inventory.assign_next(CISCO_PHONE)
+    assert str(refusal.value) == (
+        f"no Available number is visible from {SITE} (2 Available numbers passed over: "
+        "each also exists at another node, and prevent-duplicates is on)"
+    )
+
+
 def test_a_refusal_says_why_in_words_a_program_can_test(make: MakeInventory) -> None:
     inventory = make()
     inventory.add_range(SITE, "2000", count=3)
