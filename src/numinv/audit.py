@@ -412,6 +412,12 @@ class Audit:
     def write(self, unit: UnitOfWork) -> None:
         """Store every fix in the unit's transaction, worked out again where a record moved on.
 
+        The numbers to add are checked first, in number order, before any record
+        to fix is read: a store that locks what a check reads (PostgreSQL) then
+        takes those locks before any row, as every other writer does. Checked
+        with rows held, an audit deadlocked with a writer holding the locks and
+        waiting for one of those rows.
+
         Run again after a lost race, it starts from the plan as it was before the
         first run: what that run found was rolled back with it.
         """
@@ -420,6 +426,7 @@ class Audit:
         fixes, added, conflicts = self.planned
         self.fixes, self.added, self.conflicts = dict(fixes), dict(added), list(conflicts)
         self.rules = unit.rules
+        adding = self.checked(unit)
         for key, fix in list(self.fixes.items()):
             stored = unit.tx.get(*key)
             if stored is None:
@@ -434,12 +441,14 @@ class Audit:
             fixed = _versioned(fix.fixed, current.version)
             if fixed != current:
                 unit.replace(current, _versioned(fixed, current.version + 1))
-        self.add(unit)
+        if adding:
+            unit.insert(adding)
 
-    def add(self, unit: UnitOfWork) -> None:
+    def checked(self, unit: UnitOfWork) -> list[NumberRecord]:
+        """The records to add that clash with nothing; those that do become conflicts."""
         prevents = lambda node: unit.rules.settings_at(node).prevent_duplicates  # noqa: E731
         records: list[NumberRecord] = []
-        for (number, node), fix in list(self.added.items()):
+        for (number, node), fix in sorted(self.added.items(), key=lambda item: item[0]):
             clash = clashing(unit.tx.holding(number), node, prevents)
             clash += [r for r in records if r.number == number and clashing([r], node, prevents)]
             if clash:
@@ -457,8 +466,7 @@ class Audit:
                 continue
             retired = unit.tx.retired(number_range(number), node).get(number, 0)
             records.append(_versioned(fix.fixed, max(fix.fixed.version, retired + 1)))
-        if records:
-            unit.insert(records)
+        return records
 
     # -- the report -----------------------------------------------------------------
 

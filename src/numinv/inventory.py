@@ -920,10 +920,18 @@ class Inventory:
             and record.reserved_for in who.names
             and (prefix is None or record.number.startswith(prefix))
         }
+        # Duplicates are never handed out while prevent-duplicates is on (SPEC 22). All are
+        # checked first, in number order, before any row is taken below: a store that locks
+        # what a check reads then takes those locks before rows, as every writer does.
+        duplicated = {
+            record.key
+            for record in sorted(found.values(), key=_number_of)
+            if _duplicates(unit.tx, record, unit.rules)
+        }
         skipped: list[NumberRecord] = []
         for record in sorted(found.values(), key=lambda r: (place[r.hierarchy], r.number)):
-            if _duplicates(unit.tx, record, unit.rules):
-                continue  # never handed out while prevent-duplicates is on (SPEC 22)
+            if record.key in duplicated:
+                continue
             if as_of(record, unit.rules).status is not Status.RESERVED:
                 unit.current(record)  # a lapse it met is stored (SPEC 22), as by any write
                 continue  # in use, cooling until a date still to come, or lapsed

@@ -502,3 +502,87 @@ def test_checks_past_the_lock_budget_refused_leave_a_host_transaction_usable(
             assert refused.value.wait is not None
             assert [record.tag for record in tx.holding(FIRST)] == ["before"]
     assert inventory.get(FIRST, NODE).tag == "before"
+
+
+def test_an_audit_checks_the_numbers_it_adds_before_it_holds_a_row(
+    open_store: Callable[..., Any], sql: Any
+) -> None:
+    """An audit that fixes a record and adds a missing number read the record to fix
+    (locking its row), then waited for the check's locks of the number to add. Another
+    writer holding those locks (here every check's: a transaction past the lock budget)
+    and then reading that record waited for the audit: a deadlock. The audit now checks
+    what it adds first, waiting holding no row; the writer goes on, then the audit."""
+    from numinv import Observation
+
+    auditing = Inventory(open_store("numinv-audit"), settings=GUARDED)
+    auditing.add_range(NODE, FIRST, count=1)
+    auditing.assign(FIRST, Consumer(PHONE, "SEP1", NODE))  # not seen any more: to unassign
+    other = open_store("numinv-other")
+    ready, go = threading.Event(), threading.Event()
+
+    def check_then_read() -> Any:
+        with other.transaction() as tx:
+            for offset in range(300):  # past the budget: every other check is kept out
+                tx.holding(_number(5000 + offset))
+            ready.set()
+            go.wait(30)
+            return tx.get(FIRST, NODE)
+
+    writer = _Call(check_then_read)
+    writer.start()
+    assert ready.wait(30)
+    seen = [Observation(_number(1), Consumer(PHONE, "SEP2", NODE), hierarchy=NODE)]
+    audit = _Call(lambda: auditing.audit(seen, at=NODE, add_missing=True))
+    audit.start()
+    waiting = _waiting_for_a_lock(sql, "numinv-audit")
+    assert not _holds_rows(sql, waiting)
+    go.set()
+    writer.join(30)
+    audit.join(30)
+    assert writer.error is None
+    assert audit.error is None
+    assert auditing.retried == 0
+    assert auditing.get(FIRST, NODE).status == "Available"
+    assert auditing.get(_number(1), NODE).status == "Used"
+
+
+def test_a_claim_for_a_person_checks_their_numbers_before_it_holds_a_row(
+    open_store: Callable[..., Any], sql: Any
+) -> None:
+    """`assign_next` for Alice goes through the numbers reserved for her: the first one's
+    reservation has lapsed, which it stores (locking the row) before it checked the
+    second. Another writer holding the second's check locks and then reading the first
+    waited for it: a deadlock. Every number is now checked first, holding no row."""
+    from datetime import UTC, datetime, timedelta
+
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    inventory = Inventory(open_store("numinv-call"), settings=GUARDED, clock=lambda: now[0])
+    inventory.add_range(NODE, FIRST, count=2)
+    inventory.reserve(FIRST, NODE, days=1, reserved_for="alice")
+    inventory.reserve(_number(1), NODE, reserved_for="alice")
+    now[0] += timedelta(days=2)  # the first reservation has lapsed
+    other = open_store("numinv-other")
+    ready, go = threading.Event(), threading.Event()
+
+    def check_then_read() -> Any:
+        with other.transaction() as tx:
+            tx.holding(_number(1))
+            ready.set()
+            go.wait(30)
+            return tx.get(FIRST, NODE)
+
+    writer = _Call(check_then_read)
+    writer.start()
+    assert ready.wait(30)
+    alice = Consumer(PHONE, "SEPa", NODE, owner="alice")
+    claim = _Call(lambda: inventory.assign_next(alice))
+    claim.start()
+    waiting = _waiting_for_a_lock(sql, "numinv-call")
+    assert not _holds_rows(sql, waiting)
+    go.set()
+    writer.join(30)
+    claim.join(30)
+    assert writer.error is None
+    assert claim.error is None
+    assert claim.answer.number == _number(1)
+    assert inventory.retried == 0
