@@ -448,8 +448,11 @@ class Audit:
         """The records to add that clash with nothing; those that do become conflicts."""
         prevents = lambda node: unit.rules.settings_at(node).prevent_duplicates  # noqa: E731
         records: list[NumberRecord] = []
-        for (number, node), fix in sorted(self.added.items(), key=lambda item: item[0]):
-            clash = clashing(unit.tx.holding(number), node, prevents)
+        # Read in number order (a store's check locks are taken in that order), then
+        # decided in the plan's order: the first observation of a number adds it.
+        held = {number: unit.tx.holding(number) for number in sorted({n for n, _ in self.added})}
+        for (number, node), fix in list(self.added.items()):
+            clash = clashing(held[number], node, prevents)
             clash += [r for r in records if r.number == number and clashing([r], node, prevents)]
             if clash:
                 del self.added[(number, node)]

@@ -28,6 +28,7 @@ from numinv.storage.sqlite import SqliteRepository
 
 CUSTOMER = "sys.acme.uk"
 SITE = "sys.acme.uk.london"
+OTHER_SITE = "sys.acme.uk.aberdeen"  # its name sorts before SITE's
 SEEN = [Observation("4002", Consumer("device/cucm/Phone", "SEP4002", SITE))]
 
 
@@ -151,3 +152,26 @@ def test_an_audit_that_loses_a_race_runs_again_from_its_plan(
     assert {change.number for change in report.changes} == {"4002", "4003"}
     assert [record.hierarchy for record in auditing.holding("4002")] == [SITE]
     assert [record.hierarchy for record in auditing.holding("4003")] == [SITE]
+
+
+def test_the_first_observation_of_a_missing_number_is_the_one_added(
+    two_connections: tuple[Repository, Repository],
+) -> None:
+    """A number missing from the inventory is seen at two sites, where prevent-duplicates
+    makes the two clash: the audit adds it where it was seen first and reports the other
+    as a conflict, whatever the order of the sites' names (the audit checks numbers in
+    number order, and decides in the order of the observations)."""
+    auditing, _ = two_connections
+    inventory = Inventory(auditing)
+    inventory.add_range(SITE, "1000")
+    inventory.add_range(OTHER_SITE, "1000", "1001")
+    inventory.configure(OTHER_SITE, prevent_duplicates=True)
+    seen = [
+        Observation("4002", Consumer("device/cucm/Phone", "SEP1", SITE)),
+        Observation("4002", Consumer("device/cucm/Phone", "SEP2", OTHER_SITE)),
+    ]
+
+    report = inventory.audit(seen, add_missing=True)
+
+    assert [record.hierarchy for record in auditing.holding("4002")] == [SITE]
+    assert [(c.number, c.hierarchy) for c in report.conflicts] == [("4002", OTHER_SITE)]
