@@ -504,6 +504,36 @@ def test_checks_past_the_lock_budget_refused_leave_a_host_transaction_usable(
     assert inventory.get(FIRST, NODE).tag == "before"
 
 
+def _beside_a_writer_that_checks_then_reads(
+    sql: Any, other: Any, check: Callable[[Any], object], call: Callable[[], Any]
+) -> Any:
+    """Run `call` (on a repository named numinv-call) while another writer holds the locks
+    of `check` and then reads FIRST's record. `call` must wait for those locks holding no
+    row: the writer then gets the row, and both end, neither run again. Its answer."""
+    ready, go = threading.Event(), threading.Event()
+
+    def check_then_read() -> Any:
+        with other.transaction() as tx:
+            check(tx)
+            ready.set()
+            go.wait(30)
+            return tx.get(FIRST, NODE)
+
+    writer = _Call(check_then_read)
+    writer.start()
+    assert ready.wait(30)
+    running = _Call(call)
+    running.start()
+    waiting = _waiting_for_a_lock(sql, "numinv-call")
+    assert not _holds_rows(sql, waiting)
+    go.set()
+    writer.join(30)
+    running.join(30)
+    assert writer.error is None
+    assert running.error is None
+    return running.answer
+
+
 def test_an_audit_checks_the_numbers_it_adds_before_it_holds_a_row(
     open_store: Callable[..., Any], sql: Any
 ) -> None:
@@ -514,33 +544,21 @@ def test_an_audit_checks_the_numbers_it_adds_before_it_holds_a_row(
     what it adds first, waiting holding no row; the writer goes on, then the audit."""
     from numinv import Observation
 
-    auditing = Inventory(open_store("numinv-audit"), settings=GUARDED)
+    auditing = Inventory(open_store("numinv-call"), settings=GUARDED)
     auditing.add_range(NODE, FIRST, count=1)
     auditing.assign(FIRST, Consumer(PHONE, "SEP1", NODE))  # not seen any more: to unassign
-    other = open_store("numinv-other")
-    ready, go = threading.Event(), threading.Event()
-
-    def check_then_read() -> Any:
-        with other.transaction() as tx:
-            for offset in range(300):  # past the budget: every other check is kept out
-                tx.holding(_number(5000 + offset))
-            ready.set()
-            go.wait(30)
-            return tx.get(FIRST, NODE)
-
-    writer = _Call(check_then_read)
-    writer.start()
-    assert ready.wait(30)
     seen = [Observation(_number(1), Consumer(PHONE, "SEP2", NODE), hierarchy=NODE)]
-    audit = _Call(lambda: auditing.audit(seen, at=NODE, add_missing=True))
-    audit.start()
-    waiting = _waiting_for_a_lock(sql, "numinv-audit")
-    assert not _holds_rows(sql, waiting)
-    go.set()
-    writer.join(30)
-    audit.join(30)
-    assert writer.error is None
-    assert audit.error is None
+
+    def past_the_budget(tx: Any) -> None:  # every other check is kept out
+        for offset in range(300):
+            tx.holding(_number(5000 + offset))
+
+    _beside_a_writer_that_checks_then_reads(
+        sql,
+        open_store("numinv-other"),
+        past_the_budget,
+        lambda: auditing.audit(seen, at=NODE, add_missing=True),
+    )
     assert auditing.retried == 0
     assert auditing.get(FIRST, NODE).status == "Available"
     assert auditing.get(_number(1), NODE).status == "Used"
@@ -561,28 +579,13 @@ def test_a_claim_for_a_person_checks_their_numbers_before_it_holds_a_row(
     inventory.reserve(FIRST, NODE, days=1, reserved_for="alice")
     inventory.reserve(_number(1), NODE, reserved_for="alice")
     now[0] += timedelta(days=2)  # the first reservation has lapsed
-    other = open_store("numinv-other")
-    ready, go = threading.Event(), threading.Event()
-
-    def check_then_read() -> Any:
-        with other.transaction() as tx:
-            tx.holding(_number(1))
-            ready.set()
-            go.wait(30)
-            return tx.get(FIRST, NODE)
-
-    writer = _Call(check_then_read)
-    writer.start()
-    assert ready.wait(30)
     alice = Consumer(PHONE, "SEPa", NODE, owner="alice")
-    claim = _Call(lambda: inventory.assign_next(alice))
-    claim.start()
-    waiting = _waiting_for_a_lock(sql, "numinv-call")
-    assert not _holds_rows(sql, waiting)
-    go.set()
-    writer.join(30)
-    claim.join(30)
-    assert writer.error is None
-    assert claim.error is None
-    assert claim.answer.number == _number(1)
+
+    taken = _beside_a_writer_that_checks_then_reads(
+        sql,
+        open_store("numinv-other"),
+        lambda tx: tx.holding(_number(1)),
+        lambda: inventory.assign_next(alice),
+    )
+    assert taken.number == _number(1)
     assert inventory.retried == 0
