@@ -85,6 +85,8 @@ def estate(open_postgres: Callable[[], PostgresRepository], sql: Any) -> Any:
         ("a status past a cursor", Status.AVAILABLE, None, "27023000", False),
         ("the few due among many cooling", Status.COOLING, None, None, True),
         ("the few due, by prefix", Status.COOLING, "270100", None, True),
+        ("the few due, by a prefix of many cooling", Status.COOLING, "270", None, True),
+        ("the few due, by a prefix of the node", Status.COOLING, "27", None, True),
         ("the many due, in number order", Status.RESERVED, "2701", "27012500", True),
     ],
 )
