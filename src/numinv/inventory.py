@@ -1240,7 +1240,7 @@ def _consumer(value: object) -> Consumer:
 
 def _reservation(tag: object, notes: object, days: object, reserved_for: object) -> Reserve:
     if reserved_for is not None:
-        checks.text(reserved_for, "reserved_for")
+        reserved_for = checks.text(reserved_for, "reserved_for")
         if not isinstance(reserved_for, str) or not reserved_for.strip():
             raise InvalidInput(
                 f"reserved_for must name a consumer id or owner, not {reserved_for!r}",

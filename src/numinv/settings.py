@@ -46,6 +46,14 @@ def _share(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
         checks.share(value, f"{type(instance).__name__}.{attribute.name}")
 
 
+def _as_share(value: object) -> object:
+    """A share given as a whole number (0 or 1) kept as the float it means, as every store
+    reads it back; anything else is left for `_share` to judge."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    return value
+
+
 def _teluri_prefix(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not _TELURI_PREFIX.fullmatch(value):
         raise InvalidInput(
@@ -70,7 +78,7 @@ class Settings:
     teluri_prefix: str = attrs.field(default="+88800", validator=_teluri_prefix)
     max_range_size: int = attrs.field(default=1_000_000, validator=_whole(10**9))
     prevent_duplicates: bool = attrs.field(default=False, validator=_flag)
-    exhaustion_threshold: float = attrs.field(default=0.10, validator=_share)
+    exhaustion_threshold: float = attrs.field(default=0.10, converter=_as_share, validator=_share)
     retries: int = attrs.field(default=5, validator=_whole(1000))
 
 
@@ -84,7 +92,9 @@ class NodeSettings:
         default=None, validator=_optional_whole(checks.MAX_DAYS)
     )
     prevent_duplicates: bool | None = attrs.field(default=None, validator=_flag)
-    exhaustion_threshold: float | None = attrs.field(default=None, validator=_share)
+    exhaustion_threshold: float | None = attrs.field(
+        default=None, converter=_as_share, validator=_share
+    )
 
     @property
     def empty(self) -> bool:

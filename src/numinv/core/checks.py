@@ -76,6 +76,7 @@ def text(value: object, what: str) -> str:
     """Text that every store can keep: no NUL, no lone surrogate, not huge."""
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be text, not {value!r}", value=value)
+    value = plain(value)
     if len(value) > MAX_TEXT:
         raise InvalidInput(
             f"{what} is {len(value)} characters long ({_opening(value)}); at most "
@@ -83,6 +84,12 @@ def text(value: object, what: str) -> str:
             value=value[:40] + "...",
         )
     return keepable(value, what)
+
+
+def plain(value: str) -> str:
+    """The text of a `str` subclass (a `StrEnum`, a host's own type) as a plain `str`: what
+    every store gives back, so a record holds the same type whichever store kept it."""
+    return value if type(value) is str else str.__str__(value)
 
 
 def _opening(value: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 
+from numinv.core.checks import plain
 from numinv.errors import InvalidHierarchy
 
 __all__ = ["MAX_DEPTH", "MAX_PATH", "is_at_or_below", "lineage", "parse_path", "related"]
@@ -20,6 +21,7 @@ def parse_path(value: object) -> str:
     """Return a valid dotted hierarchy path, or raise `InvalidHierarchy` naming it."""
     if not isinstance(value, str):
         raise InvalidHierarchy(f"{value!r} is not a hierarchy path (a dotted string)", value=value)
+    value = plain(value)  # before the cache too, which would hand an equal path's object on
     if len(value) > MAX_PATH:
         raise InvalidHierarchy(
             f"a hierarchy path is at most {MAX_PATH} characters long, not {len(value)}: "

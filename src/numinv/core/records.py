@@ -63,6 +63,16 @@ EXTRA_FIELDS = tuple(f"extra{index}" for index in range(1, 10))
 FREE_TEXT_FIELDS = ("tag", "description", "reservation_notes", *EXTRA_FIELDS)
 
 
+def _plain(value: str) -> str:
+    """A host's `str` subclass kept as `str`, as every store reads it back; anything
+    but text is left for the validator to refuse."""
+    return checks.plain(value) if isinstance(value, str) else value
+
+
+def _plain_or_none(value: str | None) -> str | None:
+    return checks.plain(value) if isinstance(value, str) else value
+
+
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     checks.text(value, f"{type(instance).__name__}.{attribute.name}")
 
@@ -94,11 +104,11 @@ class Consumer:
     `alice`), so that a number reserved for Alice may be taken by her phone.
     """
 
-    kind: str = attrs.field(validator=_name)
-    id: str = attrs.field(validator=[_name, _holder])
-    hierarchy: str = attrs.field(validator=_path)
-    vendor: str = attrs.field(default="", validator=_text)
-    owner: str = attrs.field(default="", validator=_holder)
+    kind: str = attrs.field(converter=_plain, validator=_name)
+    id: str = attrs.field(converter=_plain, validator=[_name, _holder])
+    hierarchy: str = attrs.field(converter=_plain, validator=_path)
+    vendor: str = attrs.field(converter=_plain, default="", validator=_text)
+    owner: str = attrs.field(converter=_plain, default="", validator=_holder)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -122,12 +132,16 @@ class Observation:
     when the audit has no `at`).
     """
 
-    number: str = attrs.field(validator=_text)
+    number: str = attrs.field(converter=_plain, validator=_text)
     consumer: Consumer | None = attrs.field(default=None)
-    vendor: str = attrs.field(default="", validator=_text, kw_only=True)
-    internal_number_type: str = attrs.field(default="", validator=_text, kw_only=True)
+    vendor: str = attrs.field(converter=_plain, default="", validator=_text, kw_only=True)
+    internal_number_type: str = attrs.field(
+        converter=_plain, default="", validator=_text, kw_only=True
+    )
     active: bool = attrs.field(default=True, kw_only=True)
-    hierarchy: str | None = attrs.field(default=None, validator=_optional_path, kw_only=True)
+    hierarchy: str | None = attrs.field(
+        converter=_plain_or_none, default=None, validator=_optional_path, kw_only=True
+    )
 
     @consumer.validator
     def _consumer(self, attribute: attrs.Attribute[Consumer | None], value: object) -> None:
