@@ -116,4 +116,5 @@ def utilization(
         hierarchy: _node(hierarchy, counts[hierarchy], thresholds.get(hierarchy, threshold))
         for hierarchy in sorted(counts)
     }
-    return Utilization(nodes, float(threshold), in_force=dict(thresholds))
+    in_force = {name: thresholds[name] for name in sorted(thresholds)}  # as `nodes`, sorted
+    return Utilization(nodes, float(threshold), in_force=in_force)

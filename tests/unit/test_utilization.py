@@ -98,3 +98,14 @@ def test_a_rollup_refuses_bad_input_as_numinv_errors(hierarchy: object, threshol
     report = _two_sites().utilization()
     with pytest.raises(NumInvError):
         report.rollup(hierarchy, threshold=threshold)  # type: ignore[arg-type]
+
+
+def test_the_thresholds_in_force_are_listed_in_node_order_as_the_nodes_are() -> None:
+    """The mapping was built from a set: its order changed from one run to the next."""
+    inventory = Inventory()
+    for first, node in enumerate(("sys.b.z", "sys.a", "sys.c.y.x", "sys.b")):
+        inventory.add_range(node, f"{1000 + first}")
+    report = inventory.utilization()
+    assert list(report.in_force) == sorted(report.in_force)
+    assert list(report.nodes) == sorted(report.nodes)
+    assert set(report.in_force) >= {"sys", "sys.b", "sys.c", "sys.c.y"}
