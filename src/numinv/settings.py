@@ -46,12 +46,16 @@ def _share(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
         checks.share(value, f"{type(instance).__name__}.{attribute.name}")
 
 
-def _as_share(value: object) -> object:
+def _as_share(value: float) -> float:
     """A share given as a whole number (0 or 1) kept as the float it means, as every store
     reads it back; anything else is left for `_share` to judge."""
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
         return float(value)
     return value
+
+
+def _as_share_or_none(value: float | None) -> float | None:
+    return None if value is None else _as_share(value)
 
 
 def _teluri_prefix(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -93,7 +97,7 @@ class NodeSettings:
     )
     prevent_duplicates: bool | None = attrs.field(default=None, validator=_flag)
     exhaustion_threshold: float | None = attrs.field(
-        default=None, converter=_as_share, validator=_share
+        default=None, converter=_as_share_or_none, validator=_share
     )
 
     @property
