@@ -189,8 +189,14 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
 )
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
-_HAS_VERSIONS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-_HAS_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' LIMIT 1"
+# Both questions in one statement, so from one snapshot: another opener's schema,
+# committed between "no schema_version" and "some table", made a new file look like
+# another application's.
+_HAS_SCHEMA = (
+    "SELECT EXISTS (SELECT 1 FROM sqlite_master"
+    " WHERE type = 'table' AND name = 'schema_version'),"
+    " EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table')"
+)
 
 _LIST = ", ".join(COLUMNS)
 _SELECT = f"SELECT {_LIST} FROM records"
@@ -599,8 +605,9 @@ class _Database:
     def check_schema(self, *, writable: bool) -> int:
         execute = self.connection.execute
         with self.opening():
-            if not execute(_HAS_VERSIONS).fetchone():
-                if execute(_HAS_TABLES).fetchone():
+            has_versions, has_tables = execute(_HAS_SCHEMA).fetchone()
+            if not has_versions:
+                if has_tables:
                     raise InvalidInput(
                         f"{self.path!r} is an SQLite database of another application "
                         "(it has tables but no numinv schema); numinv will not write into it",
