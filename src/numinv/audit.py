@@ -310,7 +310,7 @@ class Audit:
         }
         for key, use in users.items():
             if not any(held.key == key for held in record.uses):
-                conflicts += self.conflict(record, use)
+                conflicts += self.conflict(record, use, consumers[key])
                 describe = None if record.in_use else self.describe
                 described = None if describe is None else describe(consumers[key], record)
                 record = self.step(record, Observe(use, described), steps)
@@ -341,10 +341,10 @@ class Audit:
             steps.append(AuditChange(record.number, record.hierarchy, record, after, reason))
         return after
 
-    def conflict(self, record: NumberRecord, use: Use) -> list[AuditConflict]:
+    def conflict(self, record: NumberRecord, use: Use, consumer: Consumer) -> list[AuditConflict]:
+        """The conflict `consumer`'s use makes, naming the consumer as it was observed."""
         returning = record.cooling_use is not None and record.cooling_use.key == use.key
         held_for = record.reserved_for
-        consumer = Consumer(use.kind, use.consumer_id, use.hierarchy or record.hierarchy)
         held_back = record.status in (Status.RESERVED, Status.INACTIVE)  # not assignable
         if held_back or (record.status is Status.COOLING and not returning):
             why = f"{record.status} but used by {use.kind} {use.consumer_id!r}; use recorded"
