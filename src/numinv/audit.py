@@ -25,7 +25,7 @@ from enum import StrEnum
 
 import attrs
 
-from numinv.core.hierarchy import is_at_or_below
+from numinv.core.hierarchy import is_at_or_below, related
 from numinv.core.kinds import use_of
 from numinv.core.lifecycle import (
     IN_USE,
@@ -165,6 +165,22 @@ class _Fix:
 _Plan = tuple[dict[tuple[str, str], _Fix], dict[tuple[str, str], _Fix], list[AuditConflict]]
 
 
+class ReadMeanwhile(Exception):  # not an error a host sees: the audit reads again
+    """A record the plan was read from left its node before the plan was written.
+
+    The audit reads node by node. A record moved from a node read to one not
+    yet read is read twice, and the observation its first reading took is
+    gone from its second: a fix planned so takes a consumer's use away. The
+    plan is read again (`Inventory.audit`).
+    """
+
+    def __init__(self, number: str, node: str, *, joined: bool) -> None:
+        super().__init__(
+            f"{number} left {node} while the audit read the records; run the audit again"
+        )
+        self.number, self.node, self.joined = number, node, joined
+
+
 class Audit:
     """One audit: observations read, records matched, fixes planned, then written."""
 
@@ -192,6 +208,10 @@ class Audit:
         # number in scope takes them; those that matched none are unknown.
         self.anywhere: dict[str, list[Observation]] = {}
         self.matched: set[int] = set()
+        # The node each observed number was first read at, and the nodes of those read
+        # again at another (`ReadMeanwhile`).
+        self.read_at: dict[str, str] = {}
+        self.read_again: dict[str, list[str]] = {}
         # The plan as `write` first found it: a write run again after a lost race starts
         # from it, not from what the failed run left.
         self.planned: _Plan | None = None
@@ -239,9 +259,13 @@ class Audit:
 
     def mine(self, record: NumberRecord) -> list[Observation]:
         """Take the observations of the record's number made at or below its node."""
-        anywhere = self.anywhere.get(record.number, [])
+        number, at = record.number, record.hierarchy
+        anywhere = self.anywhere.get(number, [])
         self.matched.update(map(id, anywhere))
-        held = self.observed.get(record.number)
+        held = self.observed.get(number)
+        first = self.read_at.setdefault(number, at) if held else self.read_at.get(number)
+        if first is not None and first != at:  # an observed number read at another node
+            self.read_again.setdefault(number, [first]).append(at)
         if not held:
             return list(anywhere)
         mine: list[Observation] = []
@@ -428,6 +452,7 @@ class Audit:
         self.rules = unit.rules
         adding = self.checked(unit)
         for key, fix in list(self.fixes.items()):
+            self.still_where_read(unit, *key)
             stored = unit.tx.get(*key)
             if stored is None:
                 del self.fixes[key]  # deleted meanwhile: nothing left to fix
@@ -443,6 +468,19 @@ class Audit:
                 unit.replace(current, _versioned(fixed, current.version + 1))
         if adding:
             unit.insert(adding)
+
+    def still_where_read(self, unit: UnitOfWork, number: str, node: str) -> None:
+        """Refuse the plan when a record of the number read at a node above or below has
+        left it.
+
+        A number is held once in a line of descent, so one read at two related
+        nodes was read on both sides of a move, and its observations went to
+        the first reading. Sibling sites' records take none of each other's
+        observations, and are not read again.
+        """
+        for other in self.read_again.get(number, ()):
+            if other != node and related(other, node) and unit.tx.get(number, other) is None:
+                raise ReadMeanwhile(number, other, joined=unit.joined)
 
     def checked(self, unit: UnitOfWork) -> list[NumberRecord]:
         """The records to add that clash with nothing; those that do become conflicts."""

@@ -1193,23 +1193,34 @@ class Inventory:
         node = None if at is None else parse_path(at)
         fixing = checks.flag(fix, "fix")
         adding = checks.flag(add_missing, "add_missing")
-        plan = _audit.Audit(
-            self._repository,
-            self._rules(self._repository.node_settings(None)),
-            node,
-            describe=self._description,
-        )
-        plan.read(checks.iterable(observed, "observed"))
-        if adding:
-            plan.plan_additions()
-        if not fixing or not plan.pending:
-            return plan.report(fixed=fixing)
+        # Taken one at a time (a bad one is refused as it comes), kept to read again.
+        kept: list[object] = []
+        observations: Iterable[object] = _keeping(checks.iterable(observed, "observed"), kept)
+        for attempt in range(self._settings.retries + 1):
+            plan = _audit.Audit(
+                self._repository,
+                self._rules(self._repository.node_settings(None)),
+                node,
+                describe=self._description,
+            )
+            plan.read(observations)
+            if adding:
+                plan.plan_additions()
+            if not fixing or not plan.pending:
+                return plan.report(fixed=fixing)
 
-        def write(unit: UnitOfWork) -> _audit.AuditReport:
-            plan.write(unit)
-            return plan.report(fixed=True)
+            def write(unit: UnitOfWork, plan: _audit.Audit = plan) -> _audit.AuditReport:
+                plan.write(unit)
+                return plan.report(fixed=True)
 
-        return self._run("audit", write, every_node=True)
+            try:
+                return self._run("audit", write, every_node=True)
+            except _audit.ReadMeanwhile as moved:  # read again, as a lost race runs again
+                if moved.joined or attempt == self._settings.retries:
+                    raise ConcurrentUpdate(str(moved), number=moved.number) from None
+                self._retried += 1
+                observations = kept
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
         """Call `listener(event)` after every committed change, in `seq` order.
@@ -1230,6 +1241,12 @@ class Inventory:
 
 
 # -- argument checks and small reads -----------------------------------------------
+
+
+def _keeping(items: Iterable[object], kept: list[object]) -> Iterator[object]:
+    for item in items:
+        kept.append(item)
+        yield item
 
 
 def _consumer(value: object) -> Consumer:

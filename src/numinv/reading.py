@@ -63,12 +63,20 @@ def visible(records: Iterable[NumberRecord], at: str) -> NumberRecord | None:
 
 
 def visible_from(reader: Reader, number: str, at: str) -> NumberRecord | None:
-    """The stored record of `number` seen from `at`, walking up by key look-ups."""
+    """The stored record of `number` seen from `at`, walking up by key look-ups.
+
+    Each look-up may see a newer state than the one before: a record moved
+    from an ancestor down to a node already looked at, committed between two
+    look-ups, is in none of them though it was visible all along. So a walk
+    that finds nothing is confirmed by one read of every record of the number
+    (then taken by its key, as the walk would have: a transaction locks it).
+    """
     for node in lineage(at):
         record = reader.get(number, node)
         if record is not None:
             return record
-    return None
+    seen = visible(reader.holding(number), at)
+    return None if seen is None else reader.get(number, seen.hierarchy)
 
 
 def in_line_of_descent(reader: Reader, numbers: NumberRange, at: str) -> list[NumberRecord]:

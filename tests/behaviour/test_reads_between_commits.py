@@ -1,0 +1,118 @@
+"""An answer built from several reads, with another instance's commit landing between them.
+
+Outside a transaction each read sees what is committed when it runs, so a
+change committed between two reads of one answer must not make the answer
+wrong: at worst it is the answer of either moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from numinv import Consumer, Inventory, NotFound, Observation, Status
+from tests.behaviour.conftest import MakeInventory
+
+PHONE = "device/cucm/Phone"
+
+
+def _after_first(
+    inventory: Inventory, method: str, when: Callable[..., bool], action: Callable[[], Any]
+) -> list[bool]:
+    """Run `action` (another instance's commit) just after the first call of the inventory's
+    repository `method` that `when` accepts has returned."""
+    repository = inventory.repository
+    real = getattr(repository, method)
+    fired: list[bool] = []
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        answer = real(*args, **kwargs)
+        if not fired and when(*args, **kwargs):
+            fired.append(True)
+            action()
+        return answer
+
+    setattr(repository, method, wrapped)
+    return fired
+
+
+def test_a_number_moved_down_between_the_look_ups_is_still_found(make: MakeInventory) -> None:
+    """`get` walks up from the node by key: it looked at sys.a.b, the number moved from
+    sys.a to sys.a.b, then it looked at sys.a. Visible from sys.a.b all along, it was
+    `NotFound`."""
+    reader, writer = make(), make()
+    writer.add_range("sys.a", "2000")
+    fired = _after_first(
+        reader,
+        "get",
+        lambda number, node: node == "sys.a.b",
+        lambda: writer.move_range("sys.a", "2000", to="sys.a.b"),
+    )
+    found = reader.get("2000", "sys.a.b")
+    assert fired == [True]
+    assert (found.number, found.hierarchy) == ("2000", "sys.a.b")
+
+
+def test_a_number_nobody_holds_is_still_not_found(make: MakeInventory) -> None:
+    inventory = make()
+    inventory.add_range("sys.a.c", "2000")  # a sibling's: not visible from sys.a.b
+    with pytest.raises(NotFound, match=r"2000 is not visible from sys\.a\.b"):
+        inventory.get("2000", "sys.a.b")
+    assert inventory.find("2000", "sys.a.b") is None
+    assert inventory.find("2000", "sys.a.c.d") == inventory.get("2000", "sys.a.c")
+
+
+def test_an_audit_reading_a_number_on_both_sides_of_a_move_reads_again(
+    make: MakeInventory,
+) -> None:
+    """The audit reads node by node: it read 2000 at sys.a, where the phone's observation
+    matched it, then 2000 moved to sys.a.b, where the audit read it again with no
+    observation left, and its fix took the phone's use away. A number read at two nodes
+    of one line of descent was read across a move: the audit reads again."""
+    reader, writer = make(), make()
+    phone = Consumer(PHONE, "SEP1", "sys.a.b")
+    writer.add_range("sys.a", "2000")
+    writer.add_range("sys.a.b", "3000", count=2)  # sys.a.b is read after sys.a
+    writer.assign("2000", phone)
+    writer.assign("3000", Consumer(PHONE, "SEP2", "sys.a.b"))
+    fired = _after_first(
+        reader,
+        "scan",
+        lambda query: query.hierarchy == "sys.a",
+        lambda: writer.move_range("sys.a", "2000", to="sys.a.b"),
+    )
+    retried = reader.retried
+    # 3000's phone is gone, 3001's has come: a fix to write, so the write is reached.
+    seen = [Observation("2000", phone), Observation("3001", Consumer(PHONE, "SEP3", "sys.a.b"))]
+    report = reader.audit(seen)
+    assert fired == [True]
+    assert reader.retried == retried + 1
+    stored = writer.get("2000", "sys.a.b")
+    assert (stored.status, [use.consumer_id for use in stored.uses]) == (Status.USED, ["SEP1"])
+    assert [(c.number, c.reason) for c in report.changes] == [
+        ("3000", "use removed"),
+        ("3001", "use recorded"),
+    ]
+    assert writer.get("3000", "sys.a.b").uses == ()
+    assert [use.consumer_id for use in writer.get("3001", "sys.a.b").uses] == ["SEP3"]
+
+
+def test_an_audit_of_a_number_held_by_sibling_sites_writes_at_once(make: MakeInventory) -> None:
+    """Sibling sites may each hold a number: read at both, it was not read across a move,
+    and the audit writes its fixes without reading again."""
+    inventory = make()
+    inventory.add_range("sys.a.b", "2000")
+    inventory.add_range("sys.a.c", "2000")
+    seen = [
+        Observation("2000", Consumer(PHONE, "SEP1", "sys.a.b")),
+        Observation("2000", Consumer(PHONE, "SEP2", "sys.a.c")),
+    ]
+    retried = inventory.retried
+    report = inventory.audit(seen, at="sys.a")
+    assert inventory.retried == retried
+    assert [(c.hierarchy, c.reason) for c in report.changes] == [
+        ("sys.a.b", "use recorded"),
+        ("sys.a.c", "use recorded"),
+    ]
