@@ -445,3 +445,36 @@ def test_a_row_edited_by_hand_into_no_record_is_a_storage_error_naming_it(
         with pytest.raises(StorageError, match=r"the stored row of '1001' at 'sys\.a' is not"):
             inventory.get("1001", "sys.a")
         assert inventory.get("1000", "sys.a").number == "1000"
+
+
+def test_settings_read_while_another_thread_configures_are_not_kept_for_good() -> None:
+    """A private in-memory database shared by threads: settings read just before another
+    thread's `configure` committed, and cached just after, were served from then on (the
+    cache's version of them never moved), in write transactions too."""
+    from numinv import DuplicateNumber, Inventory
+
+    repository = SqliteRepository(":memory:")
+    inventory = Inventory(repository)
+    db = repository._db
+    real = db.rows
+    configured: list[bool] = []
+
+    def rows(sql: str, parameters: object) -> object:
+        answer = real(sql, parameters)
+        if sql == sqlite_module._ALL_SETTINGS and not configured:
+            configured.append(True)
+            other = threading.Thread(
+                target=lambda: inventory.configure("sys", prevent_duplicates=True)
+            )
+            other.start()
+            other.join(10)
+        return answer
+
+    db.rows = rows  # type: ignore[method-assign]
+    assert repository.node_settings(None) == {}  # read before the configure committed
+    db.rows = real  # type: ignore[method-assign]
+    assert configured == [True]
+    assert repository.node_settings(None) != {}
+    inventory.add_range("sys.a", "1000")
+    with pytest.raises(DuplicateNumber):
+        inventory.add_range("sys.b", "1000")

@@ -453,6 +453,9 @@ class _Database:
         self.counts: Counter[tuple[str, Status]] = Counter()
         # name -> (the commit it was read after, what was read): see `cached`.
         self.cache: dict[str, tuple[int, Any]] = {}
+        # Moved on by what drops the settings from the cache, once it is done: a private
+        # in-memory database's version of them (`cached`).
+        self.generation = 0
         self.memory = path in ("", ":memory:") or (uri and "mode=memory" in path)
         self.reader: sqlite3.Connection
         target = path
@@ -675,12 +678,14 @@ class _Database:
         writes keeps what it read (what they change themselves drops the cache:
         `configure`, a rollback). A private in-memory database has one
         connection: its changes count unless `ours` is False (what only
-        `configure` changes).
+        `configure` changes, or a rollback takes back): then `generation` is
+        the version, so that a value read before such a change and kept after
+        it is not taken for current.
         """
         try:
             if self.memory:
                 changes = self.connection.total_changes  # asked even when not wanted: once
-                version: tuple[str, int] = ("m", changes if ours else 0)  # closed, it raises
+                version: tuple[str, int] = ("m", changes if ours else self.generation)
             elif self.owner == threading.get_ident():
                 ((number,),) = self.connection.execute("PRAGMA data_version").fetchall()
                 version = ("w", number)
@@ -751,6 +756,7 @@ class _Database:
                         # rollback that fails too shows up at the next BEGIN.
                         with suppress(sqlite3.Error):
                             self.connection.execute("ROLLBACK")
+                    self.generation += 1
                     raise
                 finally:
                     self.owner, self.ends = None, []
@@ -1144,9 +1150,10 @@ class _SqliteTransaction(_Reads):
                 del db.cache[key]
             if settings is None or settings.empty:
                 db.execute(_UNCONFIGURE, (hierarchy,))
-                return
-            values = [getattr(settings, name) for name in _SETTINGS_FIELDS]
-            db.execute(_CONFIGURE, (hierarchy, *values))
+            else:
+                values = [getattr(settings, name) for name in _SETTINGS_FIELDS]
+                db.execute(_CONFIGURE, (hierarchy, *values))
+            db.generation += 1  # written: a value read before this is old (`cached`)
 
     def journal(self, entries: Sequence[Entry]) -> int:
         db = self._db
