@@ -1188,7 +1188,8 @@ class Inventory:
         With `fix=False` nothing is written (a dry run). Otherwise every fix
         is written in one transaction, each record's fix worked out again
         inside it when another writer changed the record meanwhile, and every
-        number added by `add_missing` checked for uniqueness there.
+        number added by `add_missing` checked for uniqueness there. An audit
+        that read a number on both sides of a move reads again (decision 147).
         """
         node = None if at is None else parse_path(at)
         fixing = checks.flag(fix, "fix")
