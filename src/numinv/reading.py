@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from heapq import merge
+from itertools import chain
 
 from numinv.core.hierarchy import lineage, related
 from numinv.core.lifecycle import HELD_BACK, Rules, as_of
@@ -122,17 +123,51 @@ def listed(
         records = pages(reader, Query(node, None, prefix, after), wanted)
         return (as_of(record, rules) for record in records) if due else records
     own = pages(reader, Query(node, status, prefix, after), wanted)
-    if not due:
-        return own
-    streams = [own]
-    if status in (Status.AVAILABLE, Status.RESERVED):
-        streams += [
-            pages(reader, Query(node, source, prefix, after, due_by=rules.now), wanted)
-            for source in HELD_BACK
-            if source is not status
-        ]
-    merged = streams[0] if len(streams) == 1 else merge(*streams, key=_number)
-    return (shown for record in merged if (shown := as_of(record, rules)).status is status)
+    if not due or status not in (Status.AVAILABLE, Status.RESERVED):
+        return own if not due else _shown(own, status, rules)
+    lapsed = [
+        Query(node, source, prefix, after, due_by=rules.now)
+        for source in HELD_BACK
+        if source is not status
+    ]
+    return _with_released(reader, own, lapsed, wanted, status, rules)
+
+
+def _with_released(
+    reader: Reader,
+    own: Iterator[NumberRecord],
+    lapsed: list[Query],
+    wanted: int | None,
+    status: Status,
+    rules: Rules,
+) -> Iterator[NumberRecord]:
+    """Records showing `status`, those whose release date has passed among them.
+
+    The held-back records' first pages are read before the status's own: a
+    release committed between them is then read in both (and shown once),
+    never in neither.
+    """
+    released = [_started(pages(reader, query, wanted)) for query in lapsed]
+    yield from _shown(_once(merge(own, *released, key=_number)), status, rules)
+
+
+def _shown(records: Iterable[NumberRecord], status: Status, rules: Rules) -> Iterator[NumberRecord]:
+    return (shown for record in records if (shown := as_of(record, rules)).status is status)
+
+
+def _started(records: Iterator[NumberRecord]) -> Iterator[NumberRecord]:
+    """The records, their first page read now."""
+    first = next(records, None)
+    return iter(()) if first is None else chain((first,), records)
+
+
+def _once(records: Iterable[NumberRecord]) -> Iterator[NumberRecord]:
+    """A node's records in number order, a number read twice given once (the first)."""
+    last = None
+    for record in records:
+        if record.number != last:
+            last = record.number
+            yield record
 
 
 def _number(record: NumberRecord) -> str:

@@ -14,6 +14,7 @@ import pytest
 
 from numinv import Consumer, Inventory, NotFound, Observation, Status
 from tests.behaviour.conftest import MakeInventory
+from tests.clock import Clock
 
 PHONE = "device/cucm/Phone"
 
@@ -116,3 +117,58 @@ def test_an_audit_of_a_number_held_by_sibling_sites_writes_at_once(make: MakeInv
         ("sys.a.b", "use recorded"),
         ("sys.a.c", "use recorded"),
     ]
+
+
+def _one_cooling_and_due(make: MakeInventory, clock: Clock) -> tuple[Inventory, Inventory]:
+    writer = make()
+    writer.add_range("sys.a", "1000", "1009")
+    writer.cool("1005", "sys.a", days=1)
+    clock.advance(days=2)  # shown Available from now on, stored Cooling until a write
+    return make(), writer
+
+
+def test_a_release_committed_between_a_listings_pages_is_listed(
+    make: MakeInventory, clock: Clock
+) -> None:
+    """`available` reads the Available records and the held-back ones whose release date
+    has passed, a page of each: 1005, still stored Cooling when the Available page was
+    read and released before the held-back page was, was in neither."""
+    reader, writer = _one_cooling_and_due(make, clock)
+    fired = _after_first(
+        reader,
+        "scan",
+        lambda query: query.status is Status.AVAILABLE,
+        writer.release_due,
+    )
+    shown = [record.number for record in reader.available("sys.a", limit=100)]
+    assert fired == [True]
+    assert shown == [f"10{n:02}" for n in range(10)]
+
+
+def test_a_release_committed_between_a_listings_pages_is_listed_once(
+    make: MakeInventory, clock: Clock
+) -> None:
+    """The other order: the held-back page read (1005 due), the release committed, then
+    an Available page holding 1005 as stored now: it was listed twice."""
+    reader, writer = _one_cooling_and_due(make, clock)
+    fired = _after_first(
+        reader,
+        "scan",
+        lambda query: query.due_by is not None,
+        writer.release_due,
+    )
+    shown = [record.number for record in reader.search(at="sys.a", status="Available")]
+    assert fired == [True]
+    assert shown == [f"10{n:02}" for n in range(10)]
+    assert writer.get("1005", "sys.a").status is Status.AVAILABLE
+
+
+def test_a_listing_reads_nothing_before_it_is_iterated(make: MakeInventory, clock: Clock) -> None:
+    """A listing is lazy: asked for, it has read no page yet (so a page read first, of the
+    held-back records, is read when the listing starts, not when it was asked for)."""
+    reader, _ = _one_cooling_and_due(make, clock)
+    scans = _after_first(reader, "scan", lambda query: True, lambda: None)
+    listing = reader.available("sys.a")
+    assert scans == []
+    assert next(listing).number == "1000"
+    assert scans == [True]
