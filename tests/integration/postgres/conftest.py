@@ -18,6 +18,15 @@ def schema(new_schema: Callable[[], str]) -> str:
 
 
 @pytest.fixture
+def repository(postgres_url: str, schema: str) -> Iterator[Any]:
+    """A `PostgresRepository` on this test's schema, waiting at most 5 s for a row lock."""
+    from numinv.storage.postgres import PostgresRepository
+
+    with PostgresRepository(postgres_url, schema=schema, lock_timeout=5) as repository:
+        yield repository
+
+
+@pytest.fixture
 def sql(postgres_url: str) -> Iterator[Callable[..., list[tuple[Any, ...]]]]:
     """Runs SQL on a connection of its own (the side door past the repository)."""
     import psycopg

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from numinv import NumberRecord, Status
 from numinv.core.journal import Entry
@@ -24,14 +21,6 @@ def record(number: str, hierarchy: str = NODE, **fields: Any) -> NumberRecord:
 
 def cooling(number: str, released: datetime = NOW - timedelta(days=1)) -> NumberRecord:
     return record(number, status=Status.COOLING, release_date=released)
-
-
-@pytest.fixture
-def repository(postgres_url: str, schema: str) -> Iterator[Any]:
-    from numinv.storage.postgres import PostgresRepository
-
-    with PostgresRepository(postgres_url, schema=schema, lock_timeout=5) as repository:
-        yield repository
 
 
 def store(repository: Any, *records: NumberRecord) -> None:

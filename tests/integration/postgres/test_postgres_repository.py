@@ -6,7 +6,7 @@ import contextlib
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,14 +25,6 @@ SQL = Callable[..., list[tuple[Any, ...]]]
 
 def record(number: str, hierarchy: str = NODE, **fields: Any) -> NumberRecord:
     return NumberRecord(number=number, hierarchy=hierarchy, **fields)
-
-
-@pytest.fixture
-def repository(postgres_url: str, schema: str) -> Iterator[Any]:
-    from numinv.storage.postgres import PostgresRepository
-
-    with PostgresRepository(postgres_url, schema=schema, lock_timeout=5) as repository:
-        yield repository
 
 
 def store(repository: Any, *records: NumberRecord) -> None:
