@@ -12,7 +12,17 @@ from typing import Any
 
 import pytest
 
-from numinv import Consumer, Inventory, NotFound, Observation, Status
+from numinv import (
+    ConcurrentUpdate,
+    Consumer,
+    Inventory,
+    NotFound,
+    NumberRecord,
+    Observation,
+    Settings,
+    Status,
+)
+from numinv.storage.protocol import Query
 from tests.behaviour.conftest import MakeInventory
 from tests.clock import Clock
 
@@ -172,3 +182,41 @@ def test_a_listing_reads_nothing_before_it_is_iterated(make: MakeInventory, cloc
     assert scans == []
     assert next(listing).number == "1000"
     assert scans == [True]
+
+
+def test_an_audit_read_across_a_move_past_its_retries_is_refused_and_writes_nothing(
+    make: MakeInventory,
+) -> None:
+    """Read across a move at every run (`Settings.retries` is 1: two runs), an audit
+    raises `ConcurrentUpdate` naming the number, and stores none of its fixes."""
+    reader, writer = make(settings=Settings(retries=1)), make()
+    phone = Consumer(PHONE, "SEP1", "sys.a.b")
+    writer.add_range("sys.a", "2000")
+    writer.add_range("sys.a.b", "3000")
+    writer.assign("2000", phone)
+    repository = reader.repository
+    scan, settings = repository.scan, repository.node_settings
+    moves: list[str] = []
+
+    def scanning(query: Query) -> list[NumberRecord]:
+        found = scan(query)
+        if query.hierarchy == "sys.a" and any(r.number == "2000" for r in found):
+            moves.append("down")  # read at sys.a: moved below, to be read again there
+            writer.move_range("sys.a", "2000", to="sys.a.b")
+        return found
+
+    def reading_settings(*args: Any) -> Any:
+        if writer.find("2000", "sys.a") is None:  # each run starts with 2000 back up
+            moves.append("up")
+            writer.move_range("sys.a.b", "2000", to="sys.a")
+        return settings(*args)
+
+    repository.scan = scanning
+    repository.node_settings = reading_settings
+    seen = [Observation("2000", phone), Observation("3000", Consumer(PHONE, "SEP3", "sys.a.b"))]
+    with pytest.raises(ConcurrentUpdate, match=r"2000 left sys\.a while the audit read") as lost:
+        reader.audit(seen)
+    assert lost.value.number == "2000"
+    assert moves == ["down", "up", "down"]
+    assert writer.get("3000", "sys.a.b").uses == ()
+    assert [use.consumer_id for use in writer.get("2000", "sys.a.b").uses] == ["SEP1"]
