@@ -19,12 +19,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 __all__ = ["ServerUnavailable", "find_bindir", "server_url", "throwaway_server"]
 
@@ -180,7 +183,8 @@ def throwaway_server(overrides: Mapping[str, str] | None = None) -> Iterator[str
             log,
         )
         try:
-            yield f"postgresql://{SYSTEM_USER}@127.0.0.1:{port}/postgres"
+            with _stopped_on_termination():
+                yield f"postgresql://{SYSTEM_USER}@127.0.0.1:{port}/postgres"
         finally:
             with contextlib.suppress(ServerUnavailable):
                 _run(
@@ -192,6 +196,30 @@ def throwaway_server(overrides: Mapping[str, str] | None = None) -> Iterator[str
                 )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _stopped_on_termination() -> Iterator[None]:
+    """While the cluster runs, SIGTERM and SIGHUP interrupt this process as Ctrl-C does.
+
+    By default they end Python at once, skipping every `finally`: a test run cut
+    short by `timeout`, a CI runner or a closed terminal left the cluster running
+    (its postmaster, shared memory and folder) after the process was gone.
+    As `KeyboardInterrupt`, pytest ends the session and stops the cluster.
+    Only the main thread can take signals, and a handler the host set is kept.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept: dict[int, Any] = {}
+    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            kept[number] = signal.signal(number, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        for number, handler in kept.items():
+            signal.signal(number, handler)
 
 
 def _major(bindir: Path) -> int:
