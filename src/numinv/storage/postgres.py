@@ -708,6 +708,10 @@ _LOCK_BUDGET: Final = 256  # advisory locks a transaction takes before it takes 
 # as a share of the server's deadlock_timeout (100 ms of the default 1 s): a writer that
 # starts waiting for one of its numbers meanwhile looks for a deadlock only after that.
 _ALONE_WAIT: Final = 0.1
+# Seconds psycopg_pool tries to open a connection, its waits doubling (1 s, 2 s), before
+# it gives up (`_Database.reconnect_failed`). Its own default, five minutes, let the
+# waits grow to a minute: a server back after an outage was not asked again for as long.
+_RECONNECT: Final = 3.0
 
 
 def _lock_key(schema: str, kind: str, text: str) -> int:
@@ -1159,6 +1163,10 @@ class _Database:
         # Node settings read inside transactions, by the nodes asked, at one settings
         # version (`_PostgresTransaction.node_settings`).
         self.settings: tuple[int, dict[tuple[str, ...], Mapping[str, NodeSettings]]] = (-1, {})
+        # Callers waiting for a pool connection, and connections lent out (`borrow`).
+        self.counting = threading.Lock()
+        self.asking = 0
+        self.lent = 0
         self.migrate(conninfo, create=create)
         self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             conninfo,
@@ -1169,9 +1177,15 @@ class _Database:
             configure=self.configure,
             open=False,
             name=f"numinv:{schema}",
+            reconnect_timeout=_RECONNECT,
+            reconnect_failed=self.reconnect_failed,
         )
         with self.translated():
-            self.pool.open(wait=True, timeout=timeout)
+            self.asked(+1)
+            try:
+                self.pool.open(wait=True, timeout=timeout)
+            finally:  # a pool not full in time is closed by psycopg_pool
+                self.asked(-1)
 
     # -- errors -------------------------------------------------------------
 
@@ -1272,10 +1286,44 @@ class _Database:
                 f"opening a connection takes longer than that ({took:.3g} s just now; "
                 "give a longer timeout)"
             )
+        lent, size = self.lent, self.pool.max_size
+        if lent < size:  # the pool is short of connections, not of free ones
+            return (
+                f"the pool was still opening its connections again ({lent} of {size} "
+                "taken), though the server accepts one now: try again"
+            )
         return (
-            f"all {self.pool.max_size} connections of the pool are in use "
+            f"all {size} connections of the pool are in use "
             "(give a larger pool_size, or keep transactions shorter)"
         )
+
+    def borrow(self) -> psycopg.Connection[Any]:
+        """A connection of the pool, counted as lent until `give_back`."""
+        self.asked(+1)
+        try:
+            connection = self.pool.getconn()
+        finally:
+            self.asked(-1)
+        with self.counting:
+            self.lent += 1
+        return connection
+
+    def give_back(self, connection: psycopg.Connection[Any]) -> None:
+        with self.counting:
+            self.lent -= 1
+        self.pool.putconn(connection)
+
+    def asked(self, change: int) -> None:
+        with self.counting:
+            self.asking += change
+
+    def reconnect_failed(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> None:
+        """psycopg_pool gave up opening a connection (`_RECONNECT`). While a caller waits
+        for one, it starts again at once, so a server back after an outage is asked again
+        within seconds; with nobody waiting, the next caller starts it."""
+        if self.asking:
+            with suppress(Exception):  # closed meanwhile
+                pool.check()
 
     def purge(self) -> None:
         """After a connection broke (a server restart, an idle timeout), replace every idle
@@ -1470,20 +1518,20 @@ class _Database:
     def _read(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         """A read on a pool connection, asked again once on another when the connection
         it got had broken meanwhile (nothing was written: a read may be asked twice)."""
-        connection = self.pool.getconn()
+        connection = self.borrow()
         try:
             return self._ask(connection, sql, parameters)
         except psycopg.OperationalError:
             if not connection.closed:
                 raise
         finally:
-            self.pool.putconn(connection)
+            self.give_back(connection)
         self.purge()
-        connection = self.pool.getconn()
+        connection = self.borrow()
         try:
             return self._ask(connection, sql, parameters)
         finally:
-            self.pool.putconn(connection)
+            self.give_back(connection)
 
     def _ask(
         self, connection: psycopg.Connection[Any], sql: str, parameters: Sequence[Any]
@@ -1505,7 +1553,7 @@ class _Database:
             yield held
             return
         with self.translated():
-            connection = self.pool.getconn()
+            connection = self.borrow()
         ends: list[Callable[[bool], None]] = []
         committed = False
         try:
@@ -1528,7 +1576,7 @@ class _Database:
                 self.local.open = None
             committed = True
         finally:
-            self.pool.putconn(connection)
+            self.give_back(connection)
             ended(ends, committed)  # a commit whose outcome is unknown counts as not made
 
     def commit(self, held: _Open) -> None:
@@ -1560,14 +1608,14 @@ class _Database:
         wanted = _wanted(keys, set())
         pattern = tuple(exclusive for _, exclusive, _ in wanted)
         with self.translated():
-            connection = self.pool.getconn()
+            connection = self.borrow()
         try:
             with self.translated():
                 connection.execute(_BEGIN)
                 connection.execute(_lock_sql(pattern), [key for _, _, key in wanted])
         finally:
             _roll_back(connection)
-            self.pool.putconn(connection)
+            self.give_back(connection)
 
     def close(self) -> None:
         self.pool.close()

@@ -843,12 +843,15 @@ def test_a_connection_slower_to_open_than_the_timeout_says_so(
     from numinv.storage.postgres import PostgresRepository
 
     PostgresRepository(postgres_url, schema=schema).close()  # the schema, made
+    threads = set(threading.enumerate())
     with pytest.raises(StorageError) as refused:
         PostgresRepository(postgres_url, schema=schema, timeout=0.0001)
     said = str(refused.value)
     assert "opening a connection takes longer than that" in said, said
     assert "give a longer timeout" in said
     assert "in use" not in said
+    # The pool that could not open is closed: none of its threads go on trying.
+    assert [thread.name for thread in set(threading.enumerate()) - threads] == []
 
 
 def test_a_server_refusing_new_connections_says_why(
@@ -881,6 +884,54 @@ def test_a_server_refusing_new_connections_says_why(
     finally:
         sql(f"DROP OWNED BY {role} CASCADE")
         sql(f"DROP ROLE {role}")
+
+
+@pytest.mark.slow
+def test_a_server_back_after_an_outage_is_used_again_within_seconds(
+    postgres_url: str, schema: str, sql: Any
+) -> None:
+    """psycopg_pool doubles its wait between attempts to connect, up to a minute: after a
+    16 s outage, a server back was not asked again for 15 s, and every call in between
+    was told that all connections of the pool were in use (none was)."""
+    import time
+
+    from psycopg.conninfo import make_conninfo
+
+    from numinv.storage.postgres import PostgresRepository
+
+    role = f"numinv_o_{schema}"[:60]
+    sql(f"CREATE ROLE {role} LOGIN")
+    sql(
+        f"DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO {role}', "
+        "current_database()); END $$"
+    )
+    told: list[str] = []
+    try:
+        url = make_conninfo(postgres_url, user=role)
+        with PostgresRepository(url, schema=schema, pool_size=1, timeout=1) as repo:
+            assert repo.get("1000", NODE) is None
+            sql(f"ALTER ROLE {role} NOLOGIN")  # the outage: no connection can be opened
+            sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", role)
+            back = time.monotonic() + 16
+            while time.monotonic() < back:
+                with pytest.raises(StorageError) as refused:
+                    repo.get("1000", NODE)
+                told.append(str(refused.value))
+            sql(f"ALTER ROLE {role} LOGIN")
+
+            for _ in range(6):  # each waits a second for a connection
+                try:
+                    assert repo.get("1000", NODE) is None
+                    break
+                except StorageError as error:
+                    told.append(str(error))
+            else:
+                pytest.fail(f"no call succeeded in 6 s after the outage: {told[-1]}")
+    finally:
+        sql(f"DROP OWNED BY {role} CASCADE")
+        sql(f"DROP ROLE {role}")
+    assert all("the server refuses new connections" in said for said in told[:5]), told[:5]
+    assert not [said for said in told if "connections of the pool are in use" in said]
 
 
 def test_a_connection_lost_while_committing_says_the_outcome_is_unknown(
