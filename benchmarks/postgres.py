@@ -433,6 +433,19 @@ CASES: dict[str, Callable[[Server, Sizes], list[Line]]] = {
 }
 
 
+def _shown(line: Line) -> str:
+    """The figure to two places, or more where two would round it onto its target's
+    limit (0.4988 was shown as 0.50 beside ">= 0.5x" and FAIL)."""
+    try:
+        limit = float(line.target.lstrip("<>= ").rstrip("x"))
+    except ValueError:  # "-": no limit
+        return f"{line.figure:.2f}"
+    places = 2
+    while places < 6 and line.figure != limit and float(f"{line.figure:.{places}f}") == limit:
+        places += 1
+    return f"{line.figure:.{places}f}"
+
+
 def table(lines: list[Line]) -> str:
     header = ("case", "measured", "reference", "figure", "target", "result")
     rows = [header] + [
@@ -440,7 +453,7 @@ def table(lines: list[Line]) -> str:
             line.case,
             line.measured,
             line.reference,
-            f"{line.figure:.2f}" + ("x" if "x" in line.target or line.target == "-" else ""),
+            _shown(line) + ("x" if "x" in line.target or line.target == "-" else ""),
             line.target,
             "PASS" if line.passed else ("FAIL" if line.target != "-" else ""),
         )

@@ -235,3 +235,23 @@ def test_the_postgres_floor_ends_where_numinv_ends(postgres_url: str) -> None:
         assert [(c.seq, c.operation, c.number, c.before, c.after) for c in changes[0]] == [
             (c.seq, c.operation, c.number, c.before, c.after) for c in changes[1]
         ]
+
+
+@pytest.mark.parametrize(
+    ("figure", "target", "shown"),
+    [
+        (0.4988, ">= 0.5x", "0.499x"),  # was "0.50x" beside ">= 0.5x" and FAIL
+        (0.5, ">= 0.5x", "0.50x"),
+        (0.613, ">= 0.5x", "0.61x"),
+        (1.004, "> 1x", "1.004x"),
+        (0.1004, "<= 0.1", "0.1004"),
+        (2.0, "-", "2.00x"),
+    ],
+)
+def test_a_postgres_figure_is_never_rounded_onto_its_limit(
+    figure: float, target: str, shown: str
+) -> None:
+    from benchmarks.postgres import Line, table as postgres_table
+
+    line = Line("case", "1 /s", "2 /s", figure, target, passed=False)
+    assert postgres_table([line]).splitlines()[2].split("|")[4].strip() == shown
