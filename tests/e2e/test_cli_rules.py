@@ -13,11 +13,7 @@ import pytest
 from numinv.cli.root import _schema_of, without_password
 from numinv.storage.sqlite import SqliteRepository
 from tests.e2e.conftest import CUSTOMER, SITE, Numinv
-
-
-def write(tmp_path: Path, name: str, *rows: str) -> str:
-    (tmp_path / name).write_text("\n".join(rows) + "\n")
-    return name
+from tests.e2e.test_files import write
 
 
 def test_changes_without_follow_prints_every_change_past_one_page(loaded: Numinv) -> None:
