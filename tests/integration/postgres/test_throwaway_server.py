@@ -25,8 +25,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # A process holding a throwaway cluster: it says where, then waits to be ended.
 HOLDER = """
+import signal
 import time
 from tests.postgres_server import throwaway_server
+
+# As in a terminal: a run under nohup (as CI may be) inherits SIGHUP ignored, and a
+# signal ignored ends nothing, so there is nothing to stop the cluster for.
+for ending in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(ending, signal.SIG_DFL)
 
 with throwaway_server() as url:
     print(url, flush=True)
