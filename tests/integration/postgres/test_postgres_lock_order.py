@@ -460,9 +460,9 @@ def test_checks_past_the_lock_budget_wait_a_moment_for_other_checks_to_end(
     another writer's check is under way; that check ends while it waits, and the host's
     transaction goes on. (Refused at once, it had to be run again; the moment is made
     long here so that the test sees the wait on a loaded machine.)"""
-    from numinv.storage import postgres
+    from numinv.storage.postgres import held
 
-    monkeypatch.setattr(postgres, "_ALONE_WAIT", 5.0)  # of the server's deadlock_timeout
+    monkeypatch.setattr(held, "_ALONE_WAIT", 5.0)  # of the server's deadlock_timeout
     repository, other = open_store("numinv-host"), open_store("numinv-other")
     checked = threading.Event()
 

@@ -20,15 +20,16 @@ def test_an_update_finds_a_number_moved_down_between_its_look_ups(
     move committed, then it looked at sys.a (nothing): `NotFound`, though the number
     was visible from sys.a.b all along, and `NotFound` is not run again."""
     from numinv import Inventory
-    from numinv.storage import postgres
+    from numinv.storage.postgres import PostgresRepository
+    from numinv.storage.postgres.transaction import _PostgresTransaction
 
     with (
-        postgres.PostgresRepository(postgres_url, schema=schema) as mine,
-        postgres.PostgresRepository(postgres_url, schema=schema) as other,
+        PostgresRepository(postgres_url, schema=schema) as mine,
+        PostgresRepository(postgres_url, schema=schema) as other,
     ):
         inventory, mover = Inventory(mine), Inventory(other)
         mover.add_range("sys.a", "2000")
-        real = postgres._PostgresTransaction.get
+        real = _PostgresTransaction.get
         moved: list[bool] = []
 
         def get(tx: Any, number: str, node: str) -> Any:
@@ -42,7 +43,7 @@ def test_an_update_finds_a_number_moved_down_between_its_look_ups(
                 move.join(30)
             return found
 
-        monkeypatch.setattr(postgres._PostgresTransaction, "get", get)
+        monkeypatch.setattr(_PostgresTransaction, "get", get)
         updated = inventory.update("2000", "sys.a.b", description="moved meanwhile")
         assert moved == [True]
         assert (updated.hierarchy, updated.description) == ("sys.a.b", "moved meanwhile")

@@ -599,7 +599,7 @@ def test_a_journal_for_the_commit_with_text_postgres_cannot_keep_is_refused_at_o
 
 
 def test_a_large_journal_for_the_commit_goes_in_by_copy(repository: Any) -> None:
-    from numinv.storage.postgres import _COPY_AT
+    from numinv.storage.postgres.statements import _COPY_AT
 
     entries = [Entry("add", None, record(f"{n:05d}"), NOW) for n in range(_COPY_AT + 1)]
     with repository.transaction() as tx:
@@ -972,7 +972,7 @@ def test_which_failures_of_a_commit_leave_its_outcome_unknown() -> None:
     import psycopg
     from psycopg import errors as pg
 
-    from numinv.storage.postgres import _lost_in_flight
+    from numinv.storage.postgres.connections import _lost_in_flight
 
     assert _lost_in_flight(psycopg.OperationalError("cannot exit pipeline mode while busy"))
     assert _lost_in_flight(pg.AdminShutdown())
@@ -1074,7 +1074,7 @@ def test_a_large_answer_is_not_kept_after_its_read(repository: Any) -> None:
     on the server's answer for as long as the connection lives, inside a transaction
     or outside one."""
     from numinv import Inventory
-    from numinv.storage.postgres import _KEPT_ANSWER
+    from numinv.storage.postgres.held import _KEPT_ANSWER
 
     inventory = Inventory(repository)
     inventory.add_range(NODE, "100000", count=_KEPT_ANSWER * 3)

@@ -168,12 +168,12 @@ def test_a_schema_name_is_quoted_so_any_name_works(
 def test_an_older_schema_is_upgraded_in_place(
     postgres_url: str, schema: str, sql: SQL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from numinv.storage import postgres
+    from numinv.storage.postgres import connections
 
     with open_repository(postgres_url, schema) as repository:
         Inventory(repository).add_range(NODE, "1000", count=3)
-    later = (*postgres._MIGRATIONS, ("CREATE INDEX records_by_tag ON {s}.records (tag)",))
-    monkeypatch.setattr(postgres, "_MIGRATIONS", later)
+    later = (*connections._MIGRATIONS, ("CREATE INDEX records_by_tag ON {s}.records (tag)",))
+    monkeypatch.setattr(connections, "_MIGRATIONS", later)
     with open_repository(postgres_url, schema) as repository:
         assert len(repository.scan(Query(NODE))) == 3
     versions = sql(f'SELECT version FROM "{schema}".schema_version ORDER BY version')
@@ -186,10 +186,10 @@ def test_a_schema_of_version_3_gains_the_due_index_and_the_byte_order_number_ind
     postgres_url: str, schema: str, sql: SQL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Schemas made before version 4 are upgraded when opened, their records kept."""
-    from numinv.storage import postgres
+    from numinv.storage.postgres import connections
 
     with monkeypatch.context() as older:
-        older.setattr(postgres, "_MIGRATIONS", postgres._MIGRATIONS[:3])
+        older.setattr(connections, "_MIGRATIONS", connections._MIGRATIONS[:3])
         with open_repository(postgres_url, schema) as repository:
             Inventory(repository).add_range(NODE, "1000", count=3)
     with open_repository(postgres_url, schema) as repository:

@@ -119,20 +119,18 @@ def test_settings_of_a_transaction_rolled_back_leave_the_kept_ones_standing(
 def test_a_schema_of_version_one_gains_the_settings_version_on_opening(
     postgres_url: str, schema: str, sql: SQL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from numinv.storage import postgres
+    from numinv.storage.postgres import SCHEMA_VERSION, PostgresRepository, connections
 
     with monkeypatch.context() as patched:
-        patched.setattr(postgres, "_MIGRATIONS", postgres._MIGRATIONS[:1])
-        with postgres.PostgresRepository(postgres_url, schema=schema) as old:
+        patched.setattr(connections, "_MIGRATIONS", connections._MIGRATIONS[:1])
+        with PostgresRepository(postgres_url, schema=schema) as old:
             Inventory(old).configure(NODE, cooling_days=5)
     assert sql(f'SELECT max(version) FROM "{schema}".schema_version') == [(1,)]
-    with postgres.PostgresRepository(postgres_url, schema=schema) as repository:
+    with PostgresRepository(postgres_url, schema=schema) as repository:
         assert settings_in_a_transaction(repository) == {NODE: NodeSettings(cooling_days=5)}
         sql(f'UPDATE "{schema}".node_settings SET cooling_days = 6')
         assert settings_in_a_transaction(repository) == {NODE: NodeSettings(cooling_days=6)}
-    assert sql(f'SELECT max(version) FROM "{schema}".schema_version') == [
-        (postgres.SCHEMA_VERSION,)
-    ]
+    assert sql(f'SELECT max(version) FROM "{schema}".schema_version') == [(SCHEMA_VERSION,)]
 
 
 def test_a_schema_renamed_or_restored_under_another_name_raises_its_own_settings_version(
