@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import numinv.storage.rows as rows_module
-import numinv.storage.sqlite as sqlite_module
+import numinv.storage.sqlite.connections as sqlite_module
 from numinv import (
     ConcurrentUpdate,
     Consumer,
@@ -452,6 +452,7 @@ def test_settings_read_while_another_thread_configures_are_not_kept_for_good() -
     thread's `configure` committed, and cached just after, were served from then on (the
     cache's version of them never moved), in write transactions too."""
     from numinv import DuplicateNumber, Inventory
+    from numinv.storage.sqlite.statements import _ALL_SETTINGS
 
     repository = SqliteRepository(":memory:")
     inventory = Inventory(repository)
@@ -461,7 +462,7 @@ def test_settings_read_while_another_thread_configures_are_not_kept_for_good() -
 
     def rows(sql: str, parameters: object) -> object:
         answer = real(sql, parameters)
-        if sql == sqlite_module._ALL_SETTINGS and not configured:
+        if sql == _ALL_SETTINGS and not configured:
             configured.append(True)
             other = threading.Thread(
                 target=lambda: inventory.configure("sys", prevent_duplicates=True)

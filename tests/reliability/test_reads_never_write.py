@@ -180,7 +180,7 @@ def test_a_database_on_a_read_only_mount_is_read_without_the_files_of_its_log(
     writing the file: read as immutable, it never showed their commits)."""
     import os
 
-    import numinv.storage.sqlite as sqlite_module
+    import numinv.storage.sqlite.connections as sqlite_module
 
     path = read_only_copy(tmp_path)
     real_statvfs, real_access = os.statvfs, os.access

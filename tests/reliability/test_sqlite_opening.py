@@ -88,7 +88,7 @@ def test_a_schema_another_opener_commits_between_the_checks_is_taken_as_numinvs(
         connection: sqlite3.Connection = connect(*args, **kwargs)
         return connection
 
-    monkeypatch.setattr("numinv.storage.sqlite.sqlite3.connect", connecting)
+    monkeypatch.setattr(sqlite3, "connect", connecting)
     with SqliteRepository(path, timeout=5) as repository:
         Inventory(repository).add_range("sys.this", "1000")
         assert repository.nodes() == ["sys.other", "sys.this"]
