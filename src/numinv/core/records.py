@@ -9,6 +9,7 @@ import attrs
 
 from numinv.core import checks
 from numinv.core.hierarchy import parse_path
+from numinv.core.vendor_names import may_be_inactive
 from numinv.errors import InvalidInput
 
 __all__ = [
@@ -155,8 +156,6 @@ class Observation:
         checks.flag(value, "Observation.active")
         if value:
             return
-        from numinv.core.vendors import may_be_inactive  # vendors is built on this module
-
         # SPEC 20: only a Webex Calling number held unassigned is reported inactive.
         if self.consumer is not None:
             raise InvalidInput(

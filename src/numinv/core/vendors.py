@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from numinv.core.records import Usage, Use
+from numinv.core.vendor_names import CISCO, WEBEX, admin_vendor, may_be_inactive, vendor_named
 from numinv.errors import InvalidInput
 
 __all__ = [
@@ -20,10 +21,6 @@ __all__ = [
     "usage_of",
     "vendor_named",
 ]
-
-CISCO = "Cisco"
-WEBEX = "Webex Calling"
-_KNOWN_VENDORS = {name.casefold(): name for name in (CISCO, "Microsoft", WEBEX, "AudioCodes")}
 
 # Per vendor, the internal number types it knows, with the API spellings accepted.
 INTERNAL_NUMBER_TYPES: Mapping[str, Mapping[str, str]] = MappingProxyType(
@@ -70,24 +67,6 @@ def usage_of(uses: Iterable[Use]) -> tuple[Usage, ...]:
 
 
 _USAGE: dict[tuple[Usage, ...], tuple[Usage, ...]] = {}
-
-
-def may_be_inactive(vendor: str) -> bool:
-    """Inactive is Webex Calling's status (SPEC 20): a number of no vendor becomes a
-    Webex Calling number when deactivated; one of another vendor is not turned into one."""
-    return vendor in ("", WEBEX)
-
-
-def vendor_named(value: str) -> str:
-    """A vendor as numinv spells it: a known vendor in any case and spacing (`microsoft `
-    is Microsoft), any other (a VOSS phone's maker) as given."""
-    return _KNOWN_VENDORS.get(value.strip().casefold(), value)
-
-
-def admin_vendor(value: str) -> str:
-    """A vendor as stored: `Cisco` is the blank vendor (SPEC 8, decision 33)."""
-    named = vendor_named(value)
-    return "" if named == CISCO else named
 
 
 def shown_number_type(number_type: str, vendor: str) -> str:
