@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ import pytest
 
 from numinv import Inventory, Status
 from numinv.storage.postgres import PostgresRepository
+from numinv.storage.postgres.wire import Wire
 from numinv.storage.protocol import Query
 
 BIG = "sys.acme.big"
@@ -142,19 +143,18 @@ def test_a_claim_in_a_pool_drained_since_its_statistics_reads_a_few_pages(
     sql(f"UPDATE {table} SET status = 'Used' WHERE number < '27020000'")
     sql(f"VACUUM {table}")  # settled pages; the statistics stay the old ones
     statements: list[tuple[str, list[Any]]] = []
-    real = psycopg.Cursor.execute
+    real = Wire.run
 
-    def traced(cursor: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        if isinstance(query, str) and query.lstrip().startswith("SELECT"):
-            statements.append((query, list(params or ())))
-        return real(cursor, query, params, **kwargs)
+    def traced(wire: Wire, sent: Sequence[tuple[str, Sequence[Any]]]) -> Any:
+        statements.extend((query, list(params)) for query, params in sent)
+        return real(wire, sent)
 
-    psycopg.Cursor.execute = traced  # type: ignore[method-assign]
+    Wire.run = traced  # type: ignore[method-assign]
     try:
         with repository.transaction() as tx:
             (claimed,) = tx.claim(Query(BIG, Status.AVAILABLE, limit=1))
     finally:
-        psycopg.Cursor.execute = real  # type: ignore[method-assign]
+        Wire.run = real  # type: ignore[method-assign]
     assert claimed.number == "27020000"
     claim = next(s for s in statements if "SKIP LOCKED" in s[0])
     _, plan = _pages_read(sql, claim[0].replace(" FOR UPDATE SKIP LOCKED", ""), claim[1], mode)

@@ -35,9 +35,9 @@ Every driver error is translated in one place, `_Database.translated`.
 The modules, each with one job: `schema` (migrations, and how a schema of
 numinv's is told from another), `statements` (the SQL of one schema, batches,
 COPY lines and the journal's rows), `locks` (the advisory locks of uniqueness
-checks), `held` (one open transaction's state), `connections` (the pool and
-the translation of errors), `reads`, `transaction` (the writes) and
-`repository` (`PostgresRepository`).
+checks), `held` (one open transaction's state), `wire` (a transaction's
+statements on libpq), `connections` (the pool and the translation of errors),
+`reads`, `transaction` (the writes) and `repository` (`PostgresRepository`).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from numinv.core.checks import keepable
 from numinv.core.records import NumberRecord
 from numinv.errors import ConcurrentUpdate, InvalidInput, NotFound, StorageError
 from numinv.settings import NodeSettings
-from numinv.storage.postgres.held import _BEGIN, _Cursors, _Open
+from numinv.storage.postgres.held import _BEGIN, _Cursors, _Kept, _Open
 from numinv.storage.postgres.locks import _Keys, _lock_key, _lock_sql, _wanted
 from numinv.storage.postgres.schema import _HELD, _LOCK_CLASS, _MIGRATIONS, _OUR_TABLES, _OURS
 from numinv.storage.postgres.statements import _CODEC, _PREPARED, _Sql
@@ -497,7 +497,7 @@ class _Database:
                 if held.begun or held.pending:
                     self.commit(held)
             except BaseException:
-                _roll_back(connection)
+                _roll_back(held.kept)
                 raise
             finally:
                 self.local.open = None
@@ -541,7 +541,7 @@ class _Database:
                 connection.execute(_BEGIN)
                 connection.execute(_lock_sql(pattern), [key for _, _, key in wanted])
         finally:
-            _roll_back(connection)
+            _roll_back(self.cursors.of(connection))
             self.give_back(connection)
 
     def close(self) -> None:
@@ -561,12 +561,18 @@ def _lost_in_flight(error: BaseException | None) -> bool:
     return state is None or state.startswith("08") or (state[:2] == "57" and state != "57014")
 
 
-def _roll_back(connection: psycopg.Connection[Any]) -> None:
-    """Roll back; a connection that cannot is closed, and the pool replaces it."""
+def _roll_back(kept: _Kept) -> None:
+    """Roll back; a connection that cannot is closed, and the pool replaces it.
+
+    The `ROLLBACK` goes on the wire (`_Kept.wire`): psycopg deallocates every
+    prepared statement of a connection after a `ROLLBACK` it runs itself, the
+    wire's too.
+    """
+    connection = kept.connection
     status = connection.info.transaction_status
     if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
         try:
-            connection.execute("ROLLBACK")
+            kept.wire.run([("ROLLBACK", ())])
             return
         except psycopg.Error:
             pass

@@ -18,6 +18,7 @@ from numinv.core.journal import Entry
 from numinv.core.records import NumberRecord
 from numinv.storage.postgres.locks import _Keys, _lock_sql, _Refused, _wanted
 from numinv.storage.postgres.statements import _Batch
+from numinv.storage.postgres.wire import Answer, Wire
 
 # How long a transaction past the budget waits for the other checks to end (`_Open.lock`),
 # as a share of the server's deadlock_timeout (100 ms of the default 1 s): a writer that
@@ -42,18 +43,18 @@ _KEPT_ANSWER = 1_000
 
 
 class _Kept:
-    """The cursors kept for one pool connection: making a cursor costs about a fifth of
-    a read by key, so each connection keeps three, one per role in `_Open.execute`."""
+    """What is kept for one pool connection: a cursor for reads outside transactions
+    (making one costs about a fifth of a read by key) and the wire for transactions'
+    statements, with what it has prepared."""
 
-    __slots__ = ("ahead", "answer", "connection", "unanswered")
+    __slots__ = ("answer", "connection", "wire")
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.connection = connection
-        self.answer = connection.cursor()  # a statement whose answer is read
-        self.ahead = connection.cursor()  # what goes with `BEGIN`
-        self.unanswered = connection.cursor()  # `BEGIN` and writes nobody waits for
+        self.answer = connection.cursor()  # a read outside transactions
+        self.wire = Wire(connection)  # a transaction's statements (`_Open.execute`)
 
-    def rows(self, cursor: psycopg.Cursor[Any]) -> list[tuple[Any, ...]]:
+    def rows(self, cursor: psycopg.Cursor[Any] | Answer) -> list[tuple[Any, ...]]:
         """The answer's rows; after a large one, the answering cursor is made anew."""
         rows = cursor.fetchall()
         if len(rows) > _KEPT_ANSWER and cursor is self.answer:
@@ -179,30 +180,29 @@ class _Open:
         """A write whose answer nobody needs: sent with the next statement."""
         self.pending.append((sql, parameters))
 
-    def execute(self, sql: str | None, parameters: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        """Run a statement (None: only what is waiting) after `BEGIN` and the pending writes."""
-        kept = self.kept
-        cursor = kept.answer
-        if self.begun and not self.pending:
-            return cursor.execute(sql, parameters) if sql is not None else cursor
-        earliest = None
-        unanswered = kept.unanswered
-        with self.connection.pipeline():
-            if not self.begun:
-                unanswered.execute(_BEGIN)
-                self.begun = True
-                if not self.pending:  # read before any write of this transaction
-                    earliest = kept.ahead.execute(self.ahead)
-            for waiting, values in self.pending:
-                unanswered.execute(waiting, values)
-            self.pending.clear()
-            if sql is not None:
-                cursor.execute(sql, parameters)
-        if earliest is not None:
-            ((release, version),) = earliest.fetchall()
+    def execute(self, sql: str | None, parameters: Sequence[Any] = ()) -> Answer:
+        """Run a statement (None: only what is waiting) after `BEGIN` and the pending writes,
+        in one round trip; its answer."""
+        statements: list[tuple[str, Sequence[Any]]] = []
+        ahead = False
+        if not self.begun:
+            statements.append((_BEGIN, ()))
+            self.begun = True
+            if not self.pending:  # read before any write of this transaction
+                statements.append((self.ahead, ()))
+                ahead = True
+        statements += self.pending
+        self.pending.clear()
+        if sql is not None:
+            statements.append((sql, parameters))
+        if not statements:
+            return Answer([], -1)
+        answers = self.kept.wire.run(statements)
+        if ahead:
+            ((release, version),) = answers[1].rows
             self.earliest = [] if release is None else [(release,)]
             self.settings_version = version
-        return cursor
+        return answers[-1] if sql is not None else Answer([], -1)
 
     def lock(self, keys: _Keys, *, of: str | None = None) -> bool:
         """Queue the advisory locks not held yet (the next statement runs once they are

@@ -45,7 +45,7 @@ _COPY_AT: Final = 500
 # cooling, are not walked at every read. More than this: the walk finds them soon.
 _GATHERED: Final = 1024
 _SETTINGS_KEPT: Final = 1024  # node lists whose settings a process keeps, at one version
-_PREPARED: Final = 512  # statements each connection keeps prepared (psycopg's LRU)
+_PREPARED: Final = 512  # statements each connection keeps prepared (psycopg, and the wire)
 _CHUNK: Final = 5000  # rows per statement of a batched UPDATE or DELETE
 _SCALAR_ROWS: Final = 16  # at most this many rows go as plain parameters
 _COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

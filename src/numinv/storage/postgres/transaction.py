@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
-
 from numinv.core.checks import keepable
 from numinv.core.journal import Entry
 from numinv.core.numbers import NumberRange
@@ -29,6 +27,7 @@ from numinv.storage.postgres.statements import (
     _copy_line,
     _entry_rows,
 )
+from numinv.storage.postgres.wire import Answer
 from numinv.storage.protocol import Query, same_key
 from numinv.storage.rows import (
     COLUMNS,
@@ -82,9 +81,7 @@ class _PostgresTransaction(_Reads):
         self._open.hold((record,))
         return record
 
-    def _execute(
-        self, sql: str, parameters: Sequence[Any] = (), **taken: str
-    ) -> psycopg.Cursor[Any]:
+    def _execute(self, sql: str, parameters: Sequence[Any] = (), **taken: str) -> Answer:
         with self._db.translated(**taken):
             return self._open.execute(sql, parameters)
 

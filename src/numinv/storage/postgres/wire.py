@@ -1,0 +1,170 @@
+"""The statements of an open transaction, sent in one pipeline on libpq (`psycopg.pq`).
+
+psycopg's cursors spend most of a short transaction's client time on their
+own machinery: about 70 us a statement and as much again a pipeline, against
+about 15 us to send, wait for and read the same statements through the
+`psycopg.pq` connection underneath. A transaction's statements go that way;
+values are still dumped and loaded by psycopg's own adapters (`Transformer`),
+and failures are psycopg's own errors (`error_from_result`), so that
+`_Database.translated` reads them as before. Reads outside transactions and
+COPY keep psycopg's cursors.
+
+Each statement is prepared on its connection at its first use (at most
+`_PREPARED` of them; beyond, one is sent unnamed), before the pipeline that
+runs it: a statement prepared inside a pipeline that an earlier statement made
+fail would never be prepared.
+"""
+
+from __future__ import annotations
+
+import re
+import select
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import Any, Final
+
+import psycopg
+from psycopg import errors as pg
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.pq import ExecStatus
+
+from numinv.storage.postgres.statements import _PREPARED
+
+_PLACEHOLDER: Final = re.compile(r"%%|%s")
+_SQL: Final[dict[str, str]] = {}  # psycopg's `%s` placeholders as libpq's `$1`
+
+
+def _numbered(sql: str) -> str:
+    found = _SQL.get(sql)
+    if found is None:
+        count = 0
+
+        def number(match: re.Match[str]) -> str:
+            nonlocal count
+            if match.group() == "%%":
+                return "%"
+            count += 1
+            return f"${count}"
+
+        found = _PLACEHOLDER.sub(number, sql)
+        if len(_SQL) < 4096:
+            _SQL[sql] = found
+    return found
+
+
+class Answer:
+    """What one statement answered: its rows (a cursor's `fetchall`) and `rowcount`."""
+
+    __slots__ = ("rowcount", "rows")
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+
+class Wire:
+    """One pool connection's libpq side: its prepared statements and adapters."""
+
+    __slots__ = ("connection", "encoding", "pgconn", "prepared", "transformer")
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+        self.pgconn = connection.pgconn
+        self.encoding = connection.info.encoding
+        self.transformer = Transformer(connection)
+        self.prepared: dict[str, bytes] = {}
+
+    def run(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Answer]:
+        """Send the statements in one pipeline and wait for every answer; the first
+        failure is raised once all have come back (the later ones were skipped)."""
+        pgconn, transformer, encoding = self.pgconn, self.transformer, self.encoding
+        sent: list[tuple[bytes | None, bytes, Sequence[Any] | None]] = []
+        for sql, parameters in statements:
+            name = self._name(sql)
+            values = None
+            if parameters:
+                values = transformer.dump_sequence(parameters, [PyFormat.TEXT] * len(parameters))
+            sent.append((name, b"" if name else _numbered(sql).encode(encoding), values))
+        pgconn.enter_pipeline_mode()
+        try:
+            for name, text, values in sent:
+                if name is not None:
+                    pgconn.send_query_prepared(name, values)
+                else:
+                    pgconn.send_query_params(text, values)
+            pgconn.pipeline_sync()
+            self._flush()
+            answers: list[Answer] = []
+            failure: psycopg.Error | None = None
+            while True:
+                result = self._result()
+                status = result.status
+                if status == ExecStatus.PIPELINE_SYNC:
+                    break
+                if status == ExecStatus.TUPLES_OK:
+                    transformer.set_pgresult(result)
+                    rows = transformer.load_rows(0, result.ntuples, tuple)
+                    answers.append(Answer(rows, result.ntuples))
+                elif status == ExecStatus.COMMAND_OK:
+                    answers.append(Answer([], _tuples(result.command_tuples)))
+                elif status == ExecStatus.PIPELINE_ABORTED:
+                    answers.append(Answer([], -1))
+                elif failure is None:
+                    failure = _error(result, encoding)
+        finally:
+            if pgconn.pipeline_status:  # still busy: closed by whoever rolls back
+                with suppress(psycopg.OperationalError):
+                    pgconn.exit_pipeline_mode()
+        if failure is not None:
+            raise failure
+        return answers
+
+    def _name(self, sql: str) -> bytes | None:
+        """The statement's name on this connection, prepared now if new (None: sent
+        unnamed, past `_PREPARED`)."""
+        name = self.prepared.get(sql)
+        if name is not None or len(self.prepared) >= _PREPARED:
+            return name
+        name = f"numinv_{len(self.prepared)}".encode()
+        result = self.pgconn.prepare(name, _numbered(sql).encode(self.encoding), None)
+        if result.status != ExecStatus.COMMAND_OK:
+            raise _error(result, self.encoding)
+        self.prepared[sql] = name
+        return name
+
+    def _flush(self) -> None:
+        pgconn = self.pgconn
+        while pgconn.flush():
+            select.select([pgconn.socket], [pgconn.socket], [])
+            pgconn.consume_input()
+
+    def _result(self) -> Any:
+        """The next result of the pipeline (skipping the end of each statement's)."""
+        pgconn = self.pgconn
+        while True:
+            while pgconn.is_busy():
+                select.select([pgconn.socket], [], [])
+                pgconn.consume_input()
+            result = pgconn.get_result()
+            if result is not None:
+                return result
+            if pgconn.status != 0:  # CONNECTION_OK
+                raise psycopg.OperationalError(
+                    pgconn.get_error_message(self.encoding) or "the connection was lost"
+                )
+
+
+def _error(result: Any, encoding: str) -> psycopg.Error:
+    """The failure a result reports, as psycopg raises it: the server's by its SQLSTATE;
+    one of libpq's own, without (the connection was lost), `OperationalError`."""
+    error = pg.error_from_result(result, encoding=encoding)
+    if error.sqlstate is None:
+        return psycopg.OperationalError(str(error))
+    return error
+
+
+def _tuples(count: int | None) -> int:
+    return -1 if count is None else count
