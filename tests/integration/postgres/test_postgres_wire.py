@@ -1,0 +1,125 @@
+"""The wire (`numinv.storage.postgres.wire`): a transaction's statements on libpq, with
+psycopg's adapters and errors, answering as psycopg's cursors answer (decision 149)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import errors as pg
+
+from numinv.storage.postgres import wire
+from numinv.storage.postgres.wire import Wire, _numbered
+
+
+@pytest.fixture
+def connection(postgres_url: str) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        yield connection
+
+
+def test_placeholders_become_numbered_and_a_doubled_percent_sign_one() -> None:
+    assert _numbered("SELECT %s, 'a%%b' LIKE %s") == "SELECT $1, 'a%b' LIKE $2"
+    assert _numbered("SELECT 1") == "SELECT 1"
+
+
+@pytest.mark.parametrize(
+    ("value", "cast"),
+    [
+        ("text with 'quotes', \\ and é", "text"),
+        (7, "bigint"),
+        (-(2**62), "bigint"),
+        (True, "boolean"),
+        (0.25, "float8"),
+        (datetime(2026, 12, 2, 9, 30, 0, 123456, tzinfo=UTC), "timestamptz"),
+        (["a", None, 'b"c', "{d}"], "text[]"),
+        ([1, 2, 3], "bigint[]"),
+        (None, "text"),
+    ],
+)
+def test_a_value_comes_back_as_a_cursor_gives_it(
+    connection: psycopg.Connection[Any], value: object, cast: str
+) -> None:
+    statement = f"SELECT %s::{cast}"
+    (answer,) = Wire(connection).run([(statement, (value,))])
+    expected = connection.execute(statement, (value,)).fetchall()
+    assert answer.fetchall() == expected
+    if isinstance(value, datetime):
+        assert answer.rows[0][0] == value
+
+
+def test_row_counts_are_a_cursors(connection: psycopg.Connection[Any]) -> None:
+    connection.execute("CREATE TEMPORARY TABLE t (n int)")
+    inserted, updated, returned, nothing = Wire(connection).run(
+        [
+            ("INSERT INTO t SELECT generate_series(1, %s)", (5,)),
+            ("UPDATE t SET n = n + 10 WHERE n > %s", (2,)),
+            ("UPDATE t SET n = n + 10 WHERE n > %s RETURNING n", (14,)),
+            ("SET LOCAL lock_timeout = '1s'", ()),
+        ]
+    )
+    assert (inserted.rowcount, updated.rowcount) == (5, 3)
+    assert (returned.rowcount, sorted(returned.rows)) == (1, [(25,)])
+    assert (nothing.rowcount, nothing.rows) == (-1, [])
+
+
+def test_the_first_failure_is_raised_once_every_answer_came_back(
+    connection: psycopg.Connection[Any],
+) -> None:
+    connection.execute("CREATE TEMPORARY TABLE u (n int PRIMARY KEY)")
+    on_the_wire = Wire(connection)
+    with pytest.raises(pg.UniqueViolation):
+        on_the_wire.run(
+            [
+                ("BEGIN", ()),
+                ("INSERT INTO u VALUES (%s), (%s)", (1, 1)),
+                ("INSERT INTO u VALUES (%s)", (2,)),
+            ]
+        )
+    assert connection.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+    (rolled_back,) = on_the_wire.run([("ROLLBACK", ())])
+    assert rolled_back.rows == []
+    assert connection.execute("SELECT count(*) FROM u").fetchall() == [(0,)]
+    # the statements prepared on the way still serve, the failed one too
+    (done,) = on_the_wire.run([("INSERT INTO u VALUES (%s)", (2,))])
+    assert done.rowcount == 1
+
+
+def test_past_the_prepared_statements_kept_one_goes_unnamed(
+    connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wire, "_PREPARED", 2)
+    on_the_wire = Wire(connection)
+    for n in range(4):
+        (answer,) = on_the_wire.run([(f"SELECT %s::int + {n}", (1,))])
+        assert answer.rows == [(1 + n,)]
+    assert len(on_the_wire.prepared) == 2
+    names = connection.execute("SELECT count(*) FROM pg_prepared_statements").fetchall()
+    assert names == [(2,)]
+
+
+def test_a_connection_the_server_ended_fails_as_psycopg_fails_it(
+    connection: psycopg.Connection[Any], postgres_url: str
+) -> None:
+    """libpq's own failure has no SQLSTATE: it is `OperationalError`, which the adapter
+    reads as a lost connection (a commit's outcome unknown, the pool checked)."""
+    on_the_wire = Wire(connection)
+    assert on_the_wire.run([("SELECT 1", ())])[0].rows == [(1,)]
+    with psycopg.connect(postgres_url, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", (connection.pgconn.backend_pid,))
+    with pytest.raises(psycopg.OperationalError):
+        on_the_wire.run([("BEGIN", ()), ("SELECT 1", ())])
+    assert connection.broken
+
+
+def test_a_statement_the_server_cannot_prepare_fails_and_the_connection_goes_on(
+    connection: psycopg.Connection[Any],
+) -> None:
+    on_the_wire = Wire(connection)
+    with pytest.raises(pg.SyntaxError):
+        on_the_wire.run([("SELEC %s", (1,))])
+    assert on_the_wire.prepared == {}
+    assert on_the_wire.run([("SELECT %s::int", (1,))])[0].rows == [(1,)]
