@@ -85,6 +85,28 @@ def test_the_run_shows_churn_cooling_restores_and_reservations(small: Simulation
     assert max(r.counts[Status.COOLING] for r in small.series) > 0
 
 
+def test_most_devices_back_from_offline_get_their_own_number_again(
+    small: SimulationResult,
+) -> None:
+    """Four in five offline devices come back within their cooling period, while their
+    number cools for them, and get it back; the rest, back late, find it taken or not."""
+    restored = small.activity["devices back, number restored"]
+    otherwise = small.activity.get("devices back", 0) + small.activity.get(
+        "devices back on a new number", 0
+    )
+    assert restored > 2 * otherwise
+
+
+def test_the_day_0_build_is_not_counted_as_activity() -> None:
+    """The estate loaded on day 0 (users, two hunt pilots a site, devices) is the start,
+    not activity: after one day at most one hunt pilot a site has been added."""
+    config = SimulationConfig(customers=1, sites=2, numbers_per_site=50, pool=10, days=1, seed=3)
+    result = simulate(config)
+    assert result.activity.get("hunt pilots added", 0) <= config.customers * config.sites
+    used_at_build = sum(row.counts[Status.USED] for row in result.series if row.day == 0)
+    assert result.activity.get("joined", 0) < used_at_build // 4
+
+
 def test_without_auto_cooling_only_audiocodes_numbers_cool() -> None:
     result = simulate(SMALL, settings=Settings(auto_cooling=False))
     devices = 3 * SMALL.customers * SMALL.sites
@@ -162,6 +184,8 @@ def test_the_invariants_hold_for_any_shape_and_seed(
         {"seed": -1},
         {"sites": True},
         {"numbers_per_site": "9"},
+        {"customers": 1000},
+        {"sites": 1000},
     ],
 )
 def test_a_malformed_configuration_is_refused(bad: dict[str, object]) -> None:

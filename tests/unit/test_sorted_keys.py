@@ -206,3 +206,25 @@ def test_keys_may_be_text_in_text_order() -> None:
     keys = SortedKeys(numbers)
     assert list(keys) == sorted(numbers)
     assert list(keys.irange("100", "100:")) == ["100", "1000"]
+
+
+@pytest.mark.parametrize("order", ["ascending", "descending", "shuffled"])
+def test_keys_added_one_at_a_time_past_a_split_are_each_found_and_removed(order: str) -> None:
+    """A bucket splits when single adds take it past twice its load: every key is still
+    found by `in`, listed from itself, and removed (the split's new bounds, not a sample)."""
+    added = list(range(3 * 2048 + 5))
+    if order == "descending":
+        added.reverse()
+    elif order == "shuffled":
+        added = added[1::2] + added[::2]
+    keys: SortedKeys[int] = SortedKeys()
+    for key in added:
+        keys.add(key)
+    assert list(keys) == sorted(added)
+    for key in range(len(added)):
+        assert key in keys, key
+        assert next(iter(keys.irange(key))) == key
+    for key in range(0, len(added), 3):
+        keys.remove(key)
+    assert list(keys) == [key for key in range(len(added)) if key % 3]
+    assert all((key in keys) == bool(key % 3) for key in range(len(added)))
