@@ -138,7 +138,7 @@ class Wire:
     def _flush(self) -> None:
         pgconn = self.pgconn
         while pgconn.flush():
-            select.select([pgconn.socket], [pgconn.socket], [])
+            _wait(pgconn.socket, select.POLLIN | select.POLLOUT)
             pgconn.consume_input()
 
     def _result(self) -> Any:
@@ -146,7 +146,7 @@ class Wire:
         pgconn = self.pgconn
         while True:
             while pgconn.is_busy():
-                select.select([pgconn.socket], [], [])
+                _wait(pgconn.socket, select.POLLIN)
                 pgconn.consume_input()
             result = pgconn.get_result()
             if result is not None:
@@ -155,6 +155,14 @@ class Wire:
                 raise psycopg.OperationalError(
                     pgconn.get_error_message(self.encoding) or "the connection was lost"
                 )
+
+
+def _wait(socket: int, events: int) -> None:
+    """Until the socket is ready (`poll`: `select` fails on descriptors past 1,023, which a
+    busy host's connections may have)."""
+    poller = select.poll()
+    poller.register(socket, events)
+    poller.poll()
 
 
 def _error(result: Any, encoding: str) -> psycopg.Error:
