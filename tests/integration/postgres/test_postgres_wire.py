@@ -123,3 +123,24 @@ def test_a_statement_the_server_cannot_prepare_fails_and_the_connection_goes_on(
         on_the_wire.run([("SELEC %s", (1,))])
     assert on_the_wire.prepared == {}
     assert on_the_wire.run([("SELECT %s::int", (1,))])[0].rows == [(1,)]
+
+
+def test_a_connection_on_a_descriptor_past_1023_is_waited_for(postgres_url: str) -> None:
+    """A host with many files open gets connections numbered past `select`'s limit."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the hard limit of open files is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    opened = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            assert connection.pgconn.socket > 1023
+            answer = Wire(connection).run([("SELECT pg_sleep(0.05), %s::int", (7,))])
+            assert answer[0].rows == [("", 7)]
+    finally:
+        for descriptor in opened:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
