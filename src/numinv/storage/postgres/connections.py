@@ -192,8 +192,14 @@ class _Database:
         except psycopg.Error as error:
             raise StorageError(f"{self.where}: {_first_line(error)}", value=self.schema) from error
         except UnicodeEncodeError as error:
-            raise InvalidInput(
-                f"text holds a lone surrogate, which PostgreSQL cannot store: {error}"
+            bad = error.object[error.start : error.end]
+            if any("\ud800" <= character <= "\udfff" for character in bad):
+                raise InvalidInput(
+                    f"text holds a lone surrogate, which PostgreSQL cannot store: {error}"
+                ) from error
+            raise InvalidInput(  # a client encoding other than UTF8 (a LATIN1 database's)
+                f"text the connection's encoding ({error.encoding}) cannot carry: {bad!r}",
+                value=bad,
             ) from error
 
     def no_connection(self) -> str:
