@@ -1476,6 +1476,135 @@ class _DueScanWithoutPrefix(Reads):
 DueScanWithoutPrefix = _reading(_DueScanWithoutPrefix)
 
 
+# Found by a mutation probe of the kit (2026-12-02): a check of the contract that no adapter
+# above needed, so that weakening it left the kit passing.
+
+
+class _DueCoolingOnly(Reads):
+    """`due` returns Cooling records only: a reservation with a release date is never due,
+    so it never lapses by itself."""
+
+    def due(self, now: datetime, limit: int) -> list[NumberRecord]:
+        found = [
+            r
+            for r in self._state().records.values()
+            if r.status is Status.COOLING and self._is_due(r.release_date, now)
+        ]
+        found.sort(key=lambda r: (r.release_date, r.number, r.hierarchy))
+        return found[:limit]
+
+
+DueCoolingOnly = _reading(_DueCoolingOnly)
+
+
+class _NextReleaseCoolingOnly(Reads):
+    """`next_release` looks at Cooling records only: a reservation's release date is not
+    the next wake-up even when it comes first."""
+
+    def next_release(self) -> datetime | None:
+        dates = [
+            r.release_date
+            for r in self._state().records.values()
+            if r.release_date and r.status is Status.COOLING
+        ]
+        return min(dates) if dates else None
+
+
+NextReleaseCoolingOnly = _reading(_NextReleaseCoolingOnly)
+
+
+class PruneByWallClock(DictRepository):
+    """`prune` compares journal times as written, without their UTC offsets: an entry
+    written in Paris is kept or taken by the wrong hours."""
+
+    def prune(self, before: datetime) -> int:
+        cut = before.replace(tzinfo=None)
+        with self.database.lock:
+            state = self.database.committed.copy()
+            gone = _oldest(state.journal, lambda at: at.replace(tzinfo=None) < cut)
+            state.journal = state.journal[len(gone) :]
+            self.database.committed = state
+            return sum(entry.span for _, entry in gone)
+
+
+class _ReleaseAtWholeSeconds(Reads):
+    """`due` and `next_release` compare release dates cut to the whole second (a column
+    without microseconds): a record is due up to a second early, and the next release is
+    not the date `get` shows."""
+
+    def due(self, now: datetime, limit: int) -> list[NumberRecord]:
+        found = [
+            r
+            for r in self._state().records.values()
+            if r.release_date is not None and r.release_date.replace(microsecond=0) <= now
+        ]
+        found.sort(key=lambda r: (r.release_date, r.number, r.hierarchy))
+        return found[:limit]
+
+    def next_release(self) -> datetime | None:
+        dates = [
+            r.release_date.replace(microsecond=0)
+            for r in self._state().records.values()
+            if r.release_date
+        ]
+        return min(dates) if dates else None
+
+
+ReleaseAtWholeSeconds = _reading(_ReleaseAtWholeSeconds)
+
+
+class _RetiredAnyWidth(Reads):
+    """`retired` matches numbers by their value, whatever their width: `0100` and `1000`
+    are retired numbers of the range `100..101` (`within` keeps the width)."""
+
+    def retired(self, numbers: NumberRange, hierarchy: str) -> Mapping[str, int]:
+        found: dict[str, int] = {}
+        for (number, node), version in self._state().retired.items():
+            digits = number.removeprefix(numbers.plus)
+            if (
+                node == hierarchy
+                and number.startswith(numbers.plus)
+                and digits.isdigit()
+                and numbers.start <= int(digits) <= numbers.stop
+            ):
+                found[number] = version
+        return found
+
+
+RetiredAnyWidth = _reading(_RetiredAnyWidth)
+
+
+class _AnonymousRefusal(DictTransaction):
+    def _stale(self, record: NumberRecord, found: NumberRecord | None) -> ConcurrentUpdate:
+        return ConcurrentUpdate("somebody changed something")  # no number, no hierarchy
+
+
+class AnonymousRefusal(DictRepository):
+    """A stale `replace` or `delete` raises a `ConcurrentUpdate` that names no record
+    (decision 70: it names the record, for messages and a host's retries)."""
+
+    transaction_class = _AnonymousRefusal
+
+
+class _ReplaceChecksNumberOnly(DictTransaction):
+    def replace(self, changes: Iterable[tuple[NumberRecord, NumberRecord]]) -> None:
+        with self._call() as state:
+            for old, new in changes:
+                self._check_version(state, old)
+                if new.number != old.number:
+                    same_key(old, new)  # refuses another number; another node goes through
+                if new.key != old.key:
+                    self._unindex(state, state.records.pop(old.key))
+                self._put(state, new)
+
+
+class ReplaceChecksNumberOnly(DictRepository):
+    """`replace` checks only that the new record has the old one's number: a new record
+    at another node silently moves the record there instead of `InvalidInput`."""
+
+    transaction_class = _ReplaceChecksNumberOnly
+
+
 # -- a correct adapter of another kind ---------------------------------------------------
 
 
@@ -1563,4 +1692,11 @@ BROKEN: dict[str, Callable[[], DictRepository]] = {
     "settings kept until its own commit": SettingsKeptUntilItCommits,
     "empty nodes counted": EmptyNodesCounted,
     "a due scan without its prefix": DueScanWithoutPrefix,
+    "due without timed reservations": DueCoolingOnly,
+    "next release without reservations": NextReleaseCoolingOnly,
+    "prune by the time as written": PruneByWallClock,
+    "release dates at whole seconds": ReleaseAtWholeSeconds,
+    "retired numbers of any width": RetiredAnyWidth,
+    "a refusal naming no record": AnonymousRefusal,
+    "replace checking the number only": ReplaceChecksNumberOnly,
 }

@@ -99,6 +99,17 @@ FOUND_BY_A_HOST = {
     "empty nodes counted",
     "a due scan without its prefix",
 }
+# Found by a mutation probe of the kit (2026-12-02): each a check of the contract no broken
+# adapter guarded. The machines catch the untimed ones in seconds; the others (time zones,
+# microseconds, widths, a refusal's wording, a record moved between nodes) they reach
+# rarely or not at all, so they are not run there.
+FOUND_BY_A_PROBE = {
+    "prune by the time as written",
+    "release dates at whole seconds",
+    "retired numbers of any width",
+    "a refusal naming no record",
+    "replace checking the number only",
+}
 # Records the repository machine never draws (several uses in an order of their own, a
 # cooling device with no other holder): the contract's fixed examples and the inventory
 # machine's calls reach them.
@@ -149,7 +160,12 @@ def fails(machine: type, what: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "defect",
-    [d for d in BROKEN if d not in CONTRACT_ONLY | BEYOND_THE_REPOSITORY_MACHINE | FOUND_BY_A_HOST],
+    [
+        d
+        for d in BROKEN
+        if d not in CONTRACT_ONLY | BEYOND_THE_REPOSITORY_MACHINE | FOUND_BY_A_HOST
+        and d not in FOUND_BY_A_PROBE
+    ],
 )
 def test_the_repository_machine_fails_on_an_adapter_broken_by(defect: str) -> None:
     class Machine(RepositoryMachine):
@@ -164,7 +180,13 @@ def test_the_repository_machine_fails_on_an_adapter_broken_by(defect: str) -> No
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "defect", [d for d in BROKEN if d not in OUT_OF_THE_INVENTORYS_REACH | FOUND_BY_A_HOST]
+    "defect",
+    [
+        d
+        for d in BROKEN
+        if d not in OUT_OF_THE_INVENTORYS_REACH | FOUND_BY_A_HOST
+        and (d not in FOUND_BY_A_PROBE or d == "release dates at whole seconds")
+    ],
 )
 def test_the_inventory_machine_fails_on_an_adapter_broken_by(defect: str) -> None:
     class Machine(InventoryMachine):
