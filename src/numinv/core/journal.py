@@ -12,7 +12,7 @@ journal holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 import attrs
@@ -20,7 +20,16 @@ import attrs
 from numinv.core.numbers import NumberRange
 from numinv.core.records import Change, NumberRecord
 
-__all__ = ["BLOCK", "Entry", "block_of", "blocks", "expand", "number_of"]
+__all__ = [
+    "BLOCK",
+    "Entry",
+    "block_of",
+    "blocks",
+    "changes_after",
+    "expand",
+    "history_of",
+    "number_of",
+]
 
 BLOCK = 1000  # numbers per block: the last three digits
 
@@ -100,3 +109,36 @@ def expand(seq: int, entry: Entry, *, first: int = 0, last: int | None = None) -
             entry.at,
             entry.actor,
         )
+
+
+def changes_after(entries: Iterable[tuple[int, Entry]], after: int, limit: int) -> list[Change]:
+    """The first `limit` changes after seq `after`, from `(seq, entry)` pairs in seq order.
+
+    The pairs may begin with the entry holding `after` (of it, the changes after
+    `after` count) and are read no further than the changes need: a store passes
+    them as it decodes its rows.
+    """
+    found: list[Change] = []
+    if limit <= 0:
+        return found
+    for seq, entry in entries:
+        if seq + entry.span - 1 <= after:
+            continue
+        first = max(after + 1 - seq, 0)
+        found += expand(seq, entry, first=first, last=first + limit - len(found) - 1)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def history_of(entries: Iterable[tuple[int, Entry]], number: str) -> list[Change]:
+    """A number's changes, from the `(seq, entry)` pairs holding it, in their order:
+    a single entry's change, or the number's own change of a range entry."""
+    found: list[Change] = []
+    for seq, entry in entries:
+        if entry.numbers is None:
+            found += expand(seq, entry)
+        else:
+            offset = int(number[len(entry.numbers.plus) :]) - entry.numbers.start
+            found += expand(seq, entry, first=offset, last=offset)
+    return found

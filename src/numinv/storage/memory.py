@@ -32,7 +32,7 @@ from itertools import islice, repeat
 import attrs
 
 from numinv.core.hierarchy import is_at_or_below
-from numinv.core.journal import Entry, block_of, blocks, expand
+from numinv.core.journal import Entry, block_of, blocks, changes_after, expand
 from numinv.core.numbers import NumberRange
 from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate
@@ -157,16 +157,8 @@ class _Journal:
         self.target(item[1]).append(item)
 
     def changes(self, after: int, limit: int) -> list[Change]:
-        found: list[Change] = []
         index = max(bisect_right(self.starts, after) - 1, 0)
-        for seq, entry in self.items[index:]:
-            if len(found) >= limit:
-                break
-            if seq + entry.span - 1 <= after:
-                continue
-            first = max(after + 1 - seq, 0)
-            found += expand(seq, entry, first=first, last=first + limit - len(found) - 1)
-        return found
+        return changes_after(islice(self.items, index, None), after, limit)
 
     def history(self, number: str) -> list[Change]:
         found = [

@@ -11,7 +11,8 @@ width so that text order is time order, unless a store keeps them natively.
 
 The journal keeps a record as the JSON array of its row (`to_json`), and the
 record before a change as the fields that differ from the record after it
-(`diff_json`), which a change usually leaves few of.
+(`diff_json`), which a change usually leaves few of. Its rows are the same in
+every SQL store but for how a time is kept (`journal_rows`, `journal_entry`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from __future__ import annotations
 import functools
 import json
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, get_type_hints
 
 import attrs
 
 from numinv.core.checks import keepable
+from numinv.core.journal import Entry, block_of, blocks
+from numinv.core.numbers import number_range
 from numinv.core.records import NumberRecord, Status, Usage, Use
 from numinv.errors import InvalidInput, StorageError
 
@@ -34,6 +37,8 @@ __all__ = [
     "TEXT",
     "Codec",
     "Converter",
+    "journal_entry",
+    "journal_rows",
     "refuse_unkeepable",
     "time_text",
     "uses_data",
@@ -241,6 +246,70 @@ class Codec:
 _VALUES: Final = operator.attrgetter(*COLUMNS)
 _TIGHT: Final = (",", ":")
 TEXT: Final = Codec()
+
+
+# -- the journal's rows -----------------------------------------------------------------
+
+
+def journal_rows(first: int, entry: Entry, times: Converter) -> Iterator[tuple[Any, ...]]:
+    """The journal rows of an entry whose first change is numbered `first`, its time
+    written by `times` (`DATETIME_AS_TEXT` or `DATETIME_AS_IS`).
+
+    `first` is the entry's sequence number, or its 1-based place in a batch that the
+    store numbers as it writes; a range entry is one row per block (`blocks`), each
+    numbered by its first change and holding its first number's records whole.
+    """
+    at = times[0](entry.at)
+    record = entry.record
+    if entry.numbers is None:
+        before_text, after_text = TEXT.texts(entry.before, entry.after)
+        yield (
+            first,
+            1,
+            entry.operation,
+            record.number,
+            None,
+            None,
+            record.hierarchy,
+            at,
+            entry.actor,
+            before_text,
+            after_text,
+        )
+        return
+    for piece in blocks(entry.numbers):
+        number = piece.first
+        before = None if entry.before is None else attrs.evolve(entry.before, number=number)
+        after = None if entry.after is None else attrs.evolve(entry.after, number=number)
+        yield (
+            first + piece.start - entry.numbers.start,
+            len(piece),
+            entry.operation,
+            number,
+            piece.last,
+            block_of(number),
+            record.hierarchy,
+            at,
+            entry.actor,
+            None if before is None else TEXT.to_json(before),
+            None if after is None else TEXT.to_json(after),
+        )
+
+
+def journal_entry(row: Sequence[Any], times: Converter) -> tuple[int, Entry]:
+    """The sequence number and entry a journal row holds (`journal_rows`), its time
+    read by `times`; a range entry stands for the row's numbers alone."""
+    seq, _, operation, number, last, _, _, at, actor, before_text, after_text = row
+    after = None if after_text is None else TEXT.from_json(after_text)
+    if before_text is None:
+        before = None
+    elif before_text.startswith("{"):
+        assert after is not None
+        before = TEXT.from_diff(before_text, after)
+    else:
+        before = TEXT.from_json(before_text)
+    numbers = None if last is None else number_range(number, last)
+    return int(seq), Entry(operation, before, after, times[1](at), actor, numbers)
 
 
 # -- text no store keeps ----------------------------------------------------------------

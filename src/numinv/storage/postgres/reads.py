@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from numinv.core.hierarchy import is_at_or_below
-from numinv.core.journal import block_of, expand
+from numinv.core.journal import block_of, changes_after, history_of
 from numinv.core.numbers import NumberRange
 from numinv.core.records import Change, NumberRecord, Status
 from numinv.errors import ConcurrentUpdate, NumberBusy
@@ -246,30 +246,13 @@ class _Reads:
             return []
         self._kept_journal_first()
         sql = self._db.sql
-        found: list[Change] = []
         rows = self._rows(sql.entry_at, (after,)) if after > 0 else []
         rows += self._rows(sql.entries_after, (after, min(limit, _LARGEST_LIMIT)))
-        for row in rows:
-            if len(found) >= limit:
-                break
-            seq, entry = _entry_of(row)
-            if seq + entry.span - 1 <= after:
-                continue
-            first = max(after + 1 - seq, 0)
-            found += expand(seq, entry, first=first, last=first + limit - len(found) - 1)
-        return found
+        return changes_after(map(_entry_of, rows), after, limit)
 
     def history(self, number: str) -> list[Change]:
         self._kept_journal_first()
         rows = self._rows(
             self._db.sql.history, (number, block_of(number), number, number, len(number))
         )
-        found: list[Change] = []
-        for row in rows:
-            seq, entry = _entry_of(row)
-            if entry.numbers is None:
-                found += expand(seq, entry)
-            else:
-                offset = int(number[len(entry.numbers.plus) :]) - entry.numbers.start
-                found += expand(seq, entry, first=offset, last=offset)
-        return found
+        return history_of(map(_entry_of, rows), number)

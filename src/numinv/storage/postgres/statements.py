@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
+from itertools import chain
 from typing import Any, Final
 
 import attrs
 
-from numinv.core.journal import Entry, block_of, blocks
-from numinv.core.numbers import number_range
+from numinv.core.journal import Entry
 from numinv.settings import NodeSettings
 from numinv.storage.rows import (
     COLUMNS,
     DATETIME_AS_IS,
-    TEXT,
     Codec,
+    journal_entry,
+    journal_rows,
     time_text,
 )
 
@@ -75,7 +76,7 @@ class _Batch:
     def __call__(self, rows: Sequence[Sequence[Any]], *fixed: Any) -> tuple[str, list[Any]]:
         """The statement and its parameters for these rows."""
         if len(rows) <= _SCALAR_ROWS:
-            return self.values[len(rows)], [*fixed, *(value for row in rows for value in row)]
+            return self.values[len(rows)], [*fixed, *chain.from_iterable(rows)]
         return self.arrays, [*fixed, *_columns(rows, len(self.types))]
 
 
@@ -396,54 +397,11 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
 
 def _entry_rows(offset: int, entry: Entry) -> Iterator[tuple[Any, ...]]:
     """The journal rows of an entry whose first change is at `offset` (1-based) of the batch."""
-    record = entry.record
-    if entry.numbers is None:
-        before_text, after_text = TEXT.texts(entry.before, entry.after)
-        yield (
-            offset,
-            1,
-            entry.operation,
-            record.number,
-            None,
-            None,
-            record.hierarchy,
-            entry.at,
-            entry.actor,
-            before_text,
-            after_text,
-        )
-        return
-    for piece in blocks(entry.numbers):
-        first = piece.first
-        before = None if entry.before is None else attrs.evolve(entry.before, number=first)
-        after = None if entry.after is None else attrs.evolve(entry.after, number=first)
-        yield (
-            offset + piece.start - entry.numbers.start,
-            len(piece),
-            entry.operation,
-            first,
-            piece.last,
-            block_of(first),
-            record.hierarchy,
-            entry.at,
-            entry.actor,
-            None if before is None else TEXT.to_json(before),
-            None if after is None else TEXT.to_json(after),
-        )
+    return journal_rows(offset, entry, DATETIME_AS_IS)
 
 
 def _entry_of(row: Sequence[Any]) -> tuple[int, Entry]:
-    seq, _, operation, number, last, _, _, at, actor, before_text, after_text = row
-    after = None if after_text is None else TEXT.from_json(after_text)
-    if before_text is None:
-        before = None
-    elif before_text.startswith("{"):
-        assert after is not None
-        before = TEXT.from_diff(before_text, after)
-    else:
-        before = TEXT.from_json(before_text)
-    numbers = None if last is None else number_range(number, last)
-    return int(seq), Entry(operation, before, after, at.astimezone(UTC), actor, numbers)
+    return journal_entry(row, DATETIME_AS_IS)
 
 
 @functools.lru_cache(maxsize=256)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any, Final
 
 import attrs
 
-from numinv.core.journal import Entry, block_of, blocks
-from numinv.core.numbers import number_range
+from numinv.core.journal import Entry
 from numinv.settings import NodeSettings
-from numinv.storage.rows import COLUMNS, TEXT, time_text
+from numinv.storage.rows import COLUMNS, DATETIME_AS_TEXT, journal_entry, journal_rows
 
 _LIST = ", ".join(COLUMNS)
 _SELECT = f"SELECT {_LIST} FROM records"
@@ -174,52 +172,9 @@ _SCANS: Final = {
 
 
 def _entry_rows(seq: int, entry: Entry) -> Iterator[tuple[Any, ...]]:
-    at = time_text(entry.at)
-    record = entry.record
-    if entry.numbers is None:
-        before_text, after_text = TEXT.texts(entry.before, entry.after)
-        yield (
-            seq,
-            1,
-            entry.operation,
-            record.number,
-            None,
-            None,
-            record.hierarchy,
-            at,
-            entry.actor,
-            before_text,
-            after_text,
-        )
-        return
-    for piece in blocks(entry.numbers):
-        first = piece.first
-        before = None if entry.before is None else attrs.evolve(entry.before, number=first)
-        after = None if entry.after is None else attrs.evolve(entry.after, number=first)
-        yield (
-            seq + piece.start - entry.numbers.start,
-            len(piece),
-            entry.operation,
-            first,
-            piece.last,
-            block_of(first),
-            record.hierarchy,
-            at,
-            entry.actor,
-            None if before is None else TEXT.to_json(before),
-            None if after is None else TEXT.to_json(after),
-        )
+    """The journal rows of an entry whose first change is `seq`, its time as text."""
+    return journal_rows(seq, entry, DATETIME_AS_TEXT)
 
 
 def _entry_of(row: tuple[Any, ...]) -> tuple[int, Entry]:
-    seq, _, operation, number, last, _, _, at, actor, before_text, after_text = row
-    after = None if after_text is None else TEXT.from_json(after_text)
-    if before_text is None:
-        before = None
-    elif before_text.startswith("{"):
-        assert after is not None
-        before = TEXT.from_diff(before_text, after)
-    else:
-        before = TEXT.from_json(before_text)
-    numbers = None if last is None else number_range(number, last)
-    return seq, Entry(operation, before, after, datetime.fromisoformat(at), actor, numbers)
+    return journal_entry(row, DATETIME_AS_TEXT)
