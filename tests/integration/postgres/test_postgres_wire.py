@@ -88,6 +88,34 @@ def test_the_first_failure_is_raised_once_every_answer_came_back(
     assert done.rowcount == 1
 
 
+def test_a_statement_is_prepared_in_the_pipeline_that_first_runs_it_once(
+    connection: psycopg.Connection[Any],
+) -> None:
+    on_the_wire = Wire(connection)
+    first, again = on_the_wire.run([("SELECT %s::int * 2", (3,)), ("SELECT %s::int * 2", (4,))])
+    assert (first.rows, again.rows) == ([(6,)], [(8,)])
+    names = connection.execute("SELECT name FROM pg_prepared_statements").fetchall()
+    assert names == [(name.decode(),) for name in on_the_wire.prepared.values()]
+    assert len(names) == 1
+
+
+def test_a_preparation_a_failure_skipped_is_made_at_the_statements_next_use(
+    connection: psycopg.Connection[Any],
+) -> None:
+    """A statement after the failing one was never prepared: counted as prepared, every
+    later use of it on the connection would fail ("prepared statement does not exist")."""
+    on_the_wire = Wire(connection)
+    after = "SELECT %s::int + 1"
+    with pytest.raises(pg.DivisionByZero):
+        on_the_wire.run([("BEGIN", ()), ("SELECT 1 / %s::int", (0,)), (after, (1,))])
+    assert after not in on_the_wire.prepared
+    on_the_wire.run([("ROLLBACK", ())])
+    assert on_the_wire.run([(after, (1,))])[0].rows == [(2,)]
+    assert after in on_the_wire.prepared
+    count = connection.execute("SELECT count(*) FROM pg_prepared_statements").fetchall()
+    assert count == [(len(on_the_wire.prepared),)]
+
+
 def test_past_the_prepared_statements_kept_one_goes_unnamed(
     connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

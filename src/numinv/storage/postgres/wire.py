@@ -10,13 +10,16 @@ and failures are psycopg's own errors (`error_from_result`), so that
 COPY keep psycopg's cursors.
 
 Each statement is prepared on its connection at its first use (at most
-`_PREPARED` of them; beyond, one is sent unnamed), before the pipeline that
-runs it: a statement prepared inside a pipeline that an earlier statement made
-fail would never be prepared.
+`_PREPARED` of them; beyond, one is sent unnamed), in the pipeline that first
+runs it, just before it: a new worker's first transaction costs no round trip
+a statement. A statement counts as prepared once the server answered its
+preparation: in a pipeline that an earlier statement made fail, it was never
+prepared, and is prepared again at its next use.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import select
 from collections.abc import Sequence
@@ -32,6 +35,7 @@ from numinv.storage.postgres.statements import _PREPARED
 
 _PLACEHOLDER: Final = re.compile(r"%%|%s")
 _SQL: Final[dict[str, str]] = {}  # psycopg's `%s` placeholders as libpq's `$1`
+_PREPARE: Final[Any] = object()  # in place of a statement's values: its preparation
 
 
 def _numbered(sql: str) -> str:
@@ -68,30 +72,44 @@ class Answer:
 class Wire:
     """One pool connection's libpq side: its prepared statements and adapters."""
 
-    __slots__ = ("connection", "encoding", "pgconn", "prepared", "transformer")
+    __slots__ = ("connection", "encoding", "named", "pgconn", "poller", "prepared", "transformer")
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.connection = connection
         self.pgconn = connection.pgconn
         self.encoding = connection.info.encoding
         self.transformer = Transformer(connection)
-        self.prepared: dict[str, bytes] = {}
+        self.prepared: dict[str, bytes] = {}  # each statement's name, once the server has it
+        self.named = 0  # names given, the unanswered ones too: a name is never given twice
+        self.poller = _Poller()
 
     def run(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Answer]:
         """Send the statements in one pipeline and wait for every answer; the first
         failure is raised once all have come back (the later ones were skipped)."""
         pgconn, transformer, encoding = self.pgconn, self.transformer, self.encoding
-        sent: list[tuple[bytes | None, bytes, Sequence[Any] | None]] = []
+        prepared = self.prepared
+        preparing: dict[str, bytes] = {}  # statements prepared in this pipeline
+        # (name, b"" if unnamed; text; values; the statement a preparation is of)
+        sent: list[tuple[bytes, bytes, Sequence[Any] | None, str]] = []
         for sql, parameters in statements:
-            name = self._name(sql)
+            name = prepared.get(sql) or preparing.get(sql) or b""
+            text = b""
+            if not name:
+                text = _numbered(sql).encode(encoding)
+                if len(prepared) + len(preparing) < _PREPARED:
+                    name = preparing[sql] = f"numinv_{self.named}".encode()
+                    self.named += 1
+                    sent.append((name, text, _PREPARE, sql))
             values = None
             if parameters:
-                values = transformer.dump_sequence(parameters, [PyFormat.TEXT] * len(parameters))
-            sent.append((name, b"" if name else _numbered(sql).encode(encoding), values))
+                values = transformer.dump_sequence(parameters, _text_formats(len(parameters)))
+            sent.append((name, text, values, ""))
         pgconn.enter_pipeline_mode()
         try:
-            for name, text, values in sent:
-                if name is not None:
+            for name, text, values, _ in sent:
+                if values is _PREPARE:
+                    pgconn.send_prepare(name, text)
+                elif name:
                     pgconn.send_query_prepared(name, values)
                 else:
                     pgconn.send_query_params(text, values)
@@ -99,12 +117,19 @@ class Wire:
             self._flush()
             answers: list[Answer] = []
             failure: psycopg.Error | None = None
+            expected = iter(sent)
             while True:
                 result = self._result()
                 status = result.status
                 if status == ExecStatus.PIPELINE_SYNC:
                     break
-                if status == ExecStatus.TUPLES_OK:
+                _, _, values, sql = next(expected)
+                if values is _PREPARE:
+                    if status == ExecStatus.COMMAND_OK:
+                        prepared[sql] = preparing[sql]
+                    elif status != ExecStatus.PIPELINE_ABORTED and failure is None:
+                        failure = _error(result, encoding)
+                elif status == ExecStatus.TUPLES_OK:
                     transformer.set_pgresult(result)
                     rows = transformer.load_rows(0, result.ntuples, tuple)
                     answers.append(Answer(rows, result.ntuples))
@@ -122,23 +147,10 @@ class Wire:
             raise failure
         return answers
 
-    def _name(self, sql: str) -> bytes | None:
-        """The statement's name on this connection, prepared now if new (None: sent
-        unnamed, past `_PREPARED`)."""
-        name = self.prepared.get(sql)
-        if name is not None or len(self.prepared) >= _PREPARED:
-            return name
-        name = f"numinv_{len(self.prepared)}".encode()
-        result = self.pgconn.prepare(name, _numbered(sql).encode(self.encoding), None)
-        if result.status != ExecStatus.COMMAND_OK:
-            raise _error(result, self.encoding)
-        self.prepared[sql] = name
-        return name
-
     def _flush(self) -> None:
         pgconn = self.pgconn
         while pgconn.flush():
-            _wait(pgconn.socket, select.POLLIN | select.POLLOUT)
+            self.poller.wait(pgconn.socket, select.POLLIN | select.POLLOUT)
             pgconn.consume_input()
 
     def _result(self) -> Any:
@@ -146,7 +158,7 @@ class Wire:
         pgconn = self.pgconn
         while True:
             while pgconn.is_busy():
-                _wait(pgconn.socket, select.POLLIN)
+                self.poller.wait(pgconn.socket, select.POLLIN)
                 pgconn.consume_input()
             result = pgconn.get_result()
             if result is not None:
@@ -157,12 +169,31 @@ class Wire:
                 )
 
 
-def _wait(socket: int, events: int) -> None:
-    """Until the socket is ready (`poll`: `select` fails on descriptors past 1,023, which a
-    busy host's connections may have)."""
-    poller = select.poll()
-    poller.register(socket, events)
-    poller.poll()
+class _Poller:
+    """Waits until the connection's socket is ready (`poll`: `select` fails on descriptors
+    past 1,023, which a busy host's connections may have); made once a connection."""
+
+    __slots__ = ("events", "poll", "socket")
+
+    def __init__(self) -> None:
+        self.poll = select.poll()
+        self.socket = -1
+        self.events = 0
+
+    def wait(self, socket: int, events: int) -> None:
+        if (socket, events) != (self.socket, self.events):
+            if self.socket >= 0:
+                self.poll.unregister(self.socket)
+            self.poll.register(socket, events)
+            self.socket, self.events = socket, events
+        self.poll.poll()
+
+
+@functools.cache
+def _text_formats(count: int) -> list[PyFormat]:
+    """Every value of a statement with `count` parameters dumped as text (kept, not made
+    at every statement: `dump_sequence` only reads it)."""
+    return [PyFormat.TEXT] * count
 
 
 def _error(result: Any, encoding: str) -> psycopg.Error:
