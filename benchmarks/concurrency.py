@@ -34,11 +34,12 @@ SITE = "sys.bench.site"
 KIND = "device/cucm/Phone"
 
 # Workers read: the store ("postgres", "floor", "job", "pipelined" or "sqlite"), where it is
-# (a URL and schema, or a file), a worker name and how many calls to make.
+# (a URL and schema, or a file), a worker name, how many calls to make untimed first (to
+# warm up) and how many to make timed. A warm-up call's consumer is `{name}-warm-{n}`.
 WORKER = """
 import sys
-kind, where, schema, name, calls = sys.argv[1:6]
-calls = int(calls)
+kind, where, schema, name, warm, calls = sys.argv[1:7]
+warm, calls = int(warm), int(calls)
 SITE, KIND = "sys.bench.site", "device/cucm/Phone"
 
 if kind == "floor":
@@ -55,14 +56,20 @@ if kind == "floor":
         f"UPDATE {table} SET status = 'Used', usage = %s, uses = %s, "
         "version = version + 1 WHERE hierarchy = %s AND number = %s"
     )
-    print("ready", flush=True)
-    sys.stdin.readline()
-    for n in range(calls):
-        use = json.dumps([{"consumer_id": f"{name}-{n}", "hierarchy": SITE, "kind": KIND,
+
+    def take_one(consumer):
+        use = json.dumps([{"consumer_id": consumer, "hierarchy": SITE, "kind": KIND,
                            "owner": "", "status": "Used", "usage": "Device", "vendor": ""}])
         with connection.transaction():
             (number,) = connection.execute(pick, (SITE,)).fetchone()
             connection.execute(take, ('["Device"]', use, SITE, number))
+
+    for n in range(warm):
+        take_one(f"{name}-warm-{n}")
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for n in range(calls):
+        take_one(f"{name}-{n}")
     print("done 0", flush=True)
 elif kind in ("job", "pipelined"):
     from datetime import UTC, datetime
@@ -71,6 +78,8 @@ elif kind in ("job", "pipelined"):
 
     floor = PostgresFloor(where, schema, lambda: datetime.now(UTC))
     take = floor.assign_next if kind == "job" else floor.assign_next_pipelined
+    for n in range(warm):
+        take(Consumer(KIND, f"{name}-warm-{n}", SITE))
     print("ready", flush=True)
     sys.stdin.readline()
     for n in range(calls):
@@ -86,11 +95,14 @@ else:
         from numinv import SqliteRepository
         repository = SqliteRepository(where)
     inventory = Inventory(repository)
+    for n in range(warm):
+        inventory.assign_next(Consumer(KIND, f"{name}-warm-{n}", SITE))
+    retried = inventory.retried
     print("ready", flush=True)
     sys.stdin.readline()
     for n in range(calls):
         inventory.assign_next(Consumer(KIND, f"{name}-{n}", SITE))
-    print(f"done {inventory.retried}", flush=True)
+    print(f"done {inventory.retried - retried}", flush=True)
     repository.close()
 """
 
@@ -108,11 +120,15 @@ class Run:
         return self.assigned / self.seconds
 
 
-def drain(kind: str, where: str, schema: str, processes: int, calls: int) -> Run:
-    """`processes` workers each assigning `calls` numbers from one pool, all at once."""
+def drain(kind: str, where: str, schema: str, processes: int, calls: int, *, warm: int = 0) -> Run:
+    """`processes` workers each assigning `calls` numbers from one pool, all at once, each
+    after `warm` calls of its own untimed (`processes * (warm + calls)` numbers in all)."""
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, kind, where, schema, f"w{index}", str(calls)],
+            [
+                *(sys.executable, "-c", WORKER, kind, where, schema),
+                *(f"w{index}", str(warm), str(calls)),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
