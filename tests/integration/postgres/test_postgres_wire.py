@@ -116,17 +116,60 @@ def test_a_preparation_a_failure_skipped_is_made_at_the_statements_next_use(
     assert count == [(len(on_the_wire.prepared),)]
 
 
-def test_past_the_prepared_statements_kept_one_goes_unnamed(
+def _on_the_server(connection: psycopg.Connection[Any]) -> list[str]:
+    rows = connection.execute("SELECT statement FROM pg_prepared_statements ORDER BY name")
+    return [statement for (statement,) in rows.fetchall()]
+
+
+@pytest.mark.parametrize("close", [True, False], ids=["libpq close", "SQL DEALLOCATE"])
+def test_past_the_statements_kept_the_least_recently_run_is_deallocated(
+    connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch, close: bool
+) -> None:
+    """A process meets many rare statements; the ones it runs all the time stay prepared."""
+    if close and psycopg.pq.version() < 170000:
+        pytest.skip("libpq before 17 has no message to close a prepared statement")
+    monkeypatch.setattr(wire, "_CLOSE", close)
+    monkeypatch.setattr(wire, "_PREPARED", 2)
+    on_the_wire = Wire(connection)
+    a, b, c = (f"SELECT %s::int + {n}" for n in range(3))
+    for statement in (a, b, a, c):  # b is the least recently run when c comes
+        assert on_the_wire.run([(statement, (1,))])[0].rows[0][0] > 0
+    assert list(on_the_wire.prepared) == [a, c]
+    assert sorted(_on_the_server(connection)) == sorted(_numbered(s) for s in (a, c))
+    (answer,) = on_the_wire.run([(b, (1,))])  # back again: a goes
+    assert answer.rows == [(2,)]
+    assert list(on_the_wire.prepared) == [c, b]
+    assert sorted(_on_the_server(connection)) == sorted(_numbered(s) for s in (c, b))
+
+
+@pytest.mark.parametrize("close", [True, False], ids=["libpq close", "SQL DEALLOCATE"])
+def test_a_deallocation_a_failure_skipped_keeps_the_statement_prepared(
+    connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch, close: bool
+) -> None:
+    if close and psycopg.pq.version() < 170000:
+        pytest.skip("libpq before 17 has no message to close a prepared statement")
+    monkeypatch.setattr(wire, "_CLOSE", close)
+    monkeypatch.setattr(wire, "_PREPARED", 2)
+    on_the_wire = Wire(connection)
+    kept = "SELECT %s::int * 3"
+    on_the_wire.run([("BEGIN ISOLATION LEVEL READ COMMITTED", ()), (kept, (1,))])
+    with pytest.raises(pg.DivisionByZero):  # each new statement evicts one kept
+        on_the_wire.run([("SELECT 1 / %s::int", (0,)), ("SELECT %s::int", (1,))])
+    assert {"BEGIN ISOLATION LEVEL READ COMMITTED", kept} <= set(on_the_wire.prepared)
+    on_the_wire.run([("ROLLBACK", ())])  # deallocates in a transaction no more
+    assert sorted(_on_the_server(connection)) == sorted(map(_numbered, on_the_wire.prepared))
+    assert len(on_the_wire.prepared) <= 2
+
+
+def test_a_pipeline_of_more_new_statements_than_kept_sends_the_rest_unnamed(
     connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(wire, "_PREPARED", 2)
     on_the_wire = Wire(connection)
-    for n in range(4):
-        (answer,) = on_the_wire.run([(f"SELECT %s::int + {n}", (1,))])
-        assert answer.rows == [(1 + n,)]
+    answers = on_the_wire.run([(f"SELECT %s::int + {n}", (1,)) for n in range(4)])
+    assert [answer.rows for answer in answers] == [[(1 + n,)] for n in range(4)]
     assert len(on_the_wire.prepared) == 2
-    names = connection.execute("SELECT count(*) FROM pg_prepared_statements").fetchall()
-    assert names == [(2,)]
+    assert len(_on_the_server(connection)) == 2
 
 
 def test_a_connection_the_server_ended_fails_as_psycopg_fails_it(
@@ -172,3 +215,33 @@ def test_a_connection_on_a_descriptor_past_1023_is_waited_for(postgres_url: str)
         for descriptor in opened:
             os.close(descriptor)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_an_inventory_on_few_statements_kept_works_and_its_server_agrees(
+    repository: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With four statements kept a connection, nearly every statement evicts another, in
+    transactions that commit and that are refused and roll back."""
+    from numinv import Consumer, InvalidTransition, Inventory, Status
+
+    monkeypatch.setattr(wire, "_PREPARED", 4)
+    inventory = Inventory(repository)
+    inventory.add_range("site", "+12025550100", count=20)
+    phones = [Consumer("device/cucm/Phone", f"phone-{n}", "site") for n in range(6)]
+    taken = [inventory.assign_next(phone).number for phone in phones]
+    assert len(set(taken)) == 6
+    with pytest.raises(InvalidTransition):  # refused inside its transaction: rolled back
+        inventory.unreserve(taken[0], "site")
+    inventory.reserve("+12025550119", "site", tag="kept")
+    inventory.unassign(taken[0], phones[0])
+    counts = inventory.repository.counts("site")["site"]
+    assert (counts[Status.USED], counts[Status.RESERVED]) == (5, 1)
+    assert len(inventory.changes(after=0, limit=100)) == 20 + 6 + 2
+    for kept in list(repository._db.cursors.kept.values()):  # every pool connection
+        on_the_wire = kept.wire
+        assert len(on_the_wire.prepared) <= 4
+        names = {name.decode() for name in on_the_wire.prepared.values()}
+        on_the_server = kept.connection.execute(
+            "SELECT name FROM pg_prepared_statements WHERE name LIKE 'numinv%'"
+        )
+        assert {name for (name,) in on_the_server.fetchall()} == names  # none left behind

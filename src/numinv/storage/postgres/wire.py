@@ -9,12 +9,18 @@ and failures are psycopg's own errors (`error_from_result`), so that
 `_Database.translated` reads them as before. Reads outside transactions and
 COPY keep psycopg's cursors.
 
-Each statement is prepared on its connection at its first use (at most
-`_PREPARED` of them; beyond, one is sent unnamed), in the pipeline that first
-runs it, just before it: a new worker's first transaction costs no round trip
-a statement. A statement counts as prepared once the server answered its
-preparation: in a pipeline that an earlier statement made fail, it was never
-prepared, and is prepared again at its next use.
+Each statement is prepared on its connection at its first use, in the
+pipeline that first runs it, just before it: a new worker's first
+transaction costs no round trip a statement. A statement counts as prepared
+once the server answered its preparation: in a pipeline that an earlier
+statement made fail, it was never prepared, and is prepared again at its
+next use. A connection keeps at most `_PREPARED`: the least recently run one
+is deallocated at the end of the pipeline that prepares another (a process
+meets many rare shapes of statement, the lock patterns of large checks among
+them, and the statements it runs all the time must stay prepared). At the
+end, since SQL's `DEALLOCATE` (libpq before 17 has no message to close one)
+fails in a transaction that failed, and the pipeline may be the `ROLLBACK`
+that ends it; skipped, the statement stays prepared.
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ from __future__ import annotations
 import functools
 import re
 import select
+from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any, Final
 
 import psycopg
-from psycopg import errors as pg
+from psycopg import errors as pg, pq
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq import ExecStatus
 
@@ -36,6 +43,10 @@ from numinv.storage.postgres.statements import _PREPARED
 _PLACEHOLDER: Final = re.compile(r"%%|%s")
 _SQL: Final[dict[str, str]] = {}  # psycopg's `%s` placeholders as libpq's `$1`
 _PREPARE: Final[Any] = object()  # in place of a statement's values: its preparation
+_DEALLOCATE: Final[Any] = object()  # in place of a statement's values: its deallocation
+# A statement is deallocated by the protocol's own message where libpq has it (17): a
+# pooler keeping prepared statements (PgBouncer) knows it, not SQL's `DEALLOCATE`.
+_CLOSE: Final = pq.version() >= 170000
 
 
 def _numbered(sql: str) -> str:
@@ -79,7 +90,8 @@ class Wire:
         self.pgconn = connection.pgconn
         self.encoding = connection.info.encoding
         self.transformer = Transformer(connection)
-        self.prepared: dict[str, bytes] = {}  # each statement's name, once the server has it
+        # Each statement's name, once the server has it, the least recently run first.
+        self.prepared: OrderedDict[str, bytes] = OrderedDict()
         self.named = 0  # names given, the unanswered ones too: a name is never given twice
         self.poller = _Poller()
 
@@ -89,13 +101,21 @@ class Wire:
         pgconn, transformer, encoding = self.pgconn, self.transformer, self.encoding
         prepared = self.prepared
         preparing: dict[str, bytes] = {}  # statements prepared in this pipeline
-        # (name, b"" if unnamed; text; values; the statement a preparation is of)
+        # (name, b"" if unnamed; text; values; the statement a (de)allocation is of)
         sent: list[tuple[bytes, bytes, Sequence[Any] | None, str]] = []
+        evicted: list[tuple[bytes, bytes, Sequence[Any] | None, str]] = []  # sent last
         for sql, parameters in statements:
-            name = prepared.get(sql) or preparing.get(sql) or b""
+            name = prepared.get(sql)
+            if name is not None:
+                prepared.move_to_end(sql)
+            else:
+                name = preparing.get(sql) or b""
             text = b""
             if not name:
                 text = _numbered(sql).encode(encoding)
+                while len(prepared) + len(preparing) >= _PREPARED and prepared:
+                    old, gone = prepared.popitem(last=False)  # back if not deallocated
+                    evicted.append((gone, b"DEALLOCATE " + gone, _DEALLOCATE, old))
                 if len(prepared) + len(preparing) < _PREPARED:
                     name = preparing[sql] = f"numinv_{self.named}".encode()
                     self.named += 1
@@ -104,11 +124,16 @@ class Wire:
             if parameters:
                 values = transformer.dump_sequence(parameters, _text_formats(len(parameters)))
             sent.append((name, text, values, ""))
+        sent += evicted
         pgconn.enter_pipeline_mode()
         try:
             for name, text, values, _ in sent:
                 if values is _PREPARE:
                     pgconn.send_prepare(name, text)
+                elif values is _DEALLOCATE and _CLOSE:
+                    pgconn.send_close_prepared(name)
+                elif values is _DEALLOCATE:
+                    pgconn.send_query_params(text, None)
                 elif name:
                     pgconn.send_query_prepared(name, values)
                 else:
@@ -123,11 +148,16 @@ class Wire:
                 status = result.status
                 if status == ExecStatus.PIPELINE_SYNC:
                     break
-                _, _, values, sql = next(expected)
-                if values is _PREPARE:
+                name, _, values, sql = next(expected)
+                if values is _PREPARE or values is _DEALLOCATE:
                     if status == ExecStatus.COMMAND_OK:
-                        prepared[sql] = preparing[sql]
-                    elif status != ExecStatus.PIPELINE_ABORTED and failure is None:
+                        if values is _PREPARE:
+                            prepared[sql] = preparing[sql]
+                        continue
+                    if values is _DEALLOCATE:  # still prepared: kept, least recent
+                        prepared[sql] = name
+                        prepared.move_to_end(sql, last=False)
+                    if status != ExecStatus.PIPELINE_ABORTED and failure is None:
                         failure = _error(result, encoding)
                 elif status == ExecStatus.TUPLES_OK:
                     transformer.set_pgresult(result)
