@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 
 from numinv import Inventory, Status
@@ -103,19 +102,20 @@ def test_a_page_of_a_large_node_reads_a_few_pages(
 ) -> None:
     repository, now = estate
     statements: list[tuple[str, list[Any]]] = []
-    real = psycopg.Cursor.execute
+    real = Wire.run
 
-    def traced(cursor: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        if isinstance(query, str) and query.lstrip().startswith(("SELECT", "WITH")):
-            statements.append((query, list(params or ())))
-        return real(cursor, query, params, **kwargs)
+    def traced(wire: Wire, sent: Sequence[tuple[str, Sequence[Any]]]) -> Any:
+        statements.extend(
+            (query, list(params)) for query, params in sent if query.startswith(("SELECT", "WITH"))
+        )
+        return real(wire, sent)
 
     query = Query(BIG, status, prefix, after, 10, due_by=now if due else None)
-    psycopg.Cursor.execute = traced  # type: ignore[method-assign]
+    Wire.run = traced  # type: ignore[method-assign]
     try:
         found = repository.scan(query)
     finally:
-        psycopg.Cursor.execute = real  # type: ignore[method-assign]
+        Wire.run = real  # type: ignore[method-assign]
     assert statements
     if due and status is Status.COOLING:
         assert [record.number for record in found] == [f"2701000{n}" for n in range(5)]

@@ -443,7 +443,7 @@ class _Database:
         try:
             with self.translated():
                 if held is not None:
-                    return held.kept.rows(held.execute(sql, parameters))
+                    return held.execute(sql, parameters).rows
                 return self._read(sql, parameters)
         except InvalidInput:
             return []
@@ -469,8 +469,8 @@ class _Database:
     def _ask(
         self, connection: psycopg.Connection[Any], sql: str, parameters: Sequence[Any]
     ) -> list[tuple[Any, ...]]:
-        kept = self.cursors.of(connection)
-        return kept.rows(kept.answer.execute(sql, parameters))
+        (answer,) = self.cursors.of(connection).wire.run([(sql, parameters)])
+        return answer.rows
 
     def records(
         self, sql: str, parameters: Sequence[Any], held: _Open | None = None

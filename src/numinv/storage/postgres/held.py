@@ -1,6 +1,6 @@
 """One open transaction's state (`_Open`).
 
-Its connection's cursors, the writes kept for its next round trip, its count
+Its connection's wire, the writes kept for its next round trip, its count
 changes and the advisory locks it holds.
 """
 
@@ -37,34 +37,19 @@ _SET_ALONE_WAIT: Final = (
 )
 
 
-# A cursor keeps its last answer until its next statement: one that answered more rows
-# than this is closed after the read, not kept, so a large read's memory goes with it.
-_KEPT_ANSWER = 1_000
-
-
 class _Kept:
-    """What is kept for one pool connection: a cursor for reads outside transactions
-    (making one costs about a fifth of a read by key) and the wire for transactions'
-    statements, with what it has prepared."""
+    """What is kept for one pool connection: the wire its statements go on, with what it
+    has prepared (a transaction's, and a read outside transactions)."""
 
-    __slots__ = ("answer", "connection", "wire")
+    __slots__ = ("connection", "wire")
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.connection = connection
-        self.answer = connection.cursor()  # a read outside transactions
-        self.wire = Wire(connection)  # a transaction's statements (`_Open.execute`)
-
-    def rows(self, cursor: psycopg.Cursor[Any] | Answer) -> list[tuple[Any, ...]]:
-        """The answer's rows; after a large one, the answering cursor is made anew."""
-        rows = cursor.fetchall()
-        if len(rows) > _KEPT_ANSWER and cursor is self.answer:
-            cursor.close()
-            self.answer = self.connection.cursor()
-        return rows
+        self.wire = Wire(connection)
 
 
 class _Cursors:
-    """The kept cursors (`_Kept`) of each connection of a pool, made at its first use.
+    """What is kept (`_Kept`) for each connection of a pool, made at its first use.
     A connection the pool closed is forgotten when a new one comes."""
 
     __slots__ = ("kept", "lock")
@@ -83,7 +68,7 @@ class _Cursors:
         return found
 
     def forget_closed(self) -> None:
-        """Let go of the cursors (and last answers) of connections the pool closed."""
+        """Let go of what was kept for connections the pool closed."""
         with self.lock:
             self._forget_closed()
 
@@ -135,7 +120,7 @@ class _Open:
     ) -> None:
         self.connection = kept.connection
         self.lock_timeout = lock_timeout  # the connection's, as `set_config` takes it
-        self.kept = kept  # the connection's cursors; an answer is read at once
+        self.kept = kept  # the connection's wire; an answer is read at once
         self.ends = ends  # what waits for the end of the transaction (`AtEnd.at_end`)
         self.begun = False
         # The earliest release date, asked with `BEGIN` (`ahead`) since nearly every
@@ -241,7 +226,7 @@ class _Open:
             self.later(_lock_sql(pattern), values)
             granted: Sequence[bool] = [True] * len(wanted)
         else:
-            (granted,) = self.kept.rows(self.execute(_lock_sql(pattern, wait=False), values))
+            (granted,) = self.execute(_lock_sql(pattern, wait=False), values).rows
         refused = []  # the levels of the locks not granted
         for ((_, level), exclusive, key), got in zip(wanted, granted, strict=True):
             if got:
@@ -264,7 +249,7 @@ class _Open:
         A wait that runs out is rolled back to before it, so the transaction
         stays usable (a host may catch the refusal).
         """
-        ((taken, awaited),) = self.kept.rows(self.execute(_ALONE_AT_ONCE, [everything]))
+        ((taken, awaited),) = self.execute(_ALONE_AT_ONCE, [everything]).rows
         if not taken:
             if awaited:
                 return False

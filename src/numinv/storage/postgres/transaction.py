@@ -163,7 +163,7 @@ class _PostgresTransaction(_Reads):
         elif len(written) < _COPY_AT:
             rows = [_CODEC.row(record) for record in written]
             cursor = self._execute(sql.insert_many, _columns(rows, len(COLUMNS)))
-            stored = Counter(self._open.kept.rows(cursor))
+            stored = Counter(cursor.rows)
             for record in written:
                 if stored[record.key] <= 0:
                     raise _added(record)
@@ -261,7 +261,7 @@ class _PostgresTransaction(_Reads):
             chunk = pairs[start : start + _CHUNK]
             rows = [[*_CODEC.row(new), old.version] for old, new in chunk]
             cursor = self._execute(self._db.sql.update_many, _columns(rows, len(COLUMNS) + 1))
-            stored = set(self._open.kept.rows(cursor))
+            stored = set(cursor.rows)
             for old, _ in chunk:
                 if old.key not in stored:
                     raise self._stale(old)
@@ -325,7 +325,7 @@ class _PostgresTransaction(_Reads):
                         [record.version for record in chunk],
                     ),
                 )
-                stored = Counter(self._open.kept.rows(cursor))
+                stored = Counter(cursor.rows)
                 for record in chunk:
                     if stored[record.key] <= 0:
                         raise self._stale(record)

@@ -1,4 +1,4 @@
-"""The statements of an open transaction, sent in one pipeline on libpq (`psycopg.pq`).
+"""A transaction's statements, sent in one pipeline on libpq (`psycopg.pq`), and a read.
 
 psycopg's cursors spend most of a short transaction's client time on their
 own machinery: about 70 us a statement and as much again a pipeline, against
@@ -6,8 +6,8 @@ about 15 us to send, wait for and read the same statements through the
 `psycopg.pq` connection underneath. A transaction's statements go that way;
 values are still dumped and loaded by psycopg's own adapters (`Transformer`),
 and failures are psycopg's own errors (`error_from_result`), so that
-`_Database.translated` reads them as before. Reads outside transactions and
-COPY keep psycopg's cursors.
+`_Database.translated` reads them as before. A read outside transactions
+goes the same way, a pipeline of one statement; COPY keeps psycopg's cursor.
 
 Each statement is prepared on its connection at its first use, in the
 pipeline that first runs it, just before it: a new worker's first
@@ -170,6 +170,7 @@ class Wire:
                 elif failure is None:
                     failure = _error(result, encoding)
         finally:
+            transformer.set_pgresult(None)  # a large answer's memory goes with its read
             if pgconn.pipeline_status:  # still busy: closed by whoever rolls back
                 with suppress(psycopg.OperationalError):
                     pgconn.exit_pipeline_mode()
