@@ -161,6 +161,20 @@ def test_a_deallocation_a_failure_skipped_keeps_the_statement_prepared(
     assert len(on_the_wire.prepared) <= 2
 
 
+def test_a_value_that_cannot_be_sent_fails_the_call_before_any_statement_is_evicted(
+    connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wire, "_PREPARED", 2)
+    on_the_wire = Wire(connection)
+    kept = [f"SELECT %s::int + {n}" for n in range(2)]
+    for statement in kept:
+        on_the_wire.run([(statement, (1,))])
+    with pytest.raises(psycopg.ProgrammingError, match="cannot adapt"):
+        on_the_wire.run([("SELECT %s::text", (object(),))])
+    assert list(on_the_wire.prepared) == kept
+    assert sorted(_on_the_server(connection)) == sorted(map(_numbered, kept))
+
+
 def test_a_pipeline_of_more_new_statements_than_kept_sends_the_rest_unnamed(
     connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

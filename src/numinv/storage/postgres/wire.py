@@ -104,7 +104,15 @@ class Wire:
         # (name, b"" if unnamed; text; values; the statement a (de)allocation is of)
         sent: list[tuple[bytes, bytes, Sequence[Any] | None, str]] = []
         evicted: list[tuple[bytes, bytes, Sequence[Any] | None, str]] = []  # sent last
-        for sql, parameters in statements:
+        # Every value dumped first: one that cannot be (text the connection's encoding
+        # lacks) fails the call before any statement is named or evicted.
+        dumped = [
+            transformer.dump_sequence(parameters, _text_formats(len(parameters)))
+            if parameters
+            else None
+            for _, parameters in statements
+        ]
+        for (sql, _), values in zip(statements, dumped, strict=True):
             name = prepared.get(sql)
             if name is not None:
                 prepared.move_to_end(sql)
@@ -120,9 +128,6 @@ class Wire:
                     name = preparing[sql] = f"numinv_{self.named}".encode()
                     self.named += 1
                     sent.append((name, text, _PREPARE, sql))
-            values = None
-            if parameters:
-                values = transformer.dump_sequence(parameters, _text_formats(len(parameters)))
             sent.append((name, text, values, ""))
         sent += evicted
         pgconn.enter_pipeline_mode()
