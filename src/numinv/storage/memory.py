@@ -158,7 +158,8 @@ class _Journal:
 
     def changes(self, after: int, limit: int) -> list[Change]:
         index = max(bisect_right(self.starts, after) - 1, 0)
-        return changes_after(islice(self.items, index, None), after, limit)
+        items = self.items  # from `index` on, without walking or copying those before
+        return changes_after((items[i] for i in range(index, len(items))), after, limit)
 
     def history(self, number: str) -> list[Change]:
         found = [
