@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from numinv import Consumer, Inventory, NumberRecord, Observation, Settings, Status
 from numinv.audit import AuditReport
 from numinv.testing.model import AuditOutcome, InventoryModel, Tx
@@ -125,31 +127,26 @@ def reserved_for_alice_and_used(both: Both) -> Consumer:
     return phone
 
 
-def test_a_device_owned_by_the_person_a_number_is_reserved_for_uses_it_without_conflict() -> None:
+@pytest.mark.parametrize(
+    ("owner", "conflicts"),
+    [("alice", ()), ("bob", (("100", NODE),))],
+    ids=["a device of the person uses it without conflict", "anybody else's is a conflict"],
+)
+def test_a_number_reserved_for_a_person_and_used_may_be_used_by_her_devices_only(
+    owner: str, conflicts: tuple[tuple[str, str], ...]
+) -> None:
     both = Both()
     phone = reserved_for_alice_and_used(both)
-    hers = Consumer("device/cucm/Phone", "SEP2", NODE, owner="alice")
-    observed = [Observation("100", phone), Observation("100", hers)]
+    other = Consumer("device/cucm/Phone", "SEP2", NODE, owner=owner)
+    observed = [Observation("100", phone), Observation("100", other)]
     outcome = both.same(
         "audit",
         lambda inventory: spelled(inventory.audit(observed)),
         lambda tx: both.model.audit(tx, observed),
     )
-    assert outcome.conflicts == ()
-    assert outcome.changes == (("100", NODE, "use recorded"),)
-
-
-def test_a_device_of_somebody_else_using_a_number_reserved_for_a_person_is_a_conflict() -> None:
-    both = Both()
-    phone = reserved_for_alice_and_used(both)
-    his = Consumer("device/cucm/Phone", "SEP2", NODE, owner="bob")
-    observed = [Observation("100", phone), Observation("100", his)]
-    outcome = both.same(
-        "audit",
-        lambda inventory: spelled(inventory.audit(observed)),
-        lambda tx: both.model.audit(tx, observed),
-    )
-    assert outcome.conflicts == (("100", NODE),)
+    assert outcome.conflicts == conflicts
+    if not conflicts:
+        assert outcome.changes == (("100", NODE, "use recorded"),)
 
 
 # -- release_due: in the order of the release dates -------------------------------------------

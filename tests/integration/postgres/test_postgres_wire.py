@@ -121,16 +121,25 @@ def _on_the_server(connection: psycopg.Connection[Any]) -> list[str]:
     return [statement for (statement,) in rows.fetchall()]
 
 
-@pytest.mark.parametrize("close", [True, False], ids=["libpq close", "SQL DEALLOCATE"])
+@pytest.fixture(params=[True, False], ids=["libpq close", "SQL DEALLOCATE"])
+def two_kept(
+    request: pytest.FixtureRequest,
+    connection: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Wire:
+    """A wire keeping two statements, deallocating by libpq's message or by SQL."""
+    if request.param and psycopg.pq.version() < 170000:
+        pytest.skip("libpq before 17 has no message to close a prepared statement")
+    monkeypatch.setattr(wire, "_CLOSE", request.param)
+    monkeypatch.setattr(wire, "_PREPARED", 2)
+    return Wire(connection)
+
+
 def test_past_the_statements_kept_the_least_recently_run_is_deallocated(
-    connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch, close: bool
+    connection: psycopg.Connection[Any], two_kept: Wire
 ) -> None:
     """A process meets many rare statements; the ones it runs all the time stay prepared."""
-    if close and psycopg.pq.version() < 170000:
-        pytest.skip("libpq before 17 has no message to close a prepared statement")
-    monkeypatch.setattr(wire, "_CLOSE", close)
-    monkeypatch.setattr(wire, "_PREPARED", 2)
-    on_the_wire = Wire(connection)
+    on_the_wire = two_kept
     a, b, c = (f"SELECT %s::int + {n}" for n in range(3))
     for statement in (a, b, a, c):  # b is the least recently run when c comes
         assert on_the_wire.run([(statement, (1,))])[0].rows[0][0] > 0
@@ -142,15 +151,10 @@ def test_past_the_statements_kept_the_least_recently_run_is_deallocated(
     assert sorted(_on_the_server(connection)) == sorted(_numbered(s) for s in (c, b))
 
 
-@pytest.mark.parametrize("close", [True, False], ids=["libpq close", "SQL DEALLOCATE"])
 def test_a_deallocation_a_failure_skipped_keeps_the_statement_prepared(
-    connection: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch, close: bool
+    connection: psycopg.Connection[Any], two_kept: Wire
 ) -> None:
-    if close and psycopg.pq.version() < 170000:
-        pytest.skip("libpq before 17 has no message to close a prepared statement")
-    monkeypatch.setattr(wire, "_CLOSE", close)
-    monkeypatch.setattr(wire, "_PREPARED", 2)
-    on_the_wire = Wire(connection)
+    on_the_wire = two_kept
     kept = "SELECT %s::int * 3"
     on_the_wire.run([("BEGIN ISOLATION LEVEL READ COMMITTED", ()), (kept, (1,))])
     with pytest.raises(pg.DivisionByZero):  # each new statement evicts one kept
