@@ -167,7 +167,7 @@ def test_a_transaction_checking_many_numbers_holds_few_locks(
         with repository.transaction() as tx:
             for number in range(10_000, 11_000):
                 tx.holding(str(number))
-            ((pid,),) = tx._execute("SELECT pg_backend_pid()").fetchall()
+            ((pid,),) = tx._execute("SELECT pg_backend_pid()").rows
             with psycopg.connect(postgres_url) as side:
                 locks = side.execute(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s",

@@ -46,7 +46,7 @@ def test_a_value_comes_back_as_a_cursor_gives_it(
     statement = f"SELECT %s::{cast}"
     (answer,) = Wire(connection).run([(statement, (value,))])
     expected = connection.execute(statement, (value,)).fetchall()
-    assert answer.fetchall() == expected
+    assert answer.rows == expected
     if isinstance(value, datetime):
         assert answer.rows[0][0] == value
 

@@ -97,7 +97,7 @@ class PostgresRepository(_Reads):
 
     def prune(self, before: datetime) -> int:
         with self.transaction() as tx:
-            ((count,),) = tx._execute(self._db.sql.prune, (before, before)).fetchall()
+            ((count,),) = tx._execute(self._db.sql.prune, (before, before)).rows
         return int(count)
 
     def close(self) -> None:

@@ -461,7 +461,7 @@ class _PostgresTransaction(_Reads):
             if not answer:
                 held.later(sql, parameters)
                 return None
-            ((last,),) = self._execute(sql, parameters).fetchall()
+            ((last,),) = self._execute(sql, parameters).rows
             return int(last) - total + 1
         held.count(db.sql.add_counts)
         if total == 0:
@@ -473,7 +473,7 @@ class _PostgresTransaction(_Reads):
                     value=db.schema,
                 )
             return int(rows[0][0]) + 1
-        ((last,),) = self._execute(db.sql.take_seqs, (total,)).fetchall()
+        ((last,),) = self._execute(db.sql.take_seqs, (total,)).rows
         base = int(last) - total
         self._copy(db.sql.copy_journal, (_copy_line((base + line[0], *line[1:])) for line in lines))
         return base + 1

@@ -68,7 +68,7 @@ def _numbered(sql: str) -> str:
 
 
 class Answer:
-    """What one statement answered: its rows (a cursor's `fetchall`) and `rowcount`."""
+    """What one statement answered: its rows (as a cursor's `fetchall`) and `rowcount`."""
 
     __slots__ = ("rowcount", "rows")
 
@@ -76,17 +76,13 @@ class Answer:
         self.rows = rows
         self.rowcount = rowcount
 
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self.rows
-
 
 class Wire:
     """One pool connection's libpq side: its prepared statements and adapters."""
 
-    __slots__ = ("connection", "encoding", "named", "pgconn", "poller", "prepared", "transformer")
+    __slots__ = ("encoding", "named", "pgconn", "poller", "prepared", "transformer")
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
-        self.connection = connection
         self.pgconn = connection.pgconn
         self.encoding = connection.info.encoding
         self.transformer = Transformer(connection)
