@@ -230,3 +230,23 @@ def test_cooling_an_audiocodes_number_again_rewrites_its_cooling_tag() -> None:
     again = both.cool("100", NODE, 3)
     assert again.tag == "Cooling: released in 3 days, on 2026-01-04"
     assert both.stored()[("100", NODE)].tag == again.tag
+
+
+# -- a service type without a number, of a subscriber with nothing on the number ---------------
+
+
+def test_a_service_type_without_a_number_leaves_another_subscribers_number_alone() -> None:
+    both = Both()
+    both.add(NODE, "100")
+    hybrid = both.same(
+        "apply_service",
+        lambda inventory: inventory.apply_service("100", NODE, "alice", "Cisco-MS-Hybrid"),
+        lambda tx: both.model.apply_service(tx, "100", NODE, "alice", "Cisco-MS-Hybrid"),
+    )
+    kept = both.same(
+        "apply_service",
+        lambda inventory: inventory.apply_service("100", NODE, "bob", "No-Hybrid-Service"),
+        lambda tx: both.model.apply_service(tx, "100", NODE, "bob", "No-Hybrid-Service"),
+    )
+    assert kept == hybrid
+    assert (kept.service_type, kept.extra2) == ("Cisco-MS-Hybrid", "Cisco-MS-Hybrid")

@@ -639,7 +639,9 @@ def _apply_service(record: NumberRecord, action: ApplyService, rules: Rules) -> 
     others = [u for u in record.uses if u not in mine]
     if not row.holds_number:
         changes: Changes = {"service_type": None, "extra2": "", "extra4": ""}
-        if record.service_type is None and not mine:
+        # The subscriber holds nothing here: a number nobody keeps for a service type
+        # sheds its managed fields; one that others use keeps theirs.
+        if not mine and (record.service_type is None or others):
             return {}
         current = record
         for use in mine:

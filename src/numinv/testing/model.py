@@ -795,8 +795,8 @@ class InventoryModel:
         ]
         others = [u for u in record["uses"] if u not in mine]
         if not kinds:
-            if record["service_type"] is None and not mine:
-                return record
+            if not mine and (record["service_type"] is None or others):
+                return record  # nothing of the subscriber's here; others keep theirs
             nodes: Mapping[str, Mapping[str, Any]] = tx.nodes
             current = record
             updates: dict[str, Any] = {"service_type": None, "extra2": "", "extra4": ""}
