@@ -117,6 +117,8 @@ BEYOND_THE_REPOSITORY_MACHINE = {
     "uses sorted on read",
     "the cooling device counted as a holder",
 }
+# The same run alone and in the whole suite: tests/kit/steady.py.
+pytestmark = pytest.mark.usefixtures("steady_hypothesis")
 RUN = settings(
     max_examples=MACHINE_EXAMPLES,
     stateful_step_count=50,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -18,6 +20,8 @@ from numinv.testing import InventoryMachine
 from numinv.testing.machine import ListenerFailure
 from numinv.testing.watchdog import StepTimeout, deadline
 
+# The same run alone and in the whole suite: tests/kit/steady.py.
+pytestmark = pytest.mark.usefixtures("steady_hypothesis")
 FEW = settings(
     max_examples=5,
     stateful_step_count=10,
@@ -175,3 +179,96 @@ def test_a_failing_machine_prints_each_step_once_and_no_invariant(tmp_path: Path
     assert "-> ok" in output  # one line per step, what it did and what it got
     assert ".verify()" not in output
     assert "invariant" not in output
+
+
+STEADY_PROBE = """
+import json
+import sys
+
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis.stateful import run_state_machine_as_test
+
+import numinv.testing.machine
+from numinv.testing import InventoryMachine
+from tests.kit.steady import steady_hypothesis
+
+RUN = settings(
+    max_examples=8,
+    stateful_step_count=20,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    phases=[Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+class Machine(InventoryMachine):
+    pass
+
+
+def steps():
+    taken = []
+    numinv.testing.machine.note = taken.append  # each step, as a failure would print it
+    with steady_hypothesis():
+        run_state_machine_as_test(Machine, settings=RUN)
+    return taken
+
+
+def drawn(steady):
+    seen = []
+
+    @settings(RUN, max_examples=100)
+    @given(st.lists(st.integers(), min_size=5))
+    def record(values):
+        seen.append(values)
+
+    if steady:
+        with steady_hypothesis():
+            record()
+    else:
+        record()
+    return seen
+
+
+before = (steps(), drawn(True), drawn(False))
+sys.path.insert(0, sys.argv[1])
+import more_of_the_project  # as a test of the command line imports numinv.cli's modules
+
+after = (steps(), drawn(True), drawn(False))
+print(json.dumps({
+    "steps": len(before[0]),
+    "machine": before[0] == after[0],
+    "steady": before[1] == after[1],
+    "loose": before[2] == after[2],
+}))
+"""
+
+
+def test_a_derandomized_run_under_steady_hypothesis_ignores_what_was_imported_before(
+    tmp_path: Path,
+) -> None:
+    # A module with literals of its own, as the command line's modules have: Hypothesis
+    # draws from them once imported, unless the run is held steady.
+    module = tmp_path / "project" / "more_of_the_project.py"
+    module.parent.mkdir()
+    literals = ", ".join(str(value) for value in range(-3000, 3000, 7))
+    module.write_text(f"NUMBERS = ({literals})\n", encoding="utf-8")
+    script = tmp_path / "probe.py"
+    script.write_text(STEADY_PROBE, encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(script), str(module.parent)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["steps"] > 50, found
+    assert found["machine"], "the machine's steady run changed when a module was imported"
+    assert found["steady"], "a steady run's draws changed when a module was imported"
+    # The check has teeth: left loose, the same run draws the new module's numbers.
+    assert not found["loose"], "the module changed nothing: the probe shows nothing"

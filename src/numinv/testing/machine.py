@@ -925,8 +925,15 @@ class InventoryMachine(RuleBasedStateMachine):
         hours=st.none() | st.integers(-24, 24 * 6),
     )
     def cool(self, data: st.DataObject, days: int | None, hours: int | None) -> None:
-        """Manual cooling by days, by date (also in the past), or the default duration."""
-        record = self.pick(data, lambda r: r["status"] in (Status.AVAILABLE, Status.COOLING))
+        """Manual cooling by days, by date (also in the past), or the default duration.
+
+        Half the time of a number already cooling, when there is one: its period is
+        lengthened or cut, and a device's cooling tag counts the days again.
+        """
+        coolable: tuple[Status, ...] = (Status.AVAILABLE, Status.COOLING)
+        if data.draw(st.booleans(), label="one already cooling") and self.any_with(Status.COOLING):
+            coolable = (Status.COOLING,)
+        record = self.pick(data, lambda r: r["status"] in coolable)
         node = record["hierarchy"]
         until = None if hours is None else self.now + timedelta(hours=hours)
         number = record["number"]
