@@ -9,7 +9,8 @@ several rounds; the machine is shared, so absolute times mean little.
 - load: `add_range` of a million numbers against a raw COPY of the same rows
   into the same schema (target: within 2x).
 - flat: `get`, `available` and `assign_next` on an estate of a million
-  numbers against one of ten thousand (target: at most 1.5x).
+  numbers against one of ten thousand (target: at most 1.5x), with the
+  server's processes and the benchmark on cores apart where it may move them.
 - assign_next from 1, 4 and 8 processes: numinv's throughput against the
   raw `FOR UPDATE SKIP LOCKED` floor (target: at least 0.5x), retries per
   number assigned (target: at most 0.1), throughput from 1 to 4 processes
@@ -237,9 +238,91 @@ def estate(server: Server, size: int) -> Iterator[Estate]:
         server.drop(schema)
 
 
+def _server_processes(server: Server) -> list[int]:
+    """The server's postmaster and its children, when the server runs on this machine."""
+    with psycopg.connect(server.url, autocommit=True) as connection:
+        row = connection.execute("SELECT pg_backend_pid()").fetchone()
+        # Read while the backend lives: it ends with the connection.
+        return _family(row[0] if row else -1)
+
+
+def _family(backend: int) -> list[int]:
+    """A backend's postmaster and the postmaster's children, from /proc; [] if not ours."""
+    proc = Path("/proc")
+
+    def parent(pid: int | str) -> tuple[str, int]:
+        """A process's name and its parent's id, from /proc/PID/stat."""
+        text = (proc / str(pid) / "stat").read_text()
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        return name, int(text[text.rindex(")") + 2 :].split()[1])
+
+    try:
+        name, postmaster = parent(backend)
+        if name != "postgres" or parent(postmaster)[0] != "postgres":
+            return []  # another machine's backend: the number is some local process's
+        children = []
+        for entry in proc.iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, ValueError):
+                    if parent(entry.name)[1] == postmaster:
+                        children.append(int(entry.name))
+    except (OSError, ValueError):
+        return []
+    return [postmaster, *children]
+
+
+@contextlib.contextmanager
+def cores_apart(server: Server) -> Iterator[str]:
+    """The server's processes on the last core, this process on the others, while open.
+
+    On two shared cores a call's wall time otherwise depends on whether the
+    backend answering it sits on the benchmark's core (40 us a `get` here) or
+    on the other (130 us), which the scheduler changes per backend, so two
+    estates' pools differ by 3x whatever their sizes (docs/performance.md).
+    Yields how it went: a server elsewhere, or one this user may not touch,
+    is left as it is.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        yield "cores not pinned: no sched_setaffinity here"
+        return
+    mine = os.sched_getaffinity(0)
+    cores = sorted(mine)
+    processes = _server_processes(server)
+    if len(cores) < 2 or not processes:
+        yield "cores not pinned: " + ("one core" if len(cores) < 2 else "the server is elsewhere")
+        return
+    pinned: list[tuple[int, set[int]]] = []
+    try:
+        for pid in processes:
+            with contextlib.suppress(ProcessLookupError):
+                before = os.sched_getaffinity(pid)
+                os.sched_setaffinity(pid, {cores[-1]})
+                pinned.append((pid, before))
+        os.sched_setaffinity(0, set(cores[:-1]))
+    except PermissionError:
+        yield "cores not pinned: this user may not move the server's processes"
+    else:
+        yield f"the server on core {cores[-1]}, the benchmark on {cores[:-1]}"
+    finally:
+        for pid, before in pinned:
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setaffinity(pid, before)
+        if pinned:  # backends forked meanwhile took the postmaster's pinned core
+            everywhere = pinned[0][1]
+            for pid in _server_processes(server):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.sched_setaffinity(pid, everywhere)
+        os.sched_setaffinity(0, mine)
+
+
 def flat(server: Server, sizes: Sizes) -> list[Line]:
     lines: list[Line] = []
-    with estate(server, sizes.small) as small, estate(server, sizes.large) as large:
+    with (
+        estate(server, sizes.small) as small,
+        estate(server, sizes.large) as large,
+        cores_apart(server) as pinning,
+    ):
+        print(f"  flat: {pinning}", file=sys.stderr)
         cases: list[tuple[str, Callable[[Estate], float]]] = [
             ("get", lambda e: _get(e, sizes.calls)),
             ("available(limit=10)", lambda e: _available(e, sizes.calls)),

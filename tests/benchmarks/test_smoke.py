@@ -11,6 +11,7 @@ journal. On PostgreSQL they run on the server of the session's `postgres_url`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -255,3 +256,33 @@ def test_a_postgres_figure_is_never_rounded_onto_its_limit(
 
     line = Line("case", "1 /s", "2 /s", figure, target, passed=False)
     assert postgres_table([line]).splitlines()[2].split("|")[4].strip() == shown
+
+
+def test_the_flat_case_pins_the_server_and_itself_apart_and_puts_both_back(
+    postgres_url: str,
+) -> None:
+    import os
+
+    from benchmarks.postgres import Server, _server_processes, cores_apart
+
+    if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("pinning needs sched_setaffinity and two cores")
+    server = Server(postgres_url)
+    processes = _server_processes(server)
+    mine = os.sched_getaffinity(0)
+    theirs = {pid: os.sched_getaffinity(pid) for pid in processes}
+    local = any(host in postgres_url for host in ("@127.0.0.1", "@localhost", "host=/"))
+    if local and os.geteuid() == 0:  # the suite's own throwaway server: root may move it
+        assert processes, "a server on this machine was not found in /proc"
+    with cores_apart(server) as how:
+        if processes and how.startswith("the server on core"):
+            last = max(mine)
+            assert os.sched_getaffinity(0) == mine - {last}
+            assert os.sched_getaffinity(processes[0]) == {last}  # the postmaster
+        else:  # a server elsewhere, or one this user may not move: left alone
+            assert how.startswith("cores not pinned"), how
+            assert os.sched_getaffinity(0) == mine
+    assert os.sched_getaffinity(0) == mine
+    for pid, before in theirs.items():
+        with contextlib.suppress(ProcessLookupError):  # a backend that has since ended
+            assert os.sched_getaffinity(pid) == before
