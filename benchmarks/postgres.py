@@ -304,14 +304,12 @@ def cores_apart(server: Server) -> Iterator[str]:
     else:
         yield f"the server on core {cores[-1]}, the benchmark on {cores[:-1]}"
     finally:
-        for pid, before in pinned:
-            with contextlib.suppress(ProcessLookupError):
-                os.sched_setaffinity(pid, before)
-        if pinned:  # backends forked meanwhile took the postmaster's pinned core
-            everywhere = pinned[0][1]
-            for pid in _server_processes(server):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.sched_setaffinity(pid, everywhere)
+        # Back as they were; a process forked meanwhile took its parent's pinned core.
+        before = dict(pinned)
+        everywhere = pinned[0][1] if pinned else mine  # the postmaster's (listed first)
+        for pid in _server_processes(server) if pinned else []:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.sched_setaffinity(pid, before.get(pid, everywhere))
         os.sched_setaffinity(0, mine)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -261,8 +262,6 @@ def test_a_postgres_figure_is_never_rounded_onto_its_limit(
 def test_the_flat_case_pins_the_server_and_itself_apart_and_puts_both_back(
     postgres_url: str,
 ) -> None:
-    import os
-
     from benchmarks.postgres import Server, _server_processes, cores_apart
 
     if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
